@@ -1,0 +1,120 @@
+"""Normalise article text and remove page furniture that is not article text."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from digest.models import Article
+
+# A paragraph matching one of these (the whole paragraph, any case) is dropped.
+DEFAULT_DROP_LINES: tuple[str, ...] = (
+    r"unlock the .{0,80}newsletter.*",
+    r"(sign up|subscribe)( now| today)?( for free)? (for|to) .{0,80}(newsletter|updates).*",
+    r"(get|receive) (our|the) .{0,60}newsletter.*",
+    r"leave a (reply|comment)",
+    r"your email address will not be published.*",
+    r"required fields are marked.*",
+    r"advertisement|sponsored( content)?|story continues below( advertisement)?",
+    r"share( this( article| story)?)?( on \w+)?|share via .*",
+    r"(click|tap) here to .{0,100}",
+    r"follow us on .{0,80}",
+    r"(photo|image|picture)( credit)?s?: .{0,120}",
+)
+
+# A paragraph matching one of these starts trailing furniture: it and the rest
+# go, provided no real prose follows it (see `_is_prose`).
+DEFAULT_CUT_FROM: tuple[str, ...] = (
+    r"more from (the )?author",
+    r"related( articles| stories| posts| coverage| reading)?:?",
+    r"(read|see) (more|also)( on this( story| topic)?)?:?",
+    r"you (may|might) also (like|be interested in):?",
+    r"most (read|popular|viewed)",
+    r"more (stories|news|articles)( from .{0,40})?",
+    r"recommended( for you| stories)?",
+    r"trending( now| stories)?",
+    r"leave a (reply|comment)",
+    r"\d* ?comments?",
+)
+
+# Furniture after a cut marker is headlines and form text; a paragraph this long
+# is article prose, so a marker followed by one is left alone.
+PROSE_MIN_WORDS = 25
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class CleaningRules:
+    """Compiled furniture rules: paragraphs to drop, and markers of trailing furniture."""
+
+    drop_lines: tuple[re.Pattern[str], ...]
+    cut_from: tuple[re.Pattern[str], ...]
+
+
+def build_rules(
+    drop_lines: Iterable[str] = (), cut_from: Iterable[str] = (), use_defaults: bool = True
+) -> CleaningRules:
+    """Return the rule set: the defaults (unless turned off) plus the given patterns."""
+    drops = (*DEFAULT_DROP_LINES, *drop_lines) if use_defaults else tuple(drop_lines)
+    cuts = (*DEFAULT_CUT_FROM, *cut_from) if use_defaults else tuple(cut_from)
+    return CleaningRules(
+        tuple(re.compile(p, re.IGNORECASE) for p in drops),
+        tuple(re.compile(p, re.IGNORECASE) for p in cuts),
+    )
+
+
+def normalize_text(text: str) -> str:
+    """Return `text` in NFC with invisible and control characters removed and spaces folded.
+
+    Paragraph breaks (blank lines) are kept; every paragraph becomes one line.
+    """
+    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    text = _CONTROL.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+    paragraphs = (" ".join(p.split()) for p in re.split(r"\n\s*\n", text))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def clean_body(body: str, title: str, rules: CleaningRules) -> str:
+    """Return `body` normalised, with furniture paragraphs and a repeated title removed."""
+    paragraphs = normalize_text(body).split("\n\n") if body.strip() else []
+    if paragraphs and _same_text(paragraphs[0], title):
+        paragraphs = paragraphs[1:]
+    for index, paragraph in enumerate(paragraphs):
+        if index and _matches(paragraph, rules.cut_from) and not any(
+            _is_prose(p) for p in paragraphs[index + 1:]
+        ):
+            paragraphs = paragraphs[:index]
+            break
+    kept = [p for p in paragraphs if not _matches(p, rules.drop_lines)]
+    return "\n\n".join(kept)
+
+
+def clean_article(article: Article, rules: CleaningRules) -> Article:
+    """Return `article` with a normalised title and a cleaned body."""
+    title = " ".join(normalize_text(article.title).split())
+    return dataclasses.replace(
+        article, title=title, body=clean_body(article.body, title, rules)
+    )
+
+
+def clean_articles(articles: Iterable[Article], rules: CleaningRules) -> list[Article]:
+    """Return every article cleaned, in order."""
+    return [clean_article(a, rules) for a in articles]
+
+
+def _matches(paragraph: str, patterns: tuple[re.Pattern[str], ...]) -> bool:
+    text = paragraph.strip().rstrip(".*!: ")
+    return any(p.fullmatch(text) or p.fullmatch(paragraph.strip()) for p in patterns)
+
+
+def _is_prose(paragraph: str) -> bool:
+    return len(paragraph.split()) >= PROSE_MIN_WORDS
+
+
+def _same_text(a: str, b: str) -> bool:
+    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())

@@ -1,0 +1,140 @@
+"""Plain data that flows between the pipeline stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article as read from a source, before or after cleaning."""
+
+    id: str
+    source: str
+    title: str
+    body: str
+    published: datetime
+    url: str | None = None
+    location: str = ""
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SourceProblem:
+    """A one-line reason why a source, or one item of it, was not (fully) read."""
+
+    source: str
+    item: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.source}: {self.item}" if self.item else self.source
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What reading one source produced: its articles and its problems."""
+
+    source: str
+    location: str
+    articles: tuple[Article, ...] = ()
+    problems: tuple[SourceProblem, ...] = ()
+    failed: bool = False
+
+
+@dataclass(frozen=True)
+class StoredKeys:
+    """Identity keys of articles already stored, for cross-run duplicate checks."""
+
+    by_url: dict[str, str] = field(default_factory=dict)
+    by_hash: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """An incoming article dropped because another article has the same content."""
+
+    article: Article
+    duplicate_of: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class DedupResult:
+    """Articles that survive duplicate removal, and the ones dropped."""
+
+    unique: tuple[Article, ...]
+    duplicates: tuple[Duplicate, ...]
+
+
+@dataclass(frozen=True)
+class ArticleSummary:
+    """The summary of one article: its chosen sentences, in document order."""
+
+    article_id: str
+    sentences: tuple[str, ...]
+    algorithm: str
+    whole: bool = False
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.sentences)
+
+
+@dataclass(frozen=True)
+class Theme:
+    """A section of the digest: a label and the ids of its articles, in order."""
+
+    label: str
+    article_ids: tuple[str, ...]
+    terms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DigestEntry:
+    """One article as it appears in a digest."""
+
+    id: str
+    title: str
+    source: str
+    published: datetime
+    summary: tuple[str, ...]
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class DigestSection:
+    """A theme with its entries, ready to render."""
+
+    label: str
+    entries: tuple[DigestEntry, ...]
+
+
+@dataclass(frozen=True)
+class DigestCounts:
+    """The figures a digest header and a run record show."""
+
+    read: int = 0
+    new: int = 0
+    duplicates: int = 0
+    articles: int = 0
+    themes: int = 0
+    sources: int = 0
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A whole day's digest, ready to render."""
+
+    day: date
+    title: str
+    sections: tuple[DigestSection, ...]
+    counts: DigestCounts
+    failures: tuple[SourceProblem, ...] = ()
+    timezone: str = "UTC"
+
+    @property
+    def article_ids(self) -> tuple[str, ...]:
+        return tuple(e.id for s in self.sections for e in s.entries)

@@ -1,0 +1,166 @@
+"""The pipeline's stages as plain functions: what the flow runs as tasks, and the bench times."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from digest.clean import build_rules, clean_articles
+from digest.config import Config
+from digest.dedup import find_duplicates
+from digest.models import (
+    Article,
+    ArticleSummary,
+    DedupResult,
+    DigestCounts,
+    IngestResult,
+    SourceProblem,
+    Theme,
+)
+from digest.render import assemble_digest, render_html, render_index, render_text, write_file
+from digest.sources import read_folder
+from digest.store import Store
+from digest.summarize import summarize_articles
+from digest.themes import group_by_theme
+
+log = logging.getLogger("digest")
+
+
+@dataclass(frozen=True)
+class Published:
+    """Where a digest was written."""
+
+    html: Path
+    text: Path
+    index: Path
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one run produced: its files, its figures and its problems."""
+
+    day: date
+    published: Published
+    counts: DigestCounts
+    problems: tuple[SourceProblem, ...] = field(default=())
+
+    def summary_line(self) -> str:
+        c = self.counts
+        return (f"{c.read} articles read, {c.new} new, {c.duplicates} duplicates dropped, "
+                f"{c.articles} in the digest, {c.themes} themes")
+
+
+def today(config: Config) -> date:
+    """Return today's date in the configured time zone."""
+    return datetime.now(config.zone).date()
+
+
+def read_source(folder: str) -> IngestResult:
+    """Read one configured source, logging each problem on one line."""
+    result = read_folder(folder)
+    for problem in result.problems:
+        log.warning("%s", problem)
+    return result
+
+
+def record_sources(store: Store, results: Sequence[IngestResult], now: datetime) -> None:
+    for result in results:
+        store.record_source(result, now)
+
+
+def clean(articles: Sequence[Article], config: Config) -> list[Article]:
+    rules = build_rules(config.clean.drop_lines, config.clean.cut_from,
+                        config.clean.use_default_rules)
+    return clean_articles(articles, rules)
+
+
+def drop_duplicates(store: Store, articles: Sequence[Article]) -> DedupResult:
+    """Drop articles whose URL or content is already stored or earlier in the batch."""
+    return find_duplicates(articles, store.stored_keys(articles))
+
+
+def save(store: Store, result: DedupResult, now: datetime) -> int:
+    """Store unique articles and record duplicates; return how many articles were new."""
+    new = store.save_articles(result.unique, now)
+    store.save_duplicates(result.duplicates, now)
+    return new
+
+
+def select_for_digest(store: Store, articles: Sequence[Article], day: date) -> list[Article]:
+    """Return the articles not already shown in an earlier day's digest."""
+    shown = store.in_earlier_digests([a.id for a in articles], day)
+    return [a for a in articles if a.id not in shown]
+
+
+def summarize(
+    store: Store, articles: Sequence[Article], config: Config, now: datetime
+) -> dict[str, ArticleSummary]:
+    """Return a summary per article id, from the cache or made now and cached."""
+    s = config.summary
+    found = store.cached_summaries(articles, s.algorithm, s.sentences, s.language)
+    missing = [a for a in articles if a.id not in found]
+    made = summarize_articles(missing, s.algorithm, s.sentences, s.language)
+    store.save_summaries(zip(missing, made, strict=True), s.sentences, s.language, now)
+    found.update((m.article_id, m) for m in made)
+    return found
+
+
+def themes(articles: Sequence[Article], config: Config) -> list[Theme]:
+    return group_by_theme(articles, config.themes.min_similarity,
+                          config.themes.max_singletons, config.summary.language)
+
+
+def publish(
+    store: Store,
+    config: Config,
+    day: date,
+    groups: Sequence[Theme],
+    articles: Sequence[Article],
+    summaries: dict[str, ArticleSummary],
+    counts: DigestCounts,
+    problems: Sequence[SourceProblem],
+    now: datetime,
+) -> Published:
+    """Render and write the day's HTML and text digests and the index; record them."""
+    digest = assemble_digest(day, config.digest.title, groups, {a.id: a for a in articles},
+                             summaries, counts, problems, config.digest.timezone)
+    folder = config.output_dir / day.isoformat()
+    html = write_file(folder / "digest.html", render_html(digest))
+    text = write_file(folder / "digest.txt", render_text(digest))
+    store.save_digest(day, str(html), str(text), digest.article_ids, len(groups), now)
+    index = write_file(config.output_dir / "index.html",
+                       render_index(store.digests(), config.digest.title))
+    return Published(html, text, index)
+
+
+def run_pipeline(config: Config, day: date | None = None) -> RunResult:
+    """Run every stage in this process, without Prefect; record the run in the store."""
+    day = day or today(config)
+    now = datetime.now(UTC)
+    with Store(config.store_path) as store:
+        run_id = store.start_run(day, now)
+        counts = DigestCounts()
+        try:
+            results = [read_source(folder) for folder in config.sources.folders]
+            record_sources(store, results, now)
+            problems = [p for r in results for p in r.problems]
+            read = clean([a for r in results for a in r.articles], config)
+            deduped = drop_duplicates(store, read)
+            new = save(store, deduped, now)
+            chosen = select_for_digest(store, list(deduped.unique), day)
+            summaries = summarize(store, chosen, config, now)
+            groups = themes(chosen, config)
+            counts = DigestCounts(read=len(read), new=new, duplicates=len(deduped.duplicates),
+                                  articles=len(chosen), themes=len(groups), sources=len(results))
+            published = publish(store, config, day, groups, chosen, summaries, counts,
+                                problems, now)
+        except Exception as exc:
+            store.finish_run(run_id, "failed", counts, [f"{type(exc).__name__}: {exc}"],
+                             datetime.now(UTC))
+            raise
+        store.finish_run(run_id, "completed", counts, [str(p) for p in problems],
+                         datetime.now(UTC))
+    return RunResult(day, published, counts, tuple(problems))

@@ -1,0 +1,129 @@
+"""Render a digest to HTML and plain text with Jinja2, and write the files."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import jinja2
+
+from digest.errors import DeliveryError
+from digest.models import (
+    Article,
+    ArticleSummary,
+    Digest,
+    DigestCounts,
+    DigestEntry,
+    DigestSection,
+    SourceProblem,
+    Theme,
+)
+from digest.store import DigestRecord
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+def assemble_digest(
+    day: date,
+    title: str,
+    themes: Sequence[Theme],
+    articles: Mapping[str, Article],
+    summaries: Mapping[str, ArticleSummary],
+    counts: DigestCounts,
+    failures: Sequence[SourceProblem] = (),
+    timezone: str = "UTC",
+) -> Digest:
+    """Return the digest of `day`: each theme a section, each article an entry."""
+    sections = []
+    for theme in themes:
+        entries = tuple(
+            DigestEntry(
+                id=article.id,
+                title=article.title,
+                source=article.source,
+                published=article.published,
+                summary=summaries[article.id].sentences if article.id in summaries else (),
+                url=safe_url(article.url),
+            )
+            for article in (articles[i] for i in theme.article_ids)
+        )
+        sections.append(DigestSection(theme.label, entries))
+    return Digest(day, title, tuple(sections), counts, tuple(failures), timezone)
+
+
+def safe_url(url: str | None) -> str | None:
+    """Return `url` if it is an http(s) link, else None (no javascript: or data: links)."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+def render_html(digest: Digest, templates: Path = TEMPLATES_DIR) -> str:
+    """Return the digest as a standalone HTML page (CSS inside, everything escaped)."""
+    return _environment(templates).get_template("digest.html.j2").render(digest=digest)
+
+
+def render_text(digest: Digest, templates: Path = TEMPLATES_DIR) -> str:
+    """Return the digest as plain text, wrapped for reading in a terminal or mail client."""
+    return _environment(templates).get_template("digest.txt.j2").render(digest=digest)
+
+
+def render_index(records: Sequence[DigestRecord], title: str,
+                 templates: Path = TEMPLATES_DIR) -> str:
+    """Return the index page linking every digest made so far, newest first."""
+    return _environment(templates).get_template("index.html.j2").render(
+        records=records, title=title
+    )
+
+
+def write_file(path: Path, content: str) -> Path:
+    """Write `content` to `path` atomically, so a crash never leaves half a page."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise DeliveryError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    return path
+
+
+def _local_time(moment: datetime, zone: str) -> str:
+    return moment.astimezone(ZoneInfo(zone)).strftime("%d %b %H:%M")
+
+
+def _long_date(day: date) -> str:
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+@lru_cache(maxsize=8)
+def _environment(templates: Path) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates)),
+        # .j2 templates named *.html.j2 are escaped; the text template is not HTML.
+        autoescape=lambda name: bool(name) and ".html" in str(name),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["local_time"] = _local_time
+    env.filters["long_date"] = _long_date
+    env.filters["plural"] = _plural
+    env.filters["slug"] = lambda i: f"theme-{i}"
+    return env

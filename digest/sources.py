@@ -1,0 +1,140 @@
+"""Read articles from sources: a folder of .txt and .md files (feeds come later)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+from digest.models import Article, IngestResult, SourceProblem
+
+ARTICLE_SUFFIXES = (".txt", ".md")
+# Bytes looked at to tell text from binary, as `file` and git do.
+_SNIFF_BYTES = 8192
+# A first line longer than this is a paragraph, not a headline: the title is
+# then its first sentence and the line stays in the body.
+MAX_TITLE_CHARS = 160
+_FIRST_SENTENCE = re.compile(r"^(.+?[.!?])(?:\s|$)")
+_MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+")
+
+
+def article_id(source: str, key: str) -> str:
+    """Return a stable id for the item `key` (a file name, a feed GUID) of `source`."""
+    return hashlib.sha256(f"{source}\0{key}".encode()).hexdigest()[:16]
+
+
+def read_folder(folder: str | Path, source: str | None = None) -> IngestResult:
+    """Read every .txt and .md file in `folder` into articles.
+
+    Files that cannot be used (empty, binary, unreadable) become problems that
+    name the file; the other files are still read.
+    """
+    path = Path(folder)
+    name = source or path.resolve().name
+    if not path.is_dir():
+        problem = SourceProblem(name, "", f"folder {path} does not exist or is not a folder")
+        return IngestResult(name, str(path), problems=(problem,), failed=True)
+    articles: list[Article] = []
+    problems: list[SourceProblem] = []
+    files = sorted(p for p in path.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES)
+    for file in files:
+        try:
+            article = read_article_file(file, name)
+        except ValueError as exc:
+            problems.append(SourceProblem(name, file.name, str(exc)))
+            continue
+        except OSError as exc:
+            problems.append(SourceProblem(name, file.name, f"cannot read ({exc.strerror})"))
+            continue
+        if "decoded-cp1252" in article.flags:
+            problems.append(SourceProblem(name, file.name, "not UTF-8, decoded as cp1252"))
+        articles.append(article)
+    return IngestResult(name, str(path), tuple(articles), tuple(problems))
+
+
+def read_article_file(file: Path, source: str) -> Article:
+    """Return the article in `file`; raise ValueError saying why it is unusable."""
+    raw = file.read_bytes()
+    if b"\0" in raw[:_SNIFF_BYTES]:
+        raise ValueError("binary file skipped")
+    text, flags = decode_text(raw)
+    title, body = split_title(text, markdown=file.suffix.lower() == ".md")
+    if not title:
+        raise ValueError("empty file skipped")
+    published = datetime.fromtimestamp(file.stat().st_mtime, tz=UTC)
+    return Article(
+        id=article_id(source, file.name),
+        source=source,
+        title=title,
+        body=body,
+        published=published,
+        location=str(file),
+        flags=flags,
+    )
+
+
+def decode_text(raw: bytes) -> tuple[str, tuple[str, ...]]:
+    """Return `raw` decoded (UTF-8, else cp1252, else Latin-1) and the flags saying which."""
+    try:
+        return raw.decode("utf-8-sig"), ()
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252"), ("decoded-cp1252",)
+    except UnicodeDecodeError:
+        # cp1252 leaves five bytes undefined; Latin-1 maps every byte.
+        return raw.decode("latin-1"), ("decoded-cp1252",)
+
+
+def split_title(text: str, markdown: bool = False) -> tuple[str, str]:
+    """Return (title, body): the first non-empty line and the rest, paragraphs kept.
+
+    Paragraphs are separated by blank lines when the text has any; otherwise
+    every line is a paragraph. The body comes back with paragraphs separated by
+    one blank line.
+    """
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    if not lines:
+        return "", ""
+    first = lines.pop(0).strip()
+    if markdown:
+        first = _MARKDOWN_HEADING.sub("", first)
+    title = first
+    if len(first) > MAX_TITLE_CHARS:
+        title = _headline_from_paragraph(first)
+        lines.insert(0, first)
+    return title, "\n\n".join(_paragraphs(lines))
+
+
+def _headline_from_paragraph(paragraph: str) -> str:
+    match = _FIRST_SENTENCE.match(paragraph)
+    sentence = match.group(1) if match else paragraph
+    if len(sentence) <= MAX_TITLE_CHARS:
+        return sentence
+    cut = sentence[:MAX_TITLE_CHARS].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:") + "…"
+
+
+def _paragraphs(lines: list[str]) -> list[str]:
+    if not any(not line.strip() for line in _trimmed(lines)):
+        return [" ".join(line.split()) for line in lines if line.strip()]
+    paragraphs: list[str] = []
+    current: list[str] = []
+    for line in lines:
+        if line.strip():
+            current.append(line.strip())
+        elif current:
+            paragraphs.append(" ".join(" ".join(current).split()))
+            current = []
+    if current:
+        paragraphs.append(" ".join(" ".join(current).split()))
+    return paragraphs
+
+
+def _trimmed(lines: list[str]) -> list[str]:
+    start = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+    end = len(lines) - next((i for i, line in enumerate(reversed(lines)) if line.strip()), 0)
+    return lines[start:end]

@@ -1,0 +1,312 @@
+"""The SQLite store: sources, articles, summaries, runs and digests (sqlite-utils)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from digest.dedup import content_hash, normalize_url
+from digest.errors import StoreError
+from digest.models import (
+    Article,
+    ArticleSummary,
+    DigestCounts,
+    Duplicate,
+    IngestResult,
+    StoredKeys,
+)
+
+# SQLite's limit on bound variables was 999 before 3.32; stay under it.
+_CHUNK = 900
+
+
+@dataclass(frozen=True)
+class DigestRecord:
+    """A digest already written: its day, files and article count."""
+
+    day: date
+    html_path: str
+    text_path: str
+    articles: int
+    themes: int
+
+
+class Store:
+    """Everything the pipeline keeps between runs, in one SQLite file."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite_utils.Database(self.path)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA busy_timeout=10000")
+            self._ensure_schema()
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"{self.path}: cannot open the store ({exc})") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _ensure_schema(self) -> None:
+        db = self.db
+        db["sources"].create(
+            {"name": str, "kind": str, "location": str, "last_read": str,
+             "last_success": str, "articles": int, "problems": int, "last_error": str},
+            pk="name", if_not_exists=True,
+        )
+        db["articles"].create(
+            {"id": str, "source": str, "title": str, "body": str, "url": str,
+             "url_key": str, "content_hash": str, "published": str, "first_seen": str,
+             "updated": str, "location": str, "flags": str},
+            pk="id", if_not_exists=True,
+        )
+        db["articles"].create_index(["content_hash"], if_not_exists=True)
+        db["articles"].create_index(["url_key"], if_not_exists=True)
+        if not db["articles"].detect_fts():
+            db["articles"].enable_fts(["title", "body"], create_triggers=True)
+        db["duplicates"].create(
+            {"id": str, "duplicate_of": str, "reason": str, "source": str, "title": str,
+             "url": str, "first_seen": str},
+            pk="id", if_not_exists=True,
+        )
+        db["summaries"].create(
+            {"content_hash": str, "algorithm": str, "length": int, "language": str,
+             "sentences": str, "whole": int, "created": str},
+            pk=("content_hash", "algorithm", "length", "language"), if_not_exists=True,
+        )
+        db["runs"].create(
+            {"id": int, "day": str, "started": str, "finished": str, "status": str,
+             "read": int, "new": int, "duplicates": int, "articles": int, "themes": int,
+             "sources": int, "errors": str},
+            pk="id", if_not_exists=True,
+        )
+        db["digests"].create(
+            {"day": str, "html_path": str, "text_path": str, "articles": int,
+             "themes": int, "created": str, "updated": str},
+            pk="day", if_not_exists=True,
+        )
+        db["digest_articles"].create(
+            {"day": str, "article_id": str, "position": int},
+            pk=("day", "article_id"), if_not_exists=True,
+        )
+        db["digest_articles"].create_index(["article_id"], if_not_exists=True)
+
+    # sources
+
+    def record_source(self, result: IngestResult, when: datetime) -> None:
+        """Record how reading one source went."""
+        stamp = _iso(when)
+        row: dict[str, Any] = {
+            "name": result.source, "kind": "folder", "location": result.location,
+            "last_read": stamp, "articles": len(result.articles),
+            "problems": len(result.problems),
+            "last_error": "; ".join(str(p) for p in result.problems) or None,
+        }
+        if not result.failed:
+            row["last_success"] = stamp
+        self.db["sources"].upsert(row, pk="name")
+
+    # articles
+
+    def stored_keys(self, articles: Sequence[Article]) -> StoredKeys:
+        """Return which of the articles' URL keys and content hashes are stored, and for whom."""
+        url_keys = sorted({normalize_url(a.url) for a in articles if a.url})
+        hashes = sorted({content_hash(a) for a in articles})
+        by_url = dict(self._lookup("url_key", url_keys))
+        by_hash = dict(self._lookup("content_hash", hashes))
+        return StoredKeys(by_url=by_url, by_hash=by_hash)
+
+    def _lookup(self, column: str, values: Sequence[str]) -> Iterator[tuple[str, str]]:
+        # Earliest first_seen wins when several stored articles share a key.
+        for chunk in _chunks(values):
+            marks = ",".join("?" * len(chunk))
+            yield from self.db.execute(
+                f"SELECT {column}, id FROM articles WHERE {column} IN ({marks}) "
+                "ORDER BY first_seen DESC, id DESC",
+                list(chunk),
+            ).fetchall()
+
+    def save_articles(self, articles: Sequence[Article], now: datetime) -> int:
+        """Insert new articles and update changed ones; return how many were new.
+
+        An article's first_seen never changes once stored.
+        """
+        existing = self._existing_hashes([a.id for a in articles])
+        new_rows, changed_rows = [], []
+        for article in articles:
+            row = _article_row(article, now)
+            if article.id not in existing:
+                new_rows.append({**row, "first_seen": _iso(now)})
+            elif existing[article.id] != row["content_hash"]:
+                changed_rows.append(row)
+        try:
+            with self.db.conn:
+                self.db["articles"].insert_all(new_rows, pk="id", ignore=True)
+                for row in changed_rows:
+                    self.db["articles"].update(row["id"], row)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot save articles ({exc})") from None
+        return len(new_rows)
+
+    def _existing_hashes(self, ids: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            found.update(self.db.execute(
+                f"SELECT id, content_hash FROM articles WHERE id IN ({marks})", list(chunk)
+            ).fetchall())
+        return found
+
+    def save_duplicates(self, duplicates: Iterable[Duplicate], now: datetime) -> None:
+        """Record dropped duplicates, keeping the first time each was seen."""
+        rows = [
+            {"id": d.article.id, "duplicate_of": d.duplicate_of, "reason": d.reason,
+             "source": d.article.source, "title": d.article.title, "url": d.article.url,
+             "first_seen": _iso(now)}
+            for d in duplicates
+        ]
+        self.db["duplicates"].insert_all(rows, pk="id", ignore=True)
+
+    def in_earlier_digests(self, ids: Sequence[str], day: date) -> set[str]:
+        """Return the ids among `ids` that appeared in a digest before `day`."""
+        seen: set[str] = set()
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT DISTINCT article_id FROM digest_articles "
+                f"WHERE day < ? AND article_id IN ({marks})",
+                [day.isoformat(), *chunk],
+            ).fetchall()
+            seen.update(r[0] for r in rows)
+        return seen
+
+    def search(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
+        """Return stored articles matching a full-text `query`, best first."""
+        return list(self.db["articles"].search(query, columns=["id", "title", "source"],
+                                               limit=limit))
+
+    def count(self, table: str) -> int:
+        return int(self.db[table].count)
+
+    # summaries
+
+    def cached_summaries(
+        self, articles: Sequence[Article], algorithm: str, length: int, language: str
+    ) -> dict[str, ArticleSummary]:
+        """Return the stored summaries of these articles' current content, by article id."""
+        by_hash: dict[str, list[str]] = {}
+        for article in articles:
+            by_hash.setdefault(content_hash(article), []).append(article.id)
+        found: dict[str, ArticleSummary] = {}
+        for chunk in _chunks(sorted(by_hash)):
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT content_hash, sentences, whole FROM summaries "
+                f"WHERE algorithm = ? AND length = ? AND language = ? "
+                f"AND content_hash IN ({marks})",
+                [algorithm, length, language, *chunk],
+            ).fetchall()
+            for digest, sentences, whole in rows:
+                for article_id in by_hash[digest]:
+                    found[article_id] = ArticleSummary(
+                        article_id, tuple(json.loads(sentences)), algorithm, bool(whole)
+                    )
+        return found
+
+    def save_summaries(
+        self, pairs: Iterable[tuple[Article, ArticleSummary]], length: int, language: str,
+        now: datetime,
+    ) -> None:
+        """Cache summaries by the content they were made from."""
+        rows = [
+            {"content_hash": content_hash(article), "algorithm": summary.algorithm,
+             "length": length, "language": language,
+             "sentences": json.dumps(summary.sentences, ensure_ascii=False),
+             "whole": int(summary.whole), "created": _iso(now)}
+            for article, summary in pairs
+        ]
+        self.db["summaries"].insert_all(rows, pk=("content_hash", "algorithm", "length",
+                                                  "language"), replace=True)
+
+    # runs
+
+    def start_run(self, day: date, started: datetime) -> int:
+        """Record that a run for `day` started; return its id."""
+        table = self.db["runs"]
+        table.insert({"day": day.isoformat(), "started": _iso(started), "status": "running"})
+        return int(table.last_pk)
+
+    def finish_run(
+        self, run_id: int, status: str, counts: DigestCounts, errors: Sequence[str],
+        finished: datetime,
+    ) -> None:
+        """Record how a run ended."""
+        self.db["runs"].update(run_id, {
+            "finished": _iso(finished), "status": status, "read": counts.read,
+            "new": counts.new, "duplicates": counts.duplicates, "articles": counts.articles,
+            "themes": counts.themes, "sources": counts.sources,
+            "errors": json.dumps(list(errors), ensure_ascii=False),
+        })
+
+    # digests
+
+    def save_digest(
+        self, day: date, html_path: str, text_path: str, article_ids: Sequence[str],
+        themes: int, now: datetime,
+    ) -> None:
+        """Record the digest of `day` (replacing an earlier one for the same day)."""
+        key = day.isoformat()
+        with self.db.conn:
+            self.db.execute("DELETE FROM digest_articles WHERE day = ?", [key])
+            self.db["digest_articles"].insert_all(
+                ({"day": key, "article_id": a, "position": i} for i, a in enumerate(article_ids)),
+                pk=("day", "article_id"),
+            )
+            previous = self.db.execute(
+                "SELECT created FROM digests WHERE day = ?", [key]).fetchone()
+            self.db["digests"].upsert({
+                "day": key, "html_path": html_path, "text_path": text_path,
+                "articles": len(article_ids), "themes": themes,
+                "created": previous[0] if previous else _iso(now), "updated": _iso(now),
+            }, pk="day")
+
+    def digests(self) -> list[DigestRecord]:
+        """Return every digest written so far, newest first."""
+        rows = self.db.execute(
+            "SELECT day, html_path, text_path, articles, themes FROM digests ORDER BY day DESC"
+        ).fetchall()
+        return [DigestRecord(date.fromisoformat(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
+
+
+def _article_row(article: Article, now: datetime) -> dict[str, Any]:
+    return {
+        "id": article.id, "source": article.source, "title": article.title,
+        "body": article.body, "url": article.url,
+        "url_key": normalize_url(article.url) if article.url else None,
+        "content_hash": content_hash(article), "published": _iso(article.published),
+        "updated": _iso(now), "location": article.location,
+        "flags": json.dumps(list(article.flags)),
+    }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start:start + _CHUNK]

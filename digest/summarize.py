@@ -1,0 +1,117 @@
+"""Summarize articles with sumy, offline, by algorithm name."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+
+from digest.models import Article, ArticleSummary
+from digest.tokenizer import PunktTokenizer
+
+# Name -> "module:class" of every summarizer sumy ships; imported on first use.
+ALGORITHMS: dict[str, str] = {
+    "lexrank": "sumy.summarizers.lex_rank:LexRankSummarizer",
+    "textrank": "sumy.summarizers.text_rank:TextRankSummarizer",
+    "lsa": "sumy.summarizers.lsa:LsaSummarizer",
+    "luhn": "sumy.summarizers.luhn:LuhnSummarizer",
+    "kl": "sumy.summarizers.kl:KLSummarizer",
+    "sumbasic": "sumy.summarizers.sum_basic:SumBasicSummarizer",
+    "reduction": "sumy.summarizers.reduction:ReductionSummarizer",
+    "edmundson": "sumy.summarizers.edmundson:EdmundsonSummarizer",
+    "random": "sumy.summarizers.random:RandomSummarizer",
+}
+
+# Languages with both a shipped Punkt model and a sumy stemmer.
+LANGUAGES: tuple[str, ...] = (
+    "czech", "danish", "dutch", "english", "finnish", "french", "german", "greek",
+    "italian", "norwegian", "polish", "portuguese", "russian", "spanish", "swedish",
+)
+
+# Graph and KL summarizers grow quadratically or worse with sentence count
+# (DEVELOPERS.md: LexRank 37 ms at 1,000 words but 1.1 s at 10,000; KL 52 s at
+# 10,000). News puts its key facts first, so only the opening sentences compete.
+MAX_INPUT_SENTENCES = 80
+
+# A paragraph this short with no closing punctuation is a subheading, not prose.
+_HEADING_MAX_WORDS = 14
+_SENTENCE_END = re.compile(r"[.!?…:;\"'”’)\]]\s*$")
+
+
+def summarize_article(
+    article: Article, algorithm: str = "lexrank", sentences: int = 3, language: str = "english"
+) -> ArticleSummary:
+    """Return the `sentences` best sentences of `article`, or all of it if it is that short."""
+    from sumy.models.dom import ObjectDocumentModel
+
+    tokenizer = PunktTokenizer(language)
+    paragraphs = _paragraphs(article, tokenizer)
+    document = ObjectDocumentModel(paragraphs)
+    body_sentences = [str(s) for s in document.sentences]
+    if len(body_sentences) <= sentences:
+        return ArticleSummary(article.id, tuple(body_sentences), algorithm, whole=True)
+    summarizer = _summarizer(algorithm, language)
+    if algorithm == "lsa":
+        from threadpoolctl import threadpool_limits
+
+        # LSA's SVD is erratic in time when BLAS spreads over threads (DEVELOPERS.md).
+        with threadpool_limits(limits=1):
+            chosen = summarizer(document, sentences)
+    else:
+        chosen = summarizer(document, sentences)
+    return ArticleSummary(article.id, tuple(str(s) for s in chosen), algorithm)
+
+
+def summarize_articles(
+    articles: Iterable[Article], algorithm: str, sentences: int, language: str
+) -> list[ArticleSummary]:
+    """Return a summary for each article, in order."""
+    return [summarize_article(a, algorithm, sentences, language) for a in articles]
+
+
+def _paragraphs(article: Article, tokenizer: PunktTokenizer) -> list[Any]:
+    """Build sumy paragraphs: the title and subheadings as headings, prose as sentences."""
+    from sumy.models.dom import Paragraph, Sentence
+
+    paragraphs = [Paragraph([Sentence(article.title, tokenizer, is_heading=True)])]
+    budget = MAX_INPUT_SENTENCES
+    for block in article.body.split("\n\n"):
+        text = " ".join(block.split())
+        if not text or budget <= 0:
+            continue
+        if _is_heading(text):
+            paragraphs.append(Paragraph([Sentence(text, tokenizer, is_heading=True)]))
+            continue
+        # A sentence that repeats the headline tells the reader nothing new.
+        found = [s for s in tokenizer.to_sentences(text) if s != article.title][:budget]
+        budget -= len(found)
+        paragraphs.append(Paragraph([Sentence(s, tokenizer) for s in found]))
+    return paragraphs
+
+
+def _is_heading(text: str) -> bool:
+    return len(text.split()) <= _HEADING_MAX_WORDS and not _SENTENCE_END.search(text)
+
+
+@lru_cache(maxsize=None)
+def _summarizer(algorithm: str, language: str) -> Any:
+    from sumy.nlp.stemmers import Stemmer
+    from sumy.utils import get_stop_words
+
+    module_name, class_name = ALGORITHMS[algorithm].split(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    summarizer = cls(Stemmer(language))
+    try:
+        stop_words = frozenset(get_stop_words(language))
+    except LookupError:
+        stop_words = frozenset()
+    if algorithm == "edmundson":
+        # Title and location methods only: cue and key methods need word lists
+        # a news digest has no sensible default for.
+        summarizer = cls(Stemmer(language), cue_weight=0.0, key_weight=0.0)
+        summarizer.null_words = stop_words or {"the"}
+    elif hasattr(summarizer, "stop_words"):
+        summarizer.stop_words = stop_words
+    return summarizer
