@@ -63,47 +63,47 @@ class Store:
 
     def _ensure_schema(self) -> None:
         db = self.db
-        db["sources"].create(
+        db.table("sources").create(
             {"name": str, "kind": str, "location": str, "last_read": str,
              "last_success": str, "articles": int, "problems": int, "last_error": str},
             pk="name", if_not_exists=True,
         )
-        db["articles"].create(
+        db.table("articles").create(
             {"id": str, "source": str, "title": str, "body": str, "url": str,
              "url_key": str, "content_hash": str, "published": str, "first_seen": str,
              "updated": str, "location": str, "flags": str},
             pk="id", if_not_exists=True,
         )
-        db["articles"].create_index(["content_hash"], if_not_exists=True)
-        db["articles"].create_index(["url_key"], if_not_exists=True)
-        if not db["articles"].detect_fts():
-            db["articles"].enable_fts(["title", "body"], create_triggers=True)
-        db["duplicates"].create(
+        db.table("articles").create_index(["content_hash"], if_not_exists=True)
+        db.table("articles").create_index(["url_key"], if_not_exists=True)
+        if not db.table("articles").detect_fts():
+            db.table("articles").enable_fts(["title", "body"], create_triggers=True)
+        db.table("duplicates").create(
             {"id": str, "duplicate_of": str, "reason": str, "source": str, "title": str,
              "url": str, "first_seen": str},
             pk="id", if_not_exists=True,
         )
-        db["summaries"].create(
+        db.table("summaries").create(
             {"content_hash": str, "algorithm": str, "length": int, "language": str,
              "sentences": str, "whole": int, "created": str},
             pk=("content_hash", "algorithm", "length", "language"), if_not_exists=True,
         )
-        db["runs"].create(
+        db.table("runs").create(
             {"id": int, "day": str, "started": str, "finished": str, "status": str,
              "read": int, "new": int, "duplicates": int, "articles": int, "themes": int,
              "sources": int, "errors": str},
             pk="id", if_not_exists=True,
         )
-        db["digests"].create(
+        db.table("digests").create(
             {"day": str, "html_path": str, "text_path": str, "articles": int,
              "themes": int, "created": str, "updated": str},
             pk="day", if_not_exists=True,
         )
-        db["digest_articles"].create(
+        db.table("digest_articles").create(
             {"day": str, "article_id": str, "position": int},
             pk=("day", "article_id"), if_not_exists=True,
         )
-        db["digest_articles"].create_index(["article_id"], if_not_exists=True)
+        db.table("digest_articles").create_index(["article_id"], if_not_exists=True)
 
     # sources
 
@@ -118,7 +118,7 @@ class Store:
         }
         if not result.failed:
             row["last_success"] = stamp
-        self.db["sources"].upsert(row, pk="name")
+        self.db.table("sources").upsert(row, pk="name")
 
     # articles
 
@@ -155,9 +155,9 @@ class Store:
                 changed_rows.append(row)
         try:
             with self.db.conn:
-                self.db["articles"].insert_all(new_rows, pk="id", ignore=True)
+                self.db.table("articles").insert_all(new_rows, pk="id", ignore=True)
                 for row in changed_rows:
-                    self.db["articles"].update(row["id"], row)
+                    self.db.table("articles").update(row["id"], row)
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot save articles ({exc})") from None
         return len(new_rows)
@@ -179,7 +179,7 @@ class Store:
              "first_seen": _iso(now)}
             for d in duplicates
         ]
-        self.db["duplicates"].insert_all(rows, pk="id", ignore=True)
+        self.db.table("duplicates").insert_all(rows, pk="id", ignore=True)
 
     def in_earlier_digests(self, ids: Sequence[str], day: date) -> set[str]:
         """Return the ids among `ids` that appeared in a digest before `day`."""
@@ -196,7 +196,7 @@ class Store:
 
     def search(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
         """Return stored articles matching a full-text `query`, best first."""
-        return list(self.db["articles"].search(query, columns=["id", "title", "source"],
+        return list(self.db.table("articles").search(query, columns=["id", "title", "source"],
                                                limit=limit))
 
     def count(self, table: str) -> int:
@@ -239,23 +239,26 @@ class Store:
              "whole": int(summary.whole), "created": _iso(now)}
             for article, summary in pairs
         ]
-        self.db["summaries"].insert_all(rows, pk=("content_hash", "algorithm", "length",
+        self.db.table("summaries").insert_all(rows, pk=("content_hash", "algorithm", "length",
                                                   "language"), replace=True)
 
     # runs
 
     def start_run(self, day: date, started: datetime) -> int:
         """Record that a run for `day` started; return its id."""
-        table = self.db["runs"]
-        table.insert({"day": day.isoformat(), "started": _iso(started), "status": "running"})
-        return int(table.last_pk)
+        cursor = self.db.execute(
+            "INSERT INTO runs (day, started, status) VALUES (?, ?, 'running')",
+            [day.isoformat(), _iso(started)],
+        )
+        self.db.conn.commit()
+        return int(cursor.lastrowid or 0)
 
     def finish_run(
         self, run_id: int, status: str, counts: DigestCounts, errors: Sequence[str],
         finished: datetime,
     ) -> None:
         """Record how a run ended."""
-        self.db["runs"].update(run_id, {
+        self.db.table("runs").update(run_id, {
             "finished": _iso(finished), "status": status, "read": counts.read,
             "new": counts.new, "duplicates": counts.duplicates, "articles": counts.articles,
             "themes": counts.themes, "sources": counts.sources,
@@ -272,13 +275,13 @@ class Store:
         key = day.isoformat()
         with self.db.conn:
             self.db.execute("DELETE FROM digest_articles WHERE day = ?", [key])
-            self.db["digest_articles"].insert_all(
+            self.db.table("digest_articles").insert_all(
                 ({"day": key, "article_id": a, "position": i} for i, a in enumerate(article_ids)),
                 pk=("day", "article_id"),
             )
             previous = self.db.execute(
                 "SELECT created FROM digests WHERE day = ?", [key]).fetchone()
-            self.db["digests"].upsert({
+            self.db.table("digests").upsert({
                 "day": key, "html_path": html_path, "text_path": text_path,
                 "articles": len(article_ids), "themes": themes,
                 "created": previous[0] if previous else _iso(now), "updated": _iso(now),

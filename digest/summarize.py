@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from digest.models import Article, ArticleSummary
@@ -95,7 +95,7 @@ def _is_heading(text: str) -> bool:
     return len(text.split()) <= _HEADING_MAX_WORDS and not _SENTENCE_END.search(text)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _summarizer(algorithm: str, language: str) -> Any:
     from sumy.nlp.stemmers import Stemmer
     from sumy.utils import get_stop_words

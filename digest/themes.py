@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -145,7 +145,7 @@ def _cluster(matrix: Any, min_similarity: float) -> np.ndarray:
     return np.asarray(model.fit_predict(distance))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _stop_words(language: str) -> list[str]:
     """Return sumy's stop words for `language`, split the way the vectorizer splits words."""
     import re

@@ -7,7 +7,7 @@ time; this one needs nothing but installed packages.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 
 import punkt
 
@@ -37,7 +37,7 @@ class PunktTokenizer:
         return tuple(_WORD.findall(sentence))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _sentence_tokenizer(language: str) -> punkt.PunktSentenceTokenizer:
     # The curated prefixes keep "Mr.", "e.g." and "No. 5" from ending sentences.
     return punkt.tokenizer_for(language, prefixes=True)

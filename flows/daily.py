@@ -6,15 +6,16 @@ import datetime as dt
 import os
 from typing import Any
 
+# Offline, Prefect's server otherwise logs telemetry errors (DEVELOPERS.md).
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
-from prefect import flow, get_run_logger, task  # noqa: E402
-from prefect.artifacts import create_markdown_artifact  # noqa: E402
-from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
 
-from digest import pipeline  # noqa: E402
-from digest.config import Config, load_config  # noqa: E402
-from digest.models import (  # noqa: E402
+from digest import pipeline
+from digest.config import Config, load_config
+from digest.models import (
     Article,
     ArticleSummary,
     DedupResult,
@@ -23,37 +24,43 @@ from digest.models import (  # noqa: E402
     SourceProblem,
     Theme,
 )
-from digest.store import Store  # noqa: E402
+from digest.store import Store
 
-# Our own cache lives in the store (summaries by content hash); Prefect's
-# input hashing would only cost time on lists of articles.
-IO_TASK = {"retries": 2, "retry_delay_seconds": 5, "cache_policy": NO_CACHE}
-CPU_TASK = {"cache_policy": NO_CACHE}
+# Our own cache lives in the store (summaries by content hash), so tasks use
+# NO_CACHE: Prefect's input hashing would only cost time on lists of articles.
+# Tasks that touch files or the database retry: a locked database or a busy
+# disk usually passes.
+RETRIES = 2
+RETRY_DELAY_SECONDS = 5
 
 
-@task(name="read-source", **IO_TASK)
+@task(name="read-source", retries=RETRIES, retry_delay_seconds=RETRY_DELAY_SECONDS,
+      cache_policy=NO_CACHE)
 def read_source(folder: str) -> IngestResult:
     return pipeline.read_source(folder)
 
 
-@task(name="record-sources", **IO_TASK)
+@task(name="record-sources", retries=RETRIES, retry_delay_seconds=RETRY_DELAY_SECONDS,
+      cache_policy=NO_CACHE)
 def record_sources(config: Config, results: list[IngestResult], now: dt.datetime) -> None:
     with Store(config.store_path) as store:
         pipeline.record_sources(store, results, now)
 
 
-@task(name="clean", **CPU_TASK)
+@task(name="clean", cache_policy=NO_CACHE)
 def clean(articles: list[Article], config: Config) -> list[Article]:
     return pipeline.clean(articles, config)
 
 
-@task(name="drop-duplicates", **IO_TASK)
+@task(name="drop-duplicates", retries=RETRIES, retry_delay_seconds=RETRY_DELAY_SECONDS,
+      cache_policy=NO_CACHE)
 def drop_duplicates(config: Config, articles: list[Article]) -> DedupResult:
     with Store(config.store_path) as store:
         return pipeline.drop_duplicates(store, articles)
 
 
-@task(name="store-articles", **IO_TASK)
+@task(name="store-articles", retries=RETRIES, retry_delay_seconds=RETRY_DELAY_SECONDS,
+      cache_policy=NO_CACHE)
 def store_articles(
     config: Config, deduped: DedupResult, day: dt.date, now: dt.datetime
 ) -> tuple[int, list[Article]]:
@@ -62,7 +69,7 @@ def store_articles(
         return new, pipeline.select_for_digest(store, list(deduped.unique), day)
 
 
-@task(name="summarize", **CPU_TASK)
+@task(name="summarize", cache_policy=NO_CACHE)
 def summarize(
     config: Config, articles: list[Article], now: dt.datetime
 ) -> dict[str, ArticleSummary]:
@@ -70,12 +77,13 @@ def summarize(
         return pipeline.summarize(store, articles, config, now)
 
 
-@task(name="group-themes", **CPU_TASK)
+@task(name="group-themes", cache_policy=NO_CACHE)
 def group_themes(articles: list[Article], config: Config) -> list[Theme]:
     return pipeline.themes(articles, config)
 
 
-@task(name="publish", **IO_TASK)
+@task(name="publish", retries=RETRIES, retry_delay_seconds=RETRY_DELAY_SECONDS,
+      cache_policy=NO_CACHE)
 def publish(
     config: Config, day: dt.date, groups: list[Theme], articles: list[Article],
     summaries: dict[str, ArticleSummary], counts: DigestCounts,

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from digest.clean import build_rules, clean_article, clean_body, normalize_text
+from digest.sources import read_folder
+
+SEED_FURNITURE = (
+    "Unlock the White House Watch newsletter for free",
+    "More From Author",
+    "68 players for Blue Jays to watch ahead of trade deadline",
+    "OMV Petrom discovers new natural gas reservoir in Spineni, Romania",
+    "Leave a Reply",
+    "Your email address will not be published",
+    "Required fields are marked",
+)
+
+
+def test_seed_furniture_is_removed_and_article_text_kept(seeds_dir: Path) -> None:
+    rules = build_rules()
+    seed = next(a for a in read_folder(seeds_dir).articles if "001_" in a.location)
+    cleaned = clean_article(seed, rules)
+    for line in SEED_FURNITURE:
+        assert line not in cleaned.body
+    assert cleaned.body.startswith("Donald Trump and Volodymyr Zelenskyy on Friday discussed")
+    assert cleaned.body.endswith("has sent three Patriot systems to Kyiv from its own stocks.")
+    assert len(cleaned.body.split("\n\n")) == 24
+
+
+def test_other_seeds_lose_nothing(seeds_dir: Path) -> None:
+    rules = build_rules()
+    for article in read_folder(seeds_dir).articles:
+        if "001_" in article.location:
+            continue
+        assert clean_article(article, rules).body == article.body
+
+
+def test_trailing_marker_followed_by_prose_is_not_cut() -> None:
+    prose = " ".join(["The council met again on Tuesday to discuss the budget."] * 4)
+    body = f"First paragraph of the story.\n\nRelated\n\n{prose}"
+    assert clean_body(body, "Title", build_rules()) == body
+
+
+def test_repeated_title_at_start_of_body_is_dropped() -> None:
+    assert clean_body("Big News\n\nThe text.", "Big news", build_rules()) == "The text."
+
+
+def test_rules_from_config_are_added_and_defaults_can_be_turned_off() -> None:
+    body = "Story text here.\n\nAdvertisement\n\nPromo: win a car"
+    custom = build_rules(drop_lines=[r"promo: .*"])
+    assert clean_body(body, "T", custom) == "Story text here."
+    bare = build_rules(drop_lines=[r"promo: .*"], use_defaults=False)
+    assert clean_body(body, "T", bare) == "Story text here.\n\nAdvertisement"
+
+
+def test_normalize_text_folds_spaces_and_drops_invisible_characters() -> None:
+    text = "Caf\u0065\u0301  au\u00a0lait\u200b.\r\n\r\n\r\nNext\tline"
+    assert normalize_text(text) == "Café au lait.\n\nNext line"
+
+
+@given(st.text())
+def test_normalize_text_is_idempotent_and_leaves_no_double_spaces(text: str) -> None:
+    once = normalize_text(text)
+    assert normalize_text(once) == once
+    assert "  " not in once
+    assert "\n\n\n" not in once

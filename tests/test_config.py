@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from digest.config import Config, load_config
+from digest.errors import ConfigError
+
+REPO = Path(__file__).parent.parent
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "c.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_shipped_config_is_valid_and_matches_the_defaults() -> None:
+    shipped = load_config(REPO / "config" / "digest.toml", env={})
+    assert replace_origin(shipped) == Config()
+
+
+def replace_origin(config: Config) -> Config:
+    from dataclasses import replace
+
+    return replace(config, origin=Config().origin)
+
+
+def test_file_values_are_read_and_typed(tmp_path: Path) -> None:
+    path = _write(tmp_path, '[summary]\nalgorithm = "textrank"\nsentences = 5\n'
+                            '[sources]\nfolders = ["a", "b"]\n[themes]\nmin_similarity = 1e-1\n')
+    config = load_config(path, env={})
+    assert config.summary.algorithm == "textrank"
+    assert config.summary.sentences == 5
+    assert config.sources.folders == ("a", "b")
+    assert config.themes.min_similarity == 0.1
+
+
+def test_environment_overrides_file(tmp_path: Path) -> None:
+    path = _write(tmp_path, '[summary]\nalgorithm = "textrank"\n')
+    env = {"DIGEST_SUMMARY_ALGORITHM": "lsa", "DIGEST_SUMMARY_SENTENCES": "2",
+           "DIGEST_SOURCES_FOLDERS": "x, y", "DIGEST_CLEAN_USE_DEFAULT_RULES": "no",
+           "DIGEST_SMTP_PASSWORD": "not config"}
+    config = load_config(path, env=env)
+    assert config.summary.algorithm == "lsa"
+    assert config.summary.sentences == 2
+    assert config.sources.folders == ("x", "y")
+    assert config.clean.use_default_rules is False
+
+
+def test_missing_default_file_means_defaults(tmp_path: Path) -> None:
+    assert load_config(env={}) == Config()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[sumary]\n", "c.toml: unknown section [sumary] (known: sources, clean, store, "
+         "output, summary, themes, digest)"),
+        ("[summary]\nalgo = 1\n", "c.toml: unknown key 'algo' in [summary] "
+         "(known: algorithm, sentences, language)"),
+        ('[summary]\nsentences = "three"\n',
+         "c.toml: [summary] sentences must be an integer, got 'three'"),
+        ("[sources]\nfolders = \"seeds\"\n",
+         "c.toml: [sources] folders must be a list of strings, got 'seeds'"),
+        ('[summary]\nalgorithm = "magic"\n', "c.toml: [summary] algorithm 'magic' is unknown "
+         "(choose one of: edmundson, kl, lexrank, lsa, luhn, random, reduction, sumbasic, "
+         "textrank)"),
+        ('[digest]\ntimezone = "Mars/Olympus"\n', "c.toml: [digest] timezone 'Mars/Olympus' is "
+         'not a known time zone (use an IANA name such as "Europe/London")'),
+        ('[clean]\ndrop_lines = ["(unclosed"]\n', "c.toml: [clean] drop_lines pattern "
+         "'(unclosed' is not a valid regex (missing ), unterminated subpattern at position 0)"),
+        ("[summary]\nsentences = 0\n", "c.toml: [summary] sentences must be at least 1"),
+        ("[sources]\nfolders = []\n",
+         'c.toml: [sources] folders is empty (add folders = ["seeds"])'),
+    ],
+)
+def test_bad_config_is_an_error_naming_the_key(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_config(_write(tmp_path, text), env={})
+    assert str(error.value) == f"{tmp_path}/{message}"
+
+
+def test_bad_environment_value_names_the_variable(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_config(env={"DIGEST_SUMMARY_SENTENCES": "many"})
+    assert str(error.value) == (
+        "environment variable DIGEST_SUMMARY_SENTENCES must be an integer, got 'many'")
+    with pytest.raises(ConfigError) as error:
+        load_config(env={"DIGEST_SUMMARY_ALGORTHM": "lsa"})
+    assert str(error.value) == ("environment variable DIGEST_SUMMARY_ALGORTHM: unknown key "
+                                "'algorthm' in [summary] (known: algorithm, sentences, language)")
+
+
+def test_explicit_missing_file_and_broken_toml_are_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such config file"):
+        load_config(tmp_path / "nope.toml", env={})
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(_write(tmp_path, "[summary\n"), env={})

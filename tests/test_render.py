@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from digest.models import Article, ArticleSummary, DigestCounts, SourceProblem, Theme
+from digest.render import assemble_digest, render_html, render_index, render_text, write_file
+from digest.store import DigestRecord
+
+EVIL = "<script>alert(1)</script>"
+
+
+def _digest(make_article: Callable[..., Article], url: str | None = "https://ex.com/a"):
+    article = make_article(id="a", title=f"Title {EVIL}", url=url, source="Ex <b>News</b>")
+    summaries = {"a": ArticleSummary("a", (f"Summary {EVIL} & more.",), "lexrank")}
+    return assemble_digest(
+        date(2026, 11, 20), "Daily digest", [Theme("Ferry · Harbour", ("a",))], {"a": article},
+        summaries, DigestCounts(read=2, new=2, duplicates=1, articles=1, themes=1, sources=1),
+        [SourceProblem("feeds", "bad.txt", f"binary file skipped {EVIL}")], "Europe/London",
+    )
+
+
+def test_html_escapes_everything_that_came_from_sources(
+    make_article: Callable[..., Article],
+) -> None:
+    html = render_html(_digest(make_article))
+    assert EVIL not in html
+    assert "<b>News</b>" not in html
+    assert "Title &lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "Summary &lt;script&gt;" in html and "&amp; more." in html
+    assert html.count("<script") == 0
+
+
+def test_html_has_header_sections_links_and_failed_sources(
+    make_article: Callable[..., Article],
+) -> None:
+    html = render_html(_digest(make_article))
+    assert "Friday 20 November 2026" in html
+    assert "1 article</li>" in html and "1 duplicate</li>" not in html
+    assert "1 duplicate dropped" in html
+    assert '<h2>Ferry · Harbour <span class="n">· 1</span></h2>' in html
+    assert '<a href="https://ex.com/a" rel="noopener noreferrer">' in html
+    assert "20 Nov 08:00" in html
+    assert "feeds: bad.txt: binary file skipped" in html
+    assert 'name="viewport"' in html
+
+
+def test_dangerous_links_are_not_rendered(make_article: Callable[..., Article]) -> None:
+    html = render_html(_digest(make_article, url="javascript:alert(1)"))
+    assert "javascript:" not in html
+    assert "<h3>Title" in html
+
+
+def test_text_digest_carries_the_same_content(make_article: Callable[..., Article]) -> None:
+    text = render_text(_digest(make_article))
+    assert text.startswith("Daily digest: Friday 20 November 2026\n")
+    assert "== Ferry · Harbour (1) ==" in text
+    assert f"* Title {EVIL}" in text
+    assert "https://ex.com/a" in text
+    assert "- feeds: bad.txt: binary file skipped" in text
+
+
+def test_empty_digest_says_so(make_article: Callable[..., Article]) -> None:
+    empty = assemble_digest(date(2026, 11, 20), "D", [], {}, {}, DigestCounts())
+    assert "No new articles today." in render_html(empty)
+    assert "No new articles today." in render_text(empty)
+
+
+def test_index_links_every_digest_newest_first() -> None:
+    records = [DigestRecord(date(2026, 11, 21), "h", "t", 4, 2),
+               DigestRecord(date(2026, 11, 20), "h", "t", 3, 1)]
+    html = render_index(records, "Daily <digest>")
+    assert html.index("2026-11-21/digest.html") < html.index("2026-11-20/digest.html")
+    assert "Daily &lt;digest&gt;" in html
+
+
+def test_write_file_replaces_atomically(tmp_path: Path) -> None:
+    target = tmp_path / "out" / "x.html"
+    write_file(target, "one")
+    write_file(target, "two")
+    assert target.read_text() == "two"
+    assert [p.name for p in target.parent.iterdir()] == ["x.html"]

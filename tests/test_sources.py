@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from digest.sources import article_id, read_folder, split_title
+
+
+def test_folder_articles_get_title_body_source_and_mtime(articles_dir: Path) -> None:
+    stamp = datetime(2026, 11, 20, 6, 30, tzinfo=UTC).timestamp()
+    os.utime(articles_dir / "chess-final.txt", (stamp, stamp))
+    result = read_folder(articles_dir)
+    by_title = {a.title: a for a in result.articles}
+    chess = by_title["Teenager wins national chess championship in final round"]
+    assert chess.source == "articles"
+    assert chess.published == datetime(2026, 11, 20, 6, 30, tzinfo=UTC)
+    assert chess.body.split("\n\n")[0].startswith("A sixteen-year-old from Northfield")
+    assert len(chess.body.split("\n\n")) == 4
+    assert chess.id == article_id("articles", "chess-final.txt")
+
+
+def test_only_txt_and_md_files_are_read(articles_dir: Path) -> None:
+    locations = {Path(a.location).name for a in read_folder(articles_dir).articles}
+    assert "harbour-ferry-copy.md" in locations
+    assert "notes.csv" not in locations
+
+
+def test_empty_and_binary_files_are_skipped_with_a_warning_naming_them(articles_dir: Path) -> None:
+    result = read_folder(articles_dir)
+    messages = [str(p) for p in result.problems]
+    assert "articles: empty.txt: empty file skipped" in messages
+    assert "articles: pixel.txt: binary file skipped" in messages
+    assert len(result.articles) == 7
+    assert not result.failed
+
+
+def test_non_utf8_file_is_decoded_as_cp1252_and_flagged(articles_dir: Path) -> None:
+    result = read_folder(articles_dir)
+    bakery = next(a for a in result.articles if a.title.startswith("Village bakery"))
+    assert "café and bakery" in bakery.body
+    assert "didn’t expect" in bakery.body
+    assert bakery.flags == ("decoded-cp1252",)
+    assert "articles: bakery-cp1252.txt: not UTF-8, decoded as cp1252" in [
+        str(p) for p in result.problems
+    ]
+
+
+def test_markdown_heading_marks_are_not_part_of_the_title(articles_dir: Path) -> None:
+    titles = {a.title for a in read_folder(articles_dir).articles}
+    assert "Ferry back in service at Eastport harbour" in titles
+
+
+def test_missing_folder_is_a_failed_source_not_an_exception(tmp_path: Path) -> None:
+    result = read_folder(tmp_path / "nowhere")
+    assert result.failed
+    assert result.articles == ()
+    assert "does not exist" in str(result.problems[0])
+
+
+def test_unreadable_file_is_reported_and_the_rest_still_read(articles_dir: Path) -> None:
+    (articles_dir / "broken.txt").symlink_to(articles_dir / "missing-target.txt")
+    result = read_folder(articles_dir)
+    assert any(p.item == "broken.txt" and "cannot read" in p.message for p in result.problems)
+    assert len(result.articles) == 7
+
+
+def test_lines_are_paragraphs_when_the_text_has_no_blank_lines() -> None:
+    title, body = split_title("Title\nFirst para.\nSecond para.\n")
+    assert title == "Title"
+    assert body == "First para.\n\nSecond para."
+
+
+def test_wrapped_lines_join_when_blank_lines_separate_paragraphs() -> None:
+    _title, body = split_title("Title\n\nOne sentence\nwrapped here.\n\nNext one.\n")
+    assert body == "One sentence wrapped here.\n\nNext one."
+
+
+def test_a_paragraph_as_first_line_gives_its_first_sentence_as_title() -> None:
+    first = ("Ukraine is working urgently to strengthen its air defense systems as a temporary "
+             "halt to airstrikes is set to expire. The pause was agreed last week by both sides.")
+    title, body = split_title(first + "\nMore text.")
+    assert title == ("Ukraine is working urgently to strengthen its air defense systems as a "
+                     "temporary halt to airstrikes is set to expire.")
+    assert body.startswith(first)
+
+
+def test_ids_are_stable_and_differ_by_source() -> None:
+    assert article_id("a", "x.txt") == article_id("a", "x.txt")
+    assert article_id("a", "x.txt") != article_id("b", "x.txt")

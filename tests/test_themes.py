@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from digest.clean import build_rules, clean_articles
+from digest.models import Article
+from digest.sources import read_folder
+from digest.themes import OTHER_NEWS, group_by_theme
+
+
+def _fixture_articles(articles_dir: Path) -> list[Article]:
+    return clean_articles(read_folder(articles_dir).articles, build_rules())
+
+
+def test_articles_on_the_same_topic_share_a_theme(articles_dir: Path) -> None:
+    articles = _fixture_articles(articles_dir)
+    themes = group_by_theme(articles)
+    by_id = {a.id: a for a in articles}
+    groups = [{by_id[i].location.rsplit("/", 1)[-1] for i in t.article_ids} for t in themes]
+    assert {"chess-final.txt", "chess-olympiad.txt"} in groups
+    assert {"river-flood.txt", "river-cleanup.txt"} in groups
+    assert sorted(i for t in themes for i in t.article_ids) == sorted(by_id)
+
+
+def test_labels_name_the_topic(articles_dir: Path) -> None:
+    themes = group_by_theme(_fixture_articles(articles_dir))
+    labels = " ".join(t.label.lower() for t in themes)
+    assert "chess" in labels
+    assert "river" in labels or "flood" in labels
+
+
+def test_grouping_is_deterministic_whatever_the_input_order(articles_dir: Path) -> None:
+    articles = _fixture_articles(articles_dir)
+    assert group_by_theme(articles) == group_by_theme(list(reversed(articles)))
+
+
+def test_seeds_about_one_story_form_one_theme(seeds_dir: Path) -> None:
+    themes = group_by_theme(_fixture_articles(seeds_dir))
+    assert len(themes) == 1
+    assert "ukraine" in themes[0].label.lower()
+
+
+def test_many_loners_go_to_other_news_last(make_article: Callable[..., Article]) -> None:
+    topics = ["volcano eruption lava ash", "violin concerto orchestra", "tax reform income",
+              "marathon runner record", "comet telescope astronomy"]
+    articles = [make_article(id=f"a{i}", title=t, body=f"{t} {t}") for i, t in enumerate(topics)]
+    themes = group_by_theme(articles, max_singletons=3)
+    assert [t.label for t in themes] == [OTHER_NEWS]
+    assert len(themes[0].article_ids) == 5
+    few = group_by_theme(articles[:2], max_singletons=3)
+    assert len(few) == 2 and OTHER_NEWS not in [t.label for t in few]
+
+
+def test_no_articles_no_themes_and_one_article_one_theme(
+    make_article: Callable[..., Article],
+) -> None:
+    assert group_by_theme([]) == []
+    only = group_by_theme([make_article(title="Solar eclipse", body="An eclipse was seen.")])
+    assert len(only) == 1 and only[0].article_ids == ("a1",)
+
+
+def test_articles_of_nothing_but_stop_words_still_get_a_theme(
+    make_article: Callable[..., Article],
+) -> None:
+    articles = [make_article(id="x", title="The", body="and the"),
+                make_article(id="y", title="2024", body="12 34")]
+    themes = group_by_theme(articles)
+    assert sorted(i for t in themes for i in t.article_ids) == ["x", "y"]
