@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -136,27 +138,50 @@ def publish(
     return Published(html, text, index)
 
 
-def run_pipeline(config: Config, day: date | None = None) -> RunResult:
-    """Run every stage in this process, without Prefect; record the run in the store."""
+StageTimer = Callable[[str, float], None]
+
+
+def run_pipeline(
+    config: Config, day: date | None = None, on_stage: StageTimer | None = None
+) -> RunResult:
+    """Run every stage in this process, without Prefect; record the run in the store.
+
+    `on_stage`, when given, is called with each stage's name and its seconds.
+    """
     day = day or today(config)
     now = datetime.now(UTC)
+
+    @contextmanager
+    def stage(name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        if on_stage:
+            on_stage(name, time.perf_counter() - start)
+
     with Store(config.store_path) as store:
         run_id = store.start_run(day, now)
         counts = DigestCounts()
         try:
-            results = [read_source(folder) for folder in config.sources.folders]
-            record_sources(store, results, now)
+            with stage("read"):
+                results = [read_source(folder) for folder in config.sources.folders]
+                record_sources(store, results, now)
             problems = [p for r in results for p in r.problems]
-            read = clean([a for r in results for a in r.articles], config)
-            deduped = drop_duplicates(store, read)
-            new = save(store, deduped, now)
-            chosen = select_for_digest(store, list(deduped.unique), day)
-            summaries = summarize(store, chosen, config, now)
-            groups = themes(chosen, config)
+            with stage("clean"):
+                read = clean([a for r in results for a in r.articles], config)
+            with stage("dedup"):
+                deduped = drop_duplicates(store, read)
+            with stage("store"):
+                new = save(store, deduped, now)
+                chosen = select_for_digest(store, list(deduped.unique), day)
+            with stage("summarize"):
+                summaries = summarize(store, chosen, config, now)
+            with stage("themes"):
+                groups = themes(chosen, config)
             counts = DigestCounts(read=len(read), new=new, duplicates=len(deduped.duplicates),
                                   articles=len(chosen), themes=len(groups), sources=len(results))
-            published = publish(store, config, day, groups, chosen, summaries, counts,
-                                problems, now)
+            with stage("render"):
+                published = publish(store, config, day, groups, chosen, summaries, counts,
+                                    problems, now)
         except Exception as exc:
             store.finish_run(run_id, "failed", counts, [f"{type(exc).__name__}: {exc}"],
                              datetime.now(UTC))

@@ -1,0 +1,80 @@
+"""Time the library pipeline (no Prefect) on the BBC News Summary articles.
+
+    .venv/bin/python bench/pipeline.py ../shared/data [--runs 3]
+
+Each run starts from an empty store (cold), then runs again on the same store
+for the same day (everything cached). Prints seconds per stage, articles per
+second and the process's peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from digest.config import Config, OutputConfig, SourcesConfig, StoreConfig
+from digest.models import DigestCounts
+from digest.pipeline import run_pipeline
+
+STAGES = ("read", "clean", "dedup", "store", "summarize", "themes", "render")
+BBC = Path("bbc_news_summary") / "BBC News Summary" / "News Articles"
+
+
+def one_run(config: Config, day: date) -> tuple[dict[str, float], float, DigestCounts]:
+    stages: dict[str, float] = {}
+    start = time.perf_counter()
+    result = run_pipeline(config, day, on_stage=lambda name, secs: stages.__setitem__(name, secs))
+    return stages, time.perf_counter() - start, result.counts
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path, help="the shared data folder (../shared/data)")
+    parser.add_argument("--runs", type=int, default=3, help="cold+warm pairs to take medians of")
+    args = parser.parse_args()
+    root = args.data / BBC
+    folders = sorted(str(p) for p in root.iterdir() if p.is_dir())
+    if not folders:
+        print(f"{root}: no category folders found", file=sys.stderr)
+        return 1
+    cold: list[tuple[dict[str, float], float]] = []
+    warm: list[tuple[dict[str, float], float]] = []
+    counts = DigestCounts()
+    for _ in range(args.runs):
+        with tempfile.TemporaryDirectory(prefix="digest-bench-") as tmp:
+            config = Config(
+                sources=SourcesConfig(folders=tuple(folders)),
+                store=StoreConfig(path=f"{tmp}/digest.db"),
+                output=OutputConfig(dir=f"{tmp}/out"),
+            )
+            stages, total, counts = one_run(config, date(2026, 1, 1))
+            cold.append((stages, total))
+            stages, total, _ = one_run(config, date(2026, 1, 1))
+            warm.append((stages, total))
+    count = counts.read
+    print(f"{count} articles read from {len(folders)} folders, {counts.duplicates} exact "
+          f"duplicates dropped, {counts.articles} in the digest, {counts.themes} themes; "
+          f"median of {args.runs} runs\n")
+    print("| stage | cold (s) | cached rerun (s) |")
+    print("|---|---:|---:|")
+    for name in STAGES:
+        c = statistics.median(s[name] for s, _ in cold)
+        w = statistics.median(s[name] for s, _ in warm)
+        print(f"| {name} | {c:.2f} | {w:.2f} |")
+    c_total = statistics.median(t for _, t in cold)
+    w_total = statistics.median(t for _, t in warm)
+    print(f"| **total** | **{c_total:.2f}** | **{w_total:.2f}** |")
+    print(f"| articles/s | {count / c_total:.0f} | {count / w_total:.0f} |")
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\npeak memory (max RSS of the process): {peak_mib:.0f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
