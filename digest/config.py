@@ -23,8 +23,38 @@ _FALSE = {"0", "false", "no", "off"}
 
 
 @dataclass(frozen=True)
+class FeedConfig:
+    url: str = ""
+    name: str = ""
+    full_text: bool = False
+
+
+@dataclass(frozen=True)
 class SourcesConfig:
     folders: tuple[str, ...] = ("seeds",)
+    feeds: tuple[FeedConfig, ...] = ()
+
+
+@dataclass(frozen=True)
+class FetchConfig:
+    # Feeds fetched at once, and at most this many at once from one host.
+    workers: int = 8
+    per_host: int = 2
+    connect_timeout: float = 10.0
+    timeout: float = 30.0
+    # Responses larger than this are refused (10 MB: the largest real feed in
+    # the shared corpus is well under 1 MB).
+    max_bytes: int = 10_000_000
+    # Only the newest items of a feed are kept.
+    max_items: int = 200
+    # Items published longer ago than this are stored but not put in the digest.
+    window_days: float = 2.0
+    # After the n-th failure in a row a feed waits base * 2**(n-1), capped.
+    backoff_base_seconds: int = 300
+    backoff_max_seconds: int = 86_400
+    # Items with fewer words than this are stubs; feeds with full_text = true
+    # fetch the article page for them.
+    full_text_min_words: int = 80
 
 
 @dataclass(frozen=True)
@@ -68,6 +98,7 @@ class DigestConfig:
 @dataclass(frozen=True)
 class Config:
     sources: SourcesConfig = field(default_factory=SourcesConfig)
+    fetch: FetchConfig = field(default_factory=FetchConfig)
     clean: CleanConfig = field(default_factory=CleanConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
@@ -166,12 +197,17 @@ def _build_section(
 def _type_name(kind: Any) -> str:
     if kind == tuple[str, ...]:
         return "a list of strings"
+    if kind == tuple[FeedConfig, ...]:
+        return "a list of tables ([[sources.feeds]])"
     return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}[kind]
 
 
 def _coerce(raw: Any, kind: Any, where: str) -> Any:
     """Return `raw` as `kind`, or raise ConfigError naming `where`."""
-    if kind == tuple[str, ...]:
+    if kind == tuple[FeedConfig, ...]:
+        if isinstance(raw, list) and all(isinstance(item, dict) for item in raw):
+            return tuple(_feed(item, f"{where} #{n}") for n, item in enumerate(raw, 1))
+    elif kind == tuple[str, ...]:
         if isinstance(raw, list) and all(isinstance(item, str) for item in raw):
             return tuple(raw)
     elif kind is float:
@@ -185,8 +221,24 @@ def _coerce(raw: Any, kind: Any, where: str) -> Any:
     raise ConfigError(f"{where} must be {_type_name(kind)}, got {raw!r}")
 
 
+def _feed(table: dict[str, Any], where: str) -> FeedConfig:
+    hints = typing.get_type_hints(FeedConfig)
+    values: dict[str, Any] = {}
+    for key, raw in table.items():
+        if key not in hints:
+            raise ConfigError(f"{where}: unknown key '{key}' (known: {', '.join(hints)})")
+        values[key] = _coerce(raw, hints[key], f"{where} {key}")
+    if not re.match(r"https?://[^/\s]+", values.get("url", "")):
+        raise ConfigError(f'{where} needs a url starting with http:// or https:// '
+                          f'(add url = "https://...")')
+    return FeedConfig(**values)
+
+
 def _coerce_text(text: str, kind: Any, where: str) -> Any:
     """Return an environment value converted to `kind`; lists are comma-separated."""
+    if kind == tuple[FeedConfig, ...]:
+        raise ConfigError(f"{where}: feeds cannot be set from the environment "
+                          "(list them in the config file or import an OPML file)")
     try:
         if kind == tuple[str, ...]:
             return tuple(part.strip() for part in text.split(",") if part.strip())
@@ -233,5 +285,14 @@ def _validate(config: Config) -> None:
                 raise ConfigError(
                     f"{where}: [clean] {key} pattern {pattern!r} is not a valid regex ({exc})"
                 ) from None
-    if not config.sources.folders:
-        raise ConfigError(f"{where}: [sources] folders is empty (add folders = [\"seeds\"])")
+    if not config.sources.folders and not config.sources.feeds:
+        raise ConfigError(f"{where}: [sources] has no folders and no feeds "
+                          "(add folders = [\"seeds\"] or a [[sources.feeds]] table)")
+    fetch = config.fetch
+    for key in ("workers", "per_host", "max_bytes", "max_items", "full_text_min_words"):
+        if getattr(fetch, key) < 1:
+            raise ConfigError(f"{where}: [fetch] {key} must be at least 1")
+    for key in ("connect_timeout", "timeout", "window_days", "backoff_base_seconds",
+                "backoff_max_seconds"):
+        if getattr(fetch, key) <= 0:
+            raise ConfigError(f"{where}: [fetch] {key} must be more than 0")

@@ -18,6 +18,8 @@ class Article:
     url: str | None = None
     location: str = ""
     flags: tuple[str, ...] = ()
+    # "file" for folder articles, "feed" for feed items (whose dates are the publisher's).
+    kind: str = "file"
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,30 @@ class IngestResult:
     articles: tuple[Article, ...] = ()
     problems: tuple[SourceProblem, ...] = ()
     failed: bool = False
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What we know about one feed between runs; `url` (as configured) is its key."""
+
+    url: str
+    name: str
+    fetch_url: str = ""
+    full_text: bool = False
+    etag: str | None = None
+    last_modified: str | None = None
+    consecutive_errors: int = 0
+    next_attempt: datetime | None = None
+    gone: bool = False
+    last_fetch: datetime | None = None
+    last_success: datetime | None = None
+    last_status: str | None = None
+    last_error: str | None = None
+    items: int = 0
+
+    @property
+    def current_url(self) -> str:
+        return self.fetch_url or self.url
 
 
 @dataclass(frozen=True)

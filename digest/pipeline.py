@@ -5,19 +5,26 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
+
+import httpx
 
 from digest.clean import build_rules, clean_articles
 from digest.config import Config
 from digest.dedup import find_duplicates
+from digest.feeds import FeedRead, read_feed
+from digest.fetch import HostLimiter, make_client
 from digest.models import (
     Article,
     ArticleSummary,
     DedupResult,
     DigestCounts,
+    FeedState,
     IngestResult,
     SourceProblem,
     Theme,
@@ -73,6 +80,46 @@ def record_sources(store: Store, results: Sequence[IngestResult], now: datetime)
         store.record_source(result, now)
 
 
+@dataclass(frozen=True)
+class FeedJob:
+    """One feed to read: its state and the full text already stored for its items."""
+
+    state: FeedState
+    stored_full_text: dict[str, str]
+
+
+def feed_jobs(store: Store, config: Config) -> list[FeedJob]:
+    """Return a job per feed (configured or imported), with what the store knows of it."""
+    return [FeedJob(state, store.full_text_bodies(state.url) if state.full_text else {})
+            for state in store.feed_states(config.sources.feeds)]
+
+
+def read_one_feed(
+    job: FeedJob, config: Config, now: datetime, client: httpx.Client, limiter: HostLimiter
+) -> FeedRead:
+    """Fetch and parse one feed, logging each problem on one line."""
+    read = read_feed(client, job.state, config.fetch, now, limiter, job.stored_full_text)
+    for problem in read.result.problems:
+        log.warning("%s", problem)
+    return read
+
+
+def read_feeds(jobs: Sequence[FeedJob], config: Config, now: datetime) -> list[FeedRead]:
+    """Read every feed, `config.fetch.workers` at a time (without Prefect)."""
+    if not jobs:
+        return []
+    limiter = HostLimiter(config.fetch.workers, config.fetch.per_host)
+    with make_client(config.fetch) as client, ThreadPoolExecutor(config.fetch.workers) as pool:
+        return list(pool.map(lambda job: read_one_feed(job, config, now, client, limiter), jobs))
+
+
+def record_feeds(store: Store, reads: Sequence[FeedRead], now: datetime) -> None:
+    """Store each feed's new fetch state and how reading it went."""
+    for read in reads:
+        store.save_feed_state(read.state)
+        store.record_source(read.result, now, kind="feed")
+
+
 def clean(articles: Sequence[Article], config: Config) -> list[Article]:
     rules = build_rules(config.clean.drop_lines, config.clean.cut_from,
                         config.clean.use_default_rules)
@@ -91,10 +138,24 @@ def save(store: Store, result: DedupResult, now: datetime) -> int:
     return new
 
 
-def select_for_digest(store: Store, articles: Sequence[Article], day: date) -> list[Article]:
-    """Return the articles not already shown in an earlier day's digest."""
+def select_for_digest(
+    store: Store, articles: Sequence[Article], day: date, config: Config
+) -> list[Article]:
+    """Return the articles for `day`'s digest.
+
+    Left out: articles shown in an earlier day's digest, and feed items
+    published before the window (`[fetch] window_days` before the day's end).
+    """
     shown = store.in_earlier_digests([a.id for a in articles], day)
-    return [a for a in articles if a.id not in shown]
+    start = window_start(day, config)
+    return [a for a in articles
+            if a.id not in shown and not (a.kind == "feed" and a.published < start)]
+
+
+def window_start(day: date, config: Config) -> datetime:
+    """Return the earliest publication time of a feed item that `day`'s digest shows."""
+    end = datetime.combine(day + timedelta(days=1), dt_time.min, tzinfo=config.zone)
+    return end - timedelta(days=config.fetch.window_days)
 
 
 def summarize(
@@ -165,6 +226,9 @@ def run_pipeline(
             with stage("read"):
                 results = [read_source(folder) for folder in config.sources.folders]
                 record_sources(store, results, now)
+                reads = read_feeds(feed_jobs(store, config), config, now)
+                record_feeds(store, reads, now)
+                results += [read.result for read in reads]
             problems = [p for r in results for p in r.problems]
             with stage("clean"):
                 read = clean([a for r in results for a in r.articles], config)
@@ -172,7 +236,7 @@ def run_pipeline(
                 deduped = drop_duplicates(store, read)
             with stage("store"):
                 new = save(store, deduped, now)
-                chosen = select_for_digest(store, list(deduped.unique), day)
+                chosen = select_for_digest(store, list(deduped.unique), day, config)
             with stage("summarize"):
                 summaries = summarize(store, chosen, config, now)
             with stage("themes"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -9,9 +10,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlite_utils
 
+from digest.config import FeedConfig
 from digest.dedup import content_hash, normalize_url
 from digest.errors import StoreError
 from digest.models import (
@@ -19,6 +22,7 @@ from digest.models import (
     ArticleSummary,
     DigestCounts,
     Duplicate,
+    FeedState,
     IngestResult,
     StoredKeys,
 )
@@ -78,6 +82,13 @@ class Store:
         db.table("articles").create_index(["url_key"], if_not_exists=True)
         if not db.table("articles").detect_fts():
             db.table("articles").enable_fts(["title", "body"], create_triggers=True)
+        db.table("feeds").create(
+            {"url": str, "name": str, "origin": str, "fetch_url": str, "full_text": int,
+             "etag": str, "last_modified": str, "consecutive_errors": int,
+             "next_attempt": str, "gone": int, "last_fetch": str, "last_success": str,
+             "last_status": str, "last_error": str, "items": int},
+            pk="url", if_not_exists=True,
+        )
         db.table("duplicates").create(
             {"id": str, "duplicate_of": str, "reason": str, "source": str, "title": str,
              "url": str, "first_seen": str},
@@ -107,11 +118,11 @@ class Store:
 
     # sources
 
-    def record_source(self, result: IngestResult, when: datetime) -> None:
+    def record_source(self, result: IngestResult, when: datetime, kind: str = "folder") -> None:
         """Record how reading one source went."""
         stamp = _iso(when)
         row: dict[str, Any] = {
-            "name": result.source, "kind": "folder", "location": result.location,
+            "name": result.source, "kind": kind, "location": result.location,
             "last_read": stamp, "articles": len(result.articles),
             "problems": len(result.problems),
             "last_error": "; ".join(str(p) for p in result.problems) or None,
@@ -119,6 +130,54 @@ class Store:
         if not result.failed:
             row["last_success"] = stamp
         self.db.table("sources").upsert(row, pk="name")
+
+    def sources(self) -> list[dict[str, Any]]:
+        """Return every source read so far, with how its last read went."""
+        return list(self.db.table("sources").rows_where(order_by="kind, name"))
+
+    # feeds
+
+    def feed_states(self, configured: Sequence[FeedConfig]) -> list[FeedState]:
+        """Return the state of every feed: those configured, then those added by OPML import."""
+        stored = {row["url"]: row for row in self.db.table("feeds").rows}
+        states = []
+        for feed in configured:
+            row = stored.pop(feed.url, None)
+            name = feed.name or (row["name"] if row else "") or feed_name(feed.url)
+            states.append(_feed_state(row, feed.url, name, feed.full_text))
+        for url, row in sorted(stored.items()):
+            if row["origin"] != "config":
+                states.append(_feed_state(row, url, row["name"], bool(row["full_text"])))
+        return states
+
+    def save_feed_state(self, state: FeedState, origin: str = "config") -> None:
+        """Store what one fetch learned about a feed."""
+        row = {f.name: getattr(state, f.name) for f in dataclasses.fields(FeedState)}
+        for key, value in row.items():
+            if isinstance(value, datetime):
+                row[key] = _iso(value)
+            elif isinstance(value, bool):
+                row[key] = int(value)
+        existing = self.db.execute("SELECT origin FROM feeds WHERE url = ?", [state.url]).fetchone()
+        row["origin"] = existing[0] if existing else origin
+        self.db.table("feeds").upsert(row, pk="url")
+
+    def add_feeds(self, feeds: Sequence[FeedConfig], origin: str) -> int:
+        """Register feeds (from an OPML import); return how many were not known yet."""
+        known = {r[0] for r in self.db.execute("SELECT url FROM feeds").fetchall()}
+        rows = [{"url": f.url, "name": f.name or feed_name(f.url), "origin": origin,
+                 "full_text": int(f.full_text), "consecutive_errors": 0, "gone": 0, "items": 0}
+                for f in feeds if f.url not in known]
+        self.db.table("feeds").insert_all(rows, pk="url", ignore=True)
+        return len({r["url"] for r in rows})
+
+    def full_text_bodies(self, feed_url: str) -> dict[str, str]:
+        """Return id -> body of this feed's stored items whose full text was fetched."""
+        rows = self.db.execute(
+            "SELECT id, body FROM articles WHERE location = ? AND flags LIKE '%\"full-text\"%'",
+            [feed_url],
+        ).fetchall()
+        return dict(rows)
 
     # articles
 
@@ -293,6 +352,31 @@ class Store:
             "SELECT day, html_path, text_path, articles, themes FROM digests ORDER BY day DESC"
         ).fetchall()
         return [DigestRecord(date.fromisoformat(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
+
+
+def feed_name(url: str) -> str:
+    """Return a readable default name for a feed: its host without "www." or "feeds."."""
+    host = (urlsplit(url).hostname or url).lower()
+    for prefix in ("www.", "feeds.", "feed.", "rss."):
+        host = host.removeprefix(prefix)
+    return host
+
+
+def _feed_state(row: dict[str, Any] | None, url: str, name: str, full_text: bool) -> FeedState:
+    if row is None:
+        return FeedState(url=url, name=name, full_text=full_text)
+    return FeedState(
+        url=url, name=name, full_text=full_text, fetch_url=row["fetch_url"] or "",
+        etag=row["etag"], last_modified=row["last_modified"],
+        consecutive_errors=row["consecutive_errors"] or 0,
+        next_attempt=_parse_time(row["next_attempt"]), gone=bool(row["gone"]),
+        last_fetch=_parse_time(row["last_fetch"]), last_success=_parse_time(row["last_success"]),
+        last_status=row["last_status"], last_error=row["last_error"], items=row["items"] or 0,
+    )
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 def _article_row(article: Article, now: datetime) -> dict[str, Any]:

@@ -15,6 +15,8 @@ from prefect.cache_policies import NO_CACHE
 
 from digest import pipeline
 from digest.config import Config, load_config
+from digest.feeds import FeedRead
+from digest.fetch import HostLimiter, make_client
 from digest.models import (
     Article,
     ArticleSummary,
@@ -40,11 +42,29 @@ def read_source(folder: str) -> IngestResult:
     return pipeline.read_source(folder)
 
 
+@task(name="plan-feeds", retries=RETRIES, retry_delay_seconds=RETRY_DELAY_SECONDS,
+      cache_policy=NO_CACHE)
+def plan_feeds(config: Config) -> list[pipeline.FeedJob]:
+    with Store(config.store_path) as store:
+        return pipeline.feed_jobs(store, config)
+
+
+# No Prefect retries: a failed fetch is recorded with its backoff, not raised.
+@task(name="read-feed", task_run_name="read-feed-{job.state.name}", cache_policy=NO_CACHE)
+def read_feed(
+    job: pipeline.FeedJob, config: Config, now: dt.datetime, client: Any, limiter: Any
+) -> FeedRead:
+    return pipeline.read_one_feed(job, config, now, client, limiter)
+
+
 @task(name="record-sources", retries=RETRIES, retry_delay_seconds=RETRY_DELAY_SECONDS,
       cache_policy=NO_CACHE)
-def record_sources(config: Config, results: list[IngestResult], now: dt.datetime) -> None:
+def record_sources(
+    config: Config, results: list[IngestResult], reads: list[FeedRead], now: dt.datetime
+) -> None:
     with Store(config.store_path) as store:
         pipeline.record_sources(store, results, now)
+        pipeline.record_feeds(store, reads, now)
 
 
 @task(name="clean", cache_policy=NO_CACHE)
@@ -66,7 +86,7 @@ def store_articles(
 ) -> tuple[int, list[Article]]:
     with Store(config.store_path) as store:
         new = pipeline.save(store, deduped, now)
-        return new, pipeline.select_for_digest(store, list(deduped.unique), day)
+        return new, pipeline.select_for_digest(store, list(deduped.unique), day, config)
 
 
 @task(name="summarize", cache_policy=NO_CACHE)
@@ -106,7 +126,9 @@ def daily_digest(date: dt.date | None = None, config: str | None = None) -> dict
     counts = DigestCounts()
     try:
         results = [f.result() for f in read_source.map(list(settings.sources.folders))]
-        record_sources(settings, results, now)
+        reads = read_all_feeds(settings, now)
+        record_sources(settings, results, reads, now)
+        results += [read.result for read in reads]
         problems = [p for r in results for p in r.problems]
         for problem in problems:
             logger.warning("%s", problem)
@@ -142,6 +164,17 @@ def daily_digest(date: dt.date | None = None, config: str | None = None) -> dict
         "problems": [str(p) for p in problems],
         "summary": result.summary_line(),
     }
+
+
+def read_all_feeds(settings: Config, now: dt.datetime) -> list[FeedRead]:
+    """Run a read-feed task per feed; the limiter caps how many fetch at once, and per host."""
+    jobs = plan_feeds(settings)
+    if not jobs:
+        return []
+    limiter = HostLimiter(settings.fetch.workers, settings.fetch.per_host)
+    with make_client(settings.fetch) as client:
+        futures = [read_feed.submit(job, settings, now, client, limiter) for job in jobs]
+        return [future.result() for future in futures]
 
 
 def headlines_markdown(day: dt.date, groups: list[Theme], articles: dict[str, Article]) -> str:

@@ -49,6 +49,17 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
     assert config.clean.use_default_rules is False
 
 
+def test_feeds_are_read_from_tables(tmp_path: Path) -> None:
+    path = _write(tmp_path, '[[sources.feeds]]\nurl = "https://a.example/rss"\n'
+                            '[[sources.feeds]]\nurl = "https://b.example/atom"\nname = "B"\n'
+                            "full_text = true\n")
+    feeds = load_config(path, env={}).sources.feeds
+    assert [(f.url, f.name, f.full_text) for f in feeds] == [
+        ("https://a.example/rss", "", False), ("https://b.example/atom", "B", True)]
+    with pytest.raises(ConfigError, match="feeds cannot be set from the environment"):
+        load_config(path, env={"DIGEST_SOURCES_FEEDS": "https://x.example"})
+
+
 def test_missing_default_file_means_defaults(tmp_path: Path) -> None:
     assert load_config(env={}) == Config()
 
@@ -56,8 +67,8 @@ def test_missing_default_file_means_defaults(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[sumary]\n", "c.toml: unknown section [sumary] (known: sources, clean, store, "
-         "output, summary, themes, digest)"),
+        ("[sumary]\n", "c.toml: unknown section [sumary] (known: sources, fetch, clean, "
+         "store, output, summary, themes, digest)"),
         ("[summary]\nalgo = 1\n", "c.toml: unknown key 'algo' in [summary] "
          "(known: algorithm, sentences, language)"),
         ('[summary]\nsentences = "three"\n',
@@ -73,7 +84,13 @@ def test_missing_default_file_means_defaults(tmp_path: Path) -> None:
          "'(unclosed' is not a valid regex (missing ), unterminated subpattern at position 0)"),
         ("[summary]\nsentences = 0\n", "c.toml: [summary] sentences must be at least 1"),
         ("[sources]\nfolders = []\n",
-         'c.toml: [sources] folders is empty (add folders = ["seeds"])'),
+         'c.toml: [sources] has no folders and no feeds (add folders = ["seeds"] or a '
+         "[[sources.feeds]] table)"),
+        ('[[sources.feeds]]\nname = "bbc"\n', 'c.toml: [sources] feeds #1 needs a url starting '
+         'with http:// or https:// (add url = "https://...")'),
+        ('[[sources.feeds]]\nurl = "https://a.example/rss"\nfulltext = true\n',
+         "c.toml: [sources] feeds #1: unknown key 'fulltext' (known: url, name, full_text)"),
+        ("[fetch]\nworkers = 0\n", "c.toml: [fetch] workers must be at least 1"),
     ],
 )
 def test_bad_config_is_an_error_naming_the_key(tmp_path: Path, text: str, message: str) -> None:

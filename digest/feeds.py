@@ -1,0 +1,253 @@
+"""Parse feed documents (RSS 0.9x/1.0/2.0, Atom 0.3/1.0, JSON Feed) from bytes into articles."""
+
+from __future__ import annotations
+
+import calendar
+import dataclasses
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+import httpx
+
+from digest.config import FetchConfig
+from digest.dedup import normalize_url
+from digest.fetch import FetchError, HostLimiter, fetch_feed, fetch_page, record_failure
+from digest.fulltext import extract_article_text
+from digest.html_text import html_to_line, html_to_text
+from digest.models import Article, FeedState, IngestResult, SourceProblem
+from digest.sources import article_id
+
+# A title made up from the text when an item has none: this many words.
+_UNTITLED_WORDS = 12
+_JSON_TYPES = ("application/feed+json", "application/json")
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """The articles of one feed document, newest first, and what was wrong with it."""
+
+    title: str
+    articles: tuple[Article, ...]
+    problems: tuple[str, ...]
+    is_feed: bool = True
+
+
+def parse_feed(
+    content: bytes,
+    *,
+    source: str,
+    feed_key: str,
+    now: datetime,
+    headers: Mapping[str, str] | None = None,
+    max_items: int = 200,
+) -> ParsedFeed:
+    """Return the items of the feed document `content` as articles.
+
+    `feed_key` (the feed's configured URL) makes item ids stable; `headers` are
+    the HTTP response headers, so a charset the server declares is honoured.
+    A document that is ill-formed but still yields items is used, with its
+    problem recorded; items that have nothing to show are skipped with a reason.
+    """
+    headers = {k.lower(): v for k, v in (headers or {}).items()}
+    if _looks_like_json(content, headers.get("content-type", "")):
+        feed_title, entries, problems = _json_feed(content)
+    else:
+        feed_title, entries, problems = _xml_feed(content, headers)
+    if not entries and problems:
+        return ParsedFeed(feed_title, (), tuple(problems), is_feed=False)
+    articles: list[Article] = []
+    for number, entry in enumerate(entries, 1):
+        article = _article(entry, source=source, feed_key=feed_key, now=now)
+        if article is None:
+            problems.append(f"item {number}: no title, link or text; skipped")
+        else:
+            articles.append(article)
+    articles.sort(key=lambda a: (a.published, a.id), reverse=True)
+    if len(articles) > max_items:
+        problems.append(f"kept the newest {max_items} of {len(articles)} items")
+        articles = articles[:max_items]
+    return ParsedFeed(feed_title, tuple(articles), tuple(problems))
+
+
+def _looks_like_json(content: bytes, content_type: str) -> bool:
+    if any(t in content_type for t in _JSON_TYPES):
+        return True
+    return content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
+
+
+def _xml_feed(
+    content: bytes, headers: dict[str, str]
+) -> tuple[str, list[dict[str, Any]], list[str]]:
+    parsed = feedparser.parse(content, response_headers=headers)
+    problems: list[str] = []
+    if parsed.get("bozo"):
+        error = parsed.get("bozo_exception")
+        reason = " ".join(str(error).split()) or type(error).__name__
+        if parsed.entries:
+            problems.append(f"feed is not well-formed ({reason}); "
+                            f"{len(parsed.entries)} items used")
+        else:
+            problems.append(f"not a usable feed ({reason})")
+    elif not parsed.get("version") and not parsed.entries:
+        problems.append("not a feed (no RSS, Atom or JSON Feed document found)")
+    entries = [_from_feedparser(e) for e in parsed.entries]
+    return html_to_line(parsed.feed.get("title", "")), entries, problems
+
+
+def _from_feedparser(entry: Any) -> dict[str, Any]:
+    contents = entry.get("content") or []
+    best = max(contents, key=lambda c: len(c.get("value", "")), default=None)
+    body, body_type = (best.get("value", ""), best.get("type", "")) if best else ("", "")
+    summary = entry.get("summary", "")
+    if len(summary) > len(body):
+        body, body_type = summary, entry.get("summary_detail", {}).get("type", "text/html")
+    moment = entry.get("published_parsed") or entry.get("updated_parsed")
+    return {
+        "id": entry.get("id") or "",
+        "link": entry.get("link") or "",
+        "title": entry.get("title", ""),
+        "body": body,
+        "plain": body_type == "text/plain",
+        "published": (datetime.fromtimestamp(calendar.timegm(moment), UTC) if moment else None),
+    }
+
+
+def _json_feed(content: bytes) -> tuple[str, list[dict[str, Any]], list[str]]:
+    try:
+        document = json.loads(content.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return "", [], [f"not a usable JSON Feed ({exc})"]
+    items = document.get("items") if isinstance(document, dict) else None
+    if not isinstance(items, list):
+        return "", [], ["not a JSON Feed (no items list)"]
+    problems: list[str] = []
+    if not str(document.get("version", "")).startswith("https://jsonfeed.org/version/"):
+        problems.append("JSON document has no JSON Feed version; items used anyway")
+    entries = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        html_body = str(item.get("content_html") or "")
+        text_body = str(item.get("content_text") or item.get("summary") or "")
+        entries.append({
+            "id": str(item.get("id") or ""),
+            "link": str(item.get("url") or item.get("external_url") or ""),
+            "title": str(item.get("title") or ""),
+            "body": html_body or text_body,
+            "plain": not html_body,
+            "published": _iso_date(item.get("date_published") or item.get("date_modified")),
+        })
+    return html_to_line(str(document.get("title", ""))), entries, problems
+
+
+def _iso_date(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _article(entry: dict[str, Any], *, source: str, feed_key: str, now: datetime) -> Article | None:
+    body = html_to_text(entry["body"]) if not entry["plain"] else html_to_text(
+        entry["body"].replace("<", "&lt;"))
+    title = html_to_line(entry["title"])
+    link = entry["link"].strip()
+    if not title and not body and not link:
+        return None
+    if not title:
+        words = body.split()
+        title = " ".join(words[:_UNTITLED_WORDS]) + ("…" if len(words) > _UNTITLED_WORDS else "")
+        title = title or link
+    guid = entry["id"].strip()
+    if guid:
+        key = f"guid:{guid}"
+    elif link:
+        key = f"link:{normalize_url(link)}"
+    else:
+        key = "hash:" + hashlib.sha256(f"{title}\0{body}".encode()).hexdigest()
+    published = entry["published"]
+    flags = () if published else ("undated",)
+    return Article(
+        id=article_id(feed_key, key),
+        source=source,
+        title=title,
+        body=body,
+        published=published or now,
+        url=link or None,
+        location=feed_key,
+        flags=flags,
+        kind="feed",
+    )
+
+
+@dataclass(frozen=True)
+class FeedRead:
+    """Reading one feed: what it gave, and the feed's state to store."""
+
+    result: IngestResult
+    state: FeedState
+
+
+def read_feed(
+    client: httpx.Client,
+    state: FeedState,
+    settings: FetchConfig,
+    now: datetime,
+    limiter: HostLimiter,
+    stored_full_text: Mapping[str, str] | None = None,
+) -> FeedRead:
+    """Fetch and parse one feed; fetch full text for stub items when the feed asks for it.
+
+    `stored_full_text` maps ids of items whose full text is already stored to
+    that text, so their pages are not fetched again.
+    """
+    fetched = fetch_feed(client, state, settings, now, limiter)
+    name = state.name
+    if fetched.content is None:
+        reported = (SourceProblem(name, "", fetched.problem),) if fetched.problem else ()
+        failed = fetched.outcome in ("failed", "gone")
+        return FeedRead(IngestResult(name, state.url, (), reported, failed), fetched.state)
+    parsed = parse_feed(fetched.content, source=name, feed_key=state.url, now=now,
+                        headers=fetched.headers, max_items=settings.max_items)
+    problems_text = list(parsed.problems)
+    new_state = dataclasses.replace(fetched.state, items=len(parsed.articles))
+    if not parsed.is_feed:
+        failure = record_failure(new_state, "; ".join(parsed.problems), now, settings, None)
+        problem = SourceProblem(name, "", failure.problem or "not a feed")
+        return FeedRead(IngestResult(name, state.url, (), (problem,), True), failure.state)
+    articles = list(parsed.articles)
+    if state.full_text:
+        articles = [_with_full_text(a, client, settings, limiter, stored_full_text or {},
+                                    problems_text) for a in articles]
+    problems = tuple(SourceProblem(name, "", p) for p in problems_text)
+    return FeedRead(IngestResult(name, state.url, tuple(articles), problems), new_state)
+
+
+def _with_full_text(
+    article: Article, client: httpx.Client, settings: FetchConfig, limiter: HostLimiter,
+    stored: Mapping[str, str], problems: list[str],
+) -> Article:
+    if article.id in stored:
+        return dataclasses.replace(article, body=stored[article.id],
+                                   flags=(*article.flags, "full-text"))
+    if len(article.body.split()) >= settings.full_text_min_words or not article.url:
+        return article
+    try:
+        text = extract_article_text(fetch_page(client, article.url, settings, limiter),
+                                    article.url)
+    except FetchError as exc:
+        problems.append(f"full text of '{article.title}': {exc}; kept the feed's text")
+        return article
+    if len(text.split()) <= len(article.body.split()):
+        problems.append(f"full text of '{article.title}': no article text found on the page; "
+                        "kept the feed's text")
+        return article
+    return dataclasses.replace(article, body=text, flags=(*article.flags, "full-text"))

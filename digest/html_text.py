@@ -1,0 +1,36 @@
+"""Turn HTML from feeds and web pages into plain text with paragraphs."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from inscriptis import get_text
+from inscriptis.css_profiles import CSS_PROFILES
+from inscriptis.model.config import ParserConfig
+
+from digest.clean import normalize_text
+
+_TAG = re.compile(r"<[a-zA-Z/!][^>]*>")
+# Strict profile: block elements become paragraphs; no layout padding. Scripts,
+# styles and images never yield text, so tracking pixels vanish.
+_CONFIG = ParserConfig(css=CSS_PROFILES["strict"], display_images=False, display_links=False)
+
+
+def html_to_text(markup: str) -> str:
+    """Return the readable text of `markup`, one paragraph per block, blank lines between.
+
+    A string with no tags is taken as text (entities still decoded).
+    """
+    if not markup or not markup.strip():
+        return ""
+    if not _TAG.search(markup):
+        return normalize_text(html.unescape(markup))
+    text = get_text(markup, _CONFIG)
+    # inscriptis separates blocks with single newlines; each becomes a paragraph.
+    return normalize_text(re.sub(r"\n+", "\n\n", text))
+
+
+def html_to_line(markup: str) -> str:
+    """Return `markup` as one line of text (for titles)."""
+    return " ".join(html_to_text(markup).split())
