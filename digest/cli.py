@@ -21,6 +21,12 @@ EPILOG_RUN = """examples:
   digest run --without-prefect       the same pipeline in-process, no Prefect
 """
 
+EPILOG_SOURCES = """examples:
+  digest sources list                    status of every folder and feed
+  digest sources import-opml feeds.opml  add the feeds another reader exported
+  digest sources export-opml out.opml    write every feed as OPML
+"""
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit status."""
@@ -53,7 +59,28 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--without-prefect", action="store_true",
                      help="run the stages in this process without a Prefect flow")
     run.set_defaults(handler=_run)
+    _add_sources_commands(commands)
     return parser
+
+
+def _add_sources_commands(commands: Any) -> None:
+    sources = commands.add_parser(
+        "sources", help="list, import or export the sources",
+        description="List the sources with their status, or import/export feeds as OPML.",
+        epilog=EPILOG_SOURCES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = sources.add_subparsers(title="actions", metavar="ACTION")
+    listing = actions.add_parser("list", help="each source with its status")
+    listing.set_defaults(handler=_sources_list)
+    importing = actions.add_parser("import-opml", help="add the feeds of an OPML file")
+    importing.add_argument("file", help="OPML file exported from another feed reader")
+    importing.set_defaults(handler=_sources_import)
+    exporting = actions.add_parser("export-opml", help="write every feed as OPML")
+    exporting.add_argument("file", nargs="?", help="where to write (default: standard output)")
+    exporting.set_defaults(handler=_sources_export)
+    for action in (listing, importing, exporting):
+        action.add_argument("--config", help="config file (default: config/digest.toml)")
+    sources.set_defaults(handler=_sources_list, config=None)
 
 
 def _day(text: str) -> dt.date:
@@ -82,6 +109,95 @@ def _run(args: argparse.Namespace) -> int:
     print(f"Digest for {day}: {html}")
     print(f"  text: {text} · all digests: {index}")
     print(f"  {summary}")
+    return 0
+
+
+def _sources_list(args: argparse.Namespace) -> int:
+    from digest.fetch import feed_status
+    from digest.store import Store
+
+    config = load_config(args.config)
+    now = dt.datetime.now(dt.UTC)
+    with Store(config.store_path) as store:
+        folders = {row["location"]: row for row in store.sources() if row["kind"] == "folder"}
+        states = store.feed_states(config.sources.feeds)
+    rows = [("SOURCE", "KIND", "STATUS", "LAST FETCH", "LAST SUCCESS", "ITEMS", "ERRORS",
+             "NEXT ATTEMPT")]
+    notes: list[tuple[str, str]] = []
+    for folder in config.sources.folders:
+        row = folders.get(folder)
+        if row is None:
+            rows.append((folder, "folder", "new", "-", "-", "-", "-", "-"))
+            continue
+        status = "ok" if row["last_success"] == row["last_read"] else "failing"
+        rows.append((row["name"], "folder", status, _when(row["last_read"]),
+                     _when(row["last_success"]), str(row["articles"]), str(row["problems"]),
+                     "-"))
+        if row["last_error"]:
+            notes.append((row["name"], row["last_error"]))
+    for state in states:
+        rows.append((state.name, "feed", feed_status(state, now), _when(state.last_fetch),
+                     _when(state.last_success), str(state.items),
+                     str(state.consecutive_errors),
+                     "never" if state.gone else _when(state.next_attempt, "next run")))
+        notes.append((state.name, state.current_url))
+        if state.last_error:
+            notes.append((state.name, state.last_error))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for cells in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
+    if notes:
+        print()
+        for name, note in notes:
+            print(f"{name}: {note}")
+    return 0
+
+
+def _when(value: dt.datetime | str | None, empty: str = "-") -> str:
+    if not value:
+        return empty
+    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def _sources_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from digest.errors import SourceError
+    from digest.opml import read_opml
+    from digest.store import Store
+
+    config = load_config(args.config)
+    try:
+        content = Path(args.file).read_bytes()
+    except OSError as exc:
+        raise SourceError(f"{args.file}: cannot read ({exc.strerror})") from None
+    found = read_opml(content, args.file)
+    for problem in found.skipped:
+        print(f"warning: {problem}", file=sys.stderr)
+    with Store(config.store_path) as store:
+        added = store.add_feeds(found.feeds, origin="opml")
+    known = len(found.feeds) - added
+    print(f"Imported {added} new feeds from {args.file} ({known} already known); "
+          "they are read from the next run on.")
+    return 0
+
+
+def _sources_export(args: argparse.Namespace) -> int:
+    from digest.opml import write_opml
+    from digest.store import Store
+
+    config = load_config(args.config)
+    with Store(config.store_path) as store:
+        states = store.feed_states(config.sources.feeds)
+    document = write_opml(states, config.digest.title, dt.datetime.now(dt.UTC))
+    if args.file:
+        from pathlib import Path
+
+        Path(args.file).write_bytes(document)
+        print(f"Wrote {len(states)} feeds to {args.file}")
+    else:
+        sys.stdout.write(document.decode("utf-8"))
     return 0
 
 

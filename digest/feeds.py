@@ -19,11 +19,13 @@ from digest.dedup import normalize_url
 from digest.fetch import FetchError, HostLimiter, fetch_feed, fetch_page, record_failure
 from digest.fulltext import extract_article_text
 from digest.html_text import html_to_line, html_to_text
-from digest.models import Article, FeedState, IngestResult, SourceProblem
+from digest.models import Article, FeedState, IngestResult, SourceProblem, feed_name
 from digest.sources import article_id
 
 # A title made up from the text when an item has none: this many words.
 _UNTITLED_WORDS = 12
+# A feed named after its own title keeps at most this many characters of it.
+_NAME_CHARS = 80
 _JSON_TYPES = ("application/feed+json", "application/json")
 
 
@@ -91,12 +93,20 @@ def _xml_feed(
         if parsed.entries:
             problems.append(f"feed is not well-formed ({reason}); "
                             f"{len(parsed.entries)} items used")
+        elif _looks_like_html(content):
+            problems.append("not a feed: the address returns an HTML page, not RSS, Atom or "
+                            "JSON Feed")
         else:
             problems.append(f"not a usable feed ({reason})")
     elif not parsed.get("version") and not parsed.entries:
         problems.append("not a feed (no RSS, Atom or JSON Feed document found)")
     entries = [_from_feedparser(e) for e in parsed.entries]
     return html_to_line(parsed.feed.get("title", "")), entries, problems
+
+
+def _looks_like_html(content: bytes) -> bool:
+    head = content[:2048].lower()
+    return b"<html" in head or b"<!doctype html" in head
 
 
 def _from_feedparser(entry: Any) -> dict[str, Any]:
@@ -159,7 +169,7 @@ def _article(entry: dict[str, Any], *, source: str, feed_key: str, now: datetime
     body = html_to_text(entry["body"]) if not entry["plain"] else html_to_text(
         entry["body"].replace("<", "&lt;"))
     title = html_to_line(entry["title"])
-    link = entry["link"].strip()
+    link = _web_link(entry["link"])
     if not title and not body and not link:
         return None
     if not title:
@@ -186,6 +196,12 @@ def _article(entry: dict[str, Any], *, source: str, feed_key: str, now: datetime
         flags=flags,
         kind="feed",
     )
+
+
+def _web_link(value: str) -> str:
+    """Return `value` if it is an http(s) URL, else "" (no javascript: or bare GUIDs)."""
+    link = value.strip()
+    return link if link.lower().startswith(("http://", "https://")) else ""
 
 
 @dataclass(frozen=True)
@@ -219,6 +235,12 @@ def read_feed(
                         headers=fetched.headers, max_items=settings.max_items)
     problems_text = list(parsed.problems)
     new_state = dataclasses.replace(fetched.state, items=len(parsed.articles))
+    if parsed.title and state.name == feed_name(state.url):
+        # No name was configured: the feed's own title reads better than its host.
+        name = parsed.title[:_NAME_CHARS]
+        new_state = dataclasses.replace(new_state, name=name)
+        parsed = dataclasses.replace(parsed, articles=tuple(
+            dataclasses.replace(a, source=name) for a in parsed.articles))
     if not parsed.is_feed:
         failure = record_failure(new_state, "; ".join(parsed.problems), now, settings, None)
         problem = SourceProblem(name, "", failure.problem or "not a feed")
@@ -246,6 +268,9 @@ def _with_full_text(
     except FetchError as exc:
         problems.append(f"full text of '{article.title}': {exc}; kept the feed's text")
         return article
+    first, _, rest = text.partition("\n\n")
+    if rest and " ".join(first.split()) == article.title:
+        text = rest  # the page repeats the headline above the article
     if len(text.split()) <= len(article.body.split()):
         problems.append(f"full text of '{article.title}': no article text found on the page; "
                         "kept the feed's text")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -164,3 +165,11 @@ class Digest:
     @property
     def article_ids(self) -> tuple[str, ...]:
         return tuple(e.id for s in self.sections for e in s.entries)
+
+
+def feed_name(url: str) -> str:
+    """Return a readable default name for a feed: its host without "www." or "feeds."."""
+    host = (urlsplit(url).hostname or url).lower()
+    for prefix in ("www.", "feeds.", "feed.", "rss."):
+        host = host.removeprefix(prefix)
+    return host

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import sqlite_utils
 
@@ -25,6 +24,7 @@ from digest.models import (
     FeedState,
     IngestResult,
     StoredKeys,
+    feed_name,
 )
 
 # SQLite's limit on bound variables was 999 before 3.32; stay under it.
@@ -70,7 +70,7 @@ class Store:
         db.table("sources").create(
             {"name": str, "kind": str, "location": str, "last_read": str,
              "last_success": str, "articles": int, "problems": int, "last_error": str},
-            pk="name", if_not_exists=True,
+            pk="location", if_not_exists=True,
         )
         db.table("articles").create(
             {"id": str, "source": str, "title": str, "body": str, "url": str,
@@ -129,7 +129,7 @@ class Store:
         }
         if not result.failed:
             row["last_success"] = stamp
-        self.db.table("sources").upsert(row, pk="name")
+        self.db.table("sources").upsert(row, pk="location")
 
     def sources(self) -> list[dict[str, Any]]:
         """Return every source read so far, with how its last read went."""
@@ -352,14 +352,6 @@ class Store:
             "SELECT day, html_path, text_path, articles, themes FROM digests ORDER BY day DESC"
         ).fetchall()
         return [DigestRecord(date.fromisoformat(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
-
-
-def feed_name(url: str) -> str:
-    """Return a readable default name for a feed: its host without "www." or "feeds."."""
-    host = (urlsplit(url).hostname or url).lower()
-    for prefix in ("www.", "feeds.", "feed.", "rss."):
-        host = host.removeprefix(prefix)
-    return host
 
 
 def _feed_state(row: dict[str, Any] | None, url: str, name: str, full_text: bool) -> FeedState:

@@ -86,3 +86,42 @@ def test_a_failed_run_is_recorded_as_failed(
         status, errors = store.db.execute("SELECT status, errors FROM runs").fetchone()
     assert status == "failed"
     assert "DeliveryError" in errors
+
+
+def test_flow_reads_each_feed_in_its_own_task(
+    prefect_server: None, make_config: Callable[..., Config], tmp_path: Path,
+) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+    from pytest_httpserver import HTTPServer
+
+    from flows.daily import daily_digest
+
+    feeds = Path(__file__).parent / "fixtures" / "feeds"
+    server = HTTPServer(host="127.0.0.1")
+    server.start()
+    try:
+        server.expect_request("/atom").respond_with_data(
+            (feeds / "atom.xml").read_bytes(), content_type="application/atom+xml")
+        server.expect_request("/gone").respond_with_data("", status=410)
+        config = make_config(extra=(
+            f'[[sources.feeds]]\nurl = "{server.url_for("/atom")}"\n'
+            f'[[sources.feeds]]\nurl = "{server.url_for("/gone")}"\nname = "Gone Daily"\n'))
+        state = daily_digest(date=date(2026, 11, 23), config=str(tmp_path / "digest.toml"),
+                             return_state=True)
+    finally:
+        server.stop()
+    assert state.is_completed()
+    outcome = state.result()
+    assert outcome["counts"]["new"] == 2 and outcome["counts"]["sources"] == 2
+    assert any("Gone Daily" in p and "polling stopped" in p for p in outcome["problems"])
+    with Store(config.store_path) as store:
+        assert store.count("articles") == 2
+        gone = {s.name: s for s in store.feed_states(config.sources.feeds)}["Gone Daily"]
+        assert gone.gone
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(
+            id=FlowRunFilterId(any_=[state.state_details.flow_run_id])))
+    names = sorted(r.name for r in runs if r.name.startswith("read-feed"))
+    # An unnamed feed is called after its host until its first fetch gives its title.
+    assert names == ["read-feed-127.0.0.1", "read-feed-Gone Daily"]

@@ -1,0 +1,198 @@
+"""Feeds through the whole library pipeline and the `digest sources` commands, on 127.0.0.1."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from digest.cli import main
+from digest.config import Config
+from digest.pipeline import run_pipeline
+from digest.store import Store
+
+FEEDS = Path(__file__).parent / "fixtures" / "feeds"
+DAY = date(2026, 11, 23)
+RSS = "application/rss+xml"
+# Items per served feed: harbour 3, chess 2, river 2, cafe 1, broken 2, teaser 1.
+ITEMS = 11
+
+
+def fixture(name: str) -> bytes:
+    return (FEEDS / name).read_bytes()
+
+
+@pytest.fixture(scope="module")
+def _running_server() -> Iterator[HTTPServer]:
+    httpserver = HTTPServer(host="127.0.0.1", threaded=True)
+    httpserver.start()
+    yield httpserver
+    httpserver.stop()
+
+
+@pytest.fixture
+def server(_running_server: HTTPServer) -> Iterator[HTTPServer]:
+    s = _running_server
+    s.clear()
+    s.expect_request("/harbour", headers={"If-None-Match": '"h1"'}).respond_with_data(
+        "", status=304)
+    s.expect_request("/harbour").respond_with_data(fixture("rss2.xml"), content_type=RSS,
+                                                   headers={"ETag": '"h1"'})
+    s.expect_request("/chess").respond_with_data(fixture("atom.xml"),
+                                                 content_type="application/atom+xml")
+    s.expect_request("/river-old").respond_with_data(
+        "", status=301, headers={"Location": s.url_for("/river")})
+    s.expect_request("/river").respond_with_data(fixture("feed.json"),
+                                                 content_type="application/feed+json")
+    s.expect_request("/cafe").respond_with_data(fixture("latin1.xml"), content_type="text/xml")
+    s.expect_request("/broken").respond_with_data(fixture("truncated.xml"), content_type=RSS)
+    s.expect_request("/teaser").respond_with_data(
+        fixture("stub.xml").replace(b"http://PLACEHOLDER", s.url_for("").rstrip("/").encode()),
+        content_type=RSS)
+    s.expect_request("/observatory").respond_with_data(fixture("observatory.html"),
+                                                       content_type="text/html")
+    s.expect_request("/gone").respond_with_data("", status=410)
+    s.expect_request("/flaky").respond_with_data("", status=500)
+    yield s
+    s.clear()
+
+
+@pytest.fixture
+def config(server: HTTPServer, make_config: Callable[..., Config]) -> Config:
+    def table(path: str, extra: str = "") -> str:
+        return f'[[sources.feeds]]\nurl = "{server.url_for(path)}"\n{extra}'
+
+    return make_config(extra="".join([
+        table("/harbour", 'name = "Harbour Gazette"\n'), table("/chess"), table("/river-old"),
+        table("/cafe"), table("/broken"), table("/teaser", "full_text = true\n"),
+        table("/gone", 'name = "Gone Daily"\n'), table("/flaky", 'name = "Flaky News"\n'),
+    ]) + "[fetch]\ntimeout = 5.0\n")
+
+
+def test_feeds_are_stored_once_across_reruns(server: HTTPServer, config: Config) -> None:
+    first = run_pipeline(config, DAY)
+    assert first.counts.new == ITEMS and first.counts.read == ITEMS
+    second = run_pipeline(config, DAY)
+    assert second.counts.new == 0
+    with Store(config.store_path) as store:
+        assert store.count("articles") == ITEMS
+        assert store.count("duplicates") == 0
+        sources = {row["name"]: row for row in store.sources()}
+        feeds = {s.name: s for s in store.feed_states(config.sources.feeds)}
+    # The second run got a 304 from the harbour feed and went straight to the moved feed.
+    harbour = [r for r, _ in server.log if r.path == "/harbour"]
+    assert len(harbour) == 2 and harbour[1].headers["If-None-Match"] == '"h1"'
+    assert len([r for r, _ in server.log if r.path == "/river-old"]) == 1
+    assert len([r for r, _ in server.log if r.path == "/gone"]) == 1
+    assert len([r for r, _ in server.log if r.path == "/flaky"]) == 1  # backing off
+    assert feeds["River Watch"].fetch_url == server.url_for("/river")
+    assert feeds["Gone Daily"].gone
+    assert feeds["Flaky News"].consecutive_errors == 1
+    assert sources["Chess Weekly"]["kind"] == "feed"
+    html = first.published.html.read_text()
+    assert "Observatory opens to the public" in html
+    assert "Bäckerei öffnet früher" in html
+    for text in ("Gone Daily", "polling stopped", "Flaky News", "HTTP 500",
+                 "Broken Bulletin", "not well-formed"):
+        assert text in html
+    again = second.published.html.read_text()
+    assert "polling stopped" in again and "Flaky News" in again
+
+
+def test_feed_that_rewrites_its_guids_adds_no_copies(server: HTTPServer, config: Config) -> None:
+    run_pipeline(config, DAY)
+    rewritten = (fixture("rss2.xml").replace(b"harbour-2026-0001", b"rewritten-1")
+                 .replace(b"<guid>http://harbour.example/news/fish-market</guid>",
+                          b"<guid>rewritten-2</guid>"))
+    server.clear()
+    server.expect_request("/harbour").respond_with_data(rewritten, content_type=RSS)
+    later = run_pipeline(config, DAY)
+    assert later.counts.new == 0 and later.counts.duplicates == 2
+    with Store(config.store_path) as store:
+        assert store.count("articles") == ITEMS
+        titles = [r[0] for r in store.db.execute(
+            "SELECT title FROM articles WHERE title LIKE 'Night ferry%'").fetchall()]
+    assert titles == ["Night ferry returns after winter pause"]
+
+
+def test_items_outside_the_window_are_stored_but_not_shown(
+    server: HTTPServer, config: Config,
+) -> None:
+    result = run_pipeline(config, date(2026, 11, 26))
+    assert result.counts.new == ITEMS
+    html = result.published.html.read_text()
+    assert "Final decided in rapid tiebreak" not in html  # 23 Nov, three days before
+    with Store(config.store_path) as store:
+        assert store.count("articles") == ITEMS
+
+
+def test_sources_list_shows_each_feed_status(
+    server: HTTPServer, config: Config, capsys: pytest.CaptureFixture[str],
+) -> None:
+    config_path = str(Path.cwd() / "digest.toml")
+    assert main(["sources", "list", "--config", config_path]) == 0
+    before = capsys.readouterr().out
+    assert "Gone Daily" in before and " new " in before
+    run_pipeline(config, DAY)
+    assert main(["sources", "list", "--config", config_path]) == 0
+    out = capsys.readouterr().out
+    lines = {line.split("  ")[0]: line for line in out.splitlines()}
+    assert lines["SOURCE"].split() == ["SOURCE", "KIND", "STATUS", "LAST", "FETCH", "LAST",
+                                       "SUCCESS", "ITEMS", "ERRORS", "NEXT", "ATTEMPT"]
+    assert " ok " in lines["Harbour Gazette"] and " 3 " in lines["Harbour Gazette"]
+    assert " gone " in lines["Gone Daily"] and lines["Gone Daily"].endswith("never")
+    flaky = re.split(r"\s{2,}", lines["Flaky News"])
+    assert flaky[2] == "backing-off" and flaky[6] == "1"  # one error so far
+    assert "Flaky News: HTTP 500 INTERNAL SERVER ERROR" in out
+    assert f"River Watch: {server.url_for('/river')}" in out
+
+
+def test_opml_import_export_round_trip(
+    server: HTTPServer, make_config: Callable[..., Config], tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = make_config(tmp_path / "empty-folder")
+    (tmp_path / "empty-folder").mkdir()
+    opml = tmp_path / "subs.opml"
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><head><title>Mine</title></head><body>'
+        '<outline text="Local"><outline text="Chess" type="rss" '
+        f'xmlUrl="{server.url_for("/chess")}"/>'
+        f'<outline text="River" type="rss" xmlUrl="{server.url_for("/river")}"/></outline>'
+        '<outline text="Bad" xmlUrl="javascript:alert(1)"/></body></opml>', encoding="utf-8")
+    config_path = str(tmp_path / "digest.toml")
+    assert main(["sources", "import-opml", str(opml), "--config", config_path]) == 0
+    captured = capsys.readouterr()
+    assert "Imported 2 new feeds" in captured.out
+    assert "outline 'Bad' skipped: 'javascript:alert(1)' is not an http(s) feed address" in \
+        captured.err
+    assert main(["sources", "import-opml", str(opml), "--config", config_path]) == 0
+    assert "Imported 0 new feeds" in capsys.readouterr().out
+    result = run_pipeline(config, DAY)
+    assert result.counts.new == 4  # chess 2 + river 2, read because they were imported
+    exported = tmp_path / "out.opml"
+    assert main(["sources", "export-opml", str(exported), "--config", config_path]) == 0
+    assert "Wrote 2 feeds" in capsys.readouterr().out
+    text = exported.read_text()
+    assert f'xmlUrl="{server.url_for("/chess")}"' in text and 'title="Chess"' in text
+    assert main(["sources", "export-opml", "--config", config_path]) == 0
+    assert capsys.readouterr().out == text
+
+
+def test_import_of_a_file_that_is_not_opml_is_a_clear_error(
+    make_config: Callable[..., Config], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    make_config(tmp_path)
+    bad = tmp_path / "notes.txt"
+    bad.write_text("just some notes")
+    config_path = str(tmp_path / "digest.toml")
+    assert main(["sources", "import-opml", str(bad), "--config", config_path]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"SourceError: {bad}: no feeds found in this OPML file")
+    assert main(["sources", "import-opml", str(tmp_path / "missing.opml"),
+                 "--config", config_path]) == 1
+    assert "missing.opml: cannot read (No such file or directory)" in capsys.readouterr().err
