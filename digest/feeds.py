@@ -57,10 +57,10 @@ def parse_feed(
     """
     headers = {k.lower(): v for k, v in (headers or {}).items()}
     if _looks_like_json(content, headers.get("content-type", "")):
-        feed_title, entries, problems = _json_feed(content)
+        feed_title, entries, problems, is_feed = _json_feed(content)
     else:
-        feed_title, entries, problems = _xml_feed(content, headers)
-    if not entries and problems:
+        feed_title, entries, problems, is_feed = _xml_feed(content, headers)
+    if not is_feed:
         return ParsedFeed(feed_title, (), tuple(problems), is_feed=False)
     articles: list[Article] = []
     for number, entry in enumerate(entries, 1):
@@ -82,17 +82,24 @@ def _looks_like_json(content: bytes, content_type: str) -> bool:
     return content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
 
 
-def _xml_feed(
-    content: bytes, headers: dict[str, str]
-) -> tuple[str, list[dict[str, Any]], list[str]]:
+# A feed document's title, its entries, its problems, and whether it is a feed at all.
+_Document = tuple[str, list[dict[str, Any]], list[str], bool]
+
+
+def _xml_feed(content: bytes, headers: dict[str, str]) -> _Document:
     parsed = feedparser.parse(content, response_headers=headers)
     problems: list[str] = []
+    # A recognised feed with no items (yet) is a feed; an HTML page never is.
+    is_feed = bool(parsed.entries) or (bool(parsed.get("version"))
+                                       and not _looks_like_html(content))
     if parsed.get("bozo"):
         error = parsed.get("bozo_exception")
         reason = " ".join(str(error).split()) or type(error).__name__
         if parsed.entries:
             problems.append(f"feed is not well-formed ({reason}); "
                             f"{len(parsed.entries)} items used")
+        elif is_feed:
+            problems.append(f"feed is not well-formed ({reason}); no items found")
         elif _looks_like_html(content):
             problems.append("not a feed: the address returns an HTML page, not RSS, Atom or "
                             "JSON Feed")
@@ -101,7 +108,7 @@ def _xml_feed(
     elif not parsed.get("version") and not parsed.entries:
         problems.append("not a feed (no RSS, Atom or JSON Feed document found)")
     entries = [_from_feedparser(e) for e in parsed.entries]
-    return html_to_line(parsed.feed.get("title", "")), entries, problems
+    return html_to_line(parsed.feed.get("title", "")), entries, problems, is_feed
 
 
 def _looks_like_html(content: bytes) -> bool:
@@ -127,14 +134,14 @@ def _from_feedparser(entry: Any) -> dict[str, Any]:
     }
 
 
-def _json_feed(content: bytes) -> tuple[str, list[dict[str, Any]], list[str]]:
+def _json_feed(content: bytes) -> _Document:
     try:
         document = json.loads(content.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return "", [], [f"not a usable JSON Feed ({exc})"]
+        return "", [], [f"not a usable JSON Feed ({exc})"], False
     items = document.get("items") if isinstance(document, dict) else None
     if not isinstance(items, list):
-        return "", [], ["not a JSON Feed (no items list)"]
+        return "", [], ["not a JSON Feed (no items list)"], False
     problems: list[str] = []
     if not str(document.get("version", "")).startswith("https://jsonfeed.org/version/"):
         problems.append("JSON document has no JSON Feed version; items used anyway")
@@ -152,7 +159,7 @@ def _json_feed(content: bytes) -> tuple[str, list[dict[str, Any]], list[str]]:
             "plain": not html_body,
             "published": _iso_date(item.get("date_published") or item.get("date_modified")),
         })
-    return html_to_line(str(document.get("title", ""))), entries, problems
+    return html_to_line(str(document.get("title", ""))), entries, problems, True
 
 
 def _iso_date(value: Any) -> datetime | None:

@@ -197,3 +197,11 @@ def test_only_web_links_are_kept() -> None:
                       "<item><title>Good</title><link> https://a.example/ok </link></item>"))
     assert {a.title: a.url for a in feed.articles} == {"Bad": None,
                                                        "Good": "https://a.example/ok"}
+
+
+def test_a_feed_with_no_items_is_still_a_feed() -> None:
+    empty = parse(b'<rss version="2.0"><channel><title>Quiet</title></channel></rss>')
+    assert empty.is_feed and empty.articles == () and empty.problems == ()
+    broken = parse(b"<rss><channel><title>Quiet &#160; days</title></channel></rss")
+    assert broken.is_feed and broken.title.startswith("Quiet")
+    assert broken.problems[0].endswith("no items found")
