@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 _PREFECT_HOME = tempfile.mkdtemp(prefix="digest-tests-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
@@ -74,3 +75,20 @@ def make_article() -> Callable[..., Article]:
 def _clean_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Run every test in its own directory so relative paths never touch the repo."""
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def _running_server() -> Iterator[HTTPServer]:
+    # One threaded server per test module: stopping one takes half a second.
+    httpserver = HTTPServer(host="127.0.0.1", threaded=True)
+    httpserver.start()
+    yield httpserver
+    httpserver.stop()
+
+
+@pytest.fixture
+def server(_running_server: HTTPServer) -> Iterator[HTTPServer]:
+    """A local HTTP server on 127.0.0.1 with no handlers and an empty log."""
+    _running_server.clear()
+    yield _running_server
+    _running_server.clear()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -26,18 +26,10 @@ def fixture(name: str) -> bytes:
     return (FEEDS / name).read_bytes()
 
 
-@pytest.fixture(scope="module")
-def _running_server() -> Iterator[HTTPServer]:
-    httpserver = HTTPServer(host="127.0.0.1", threaded=True)
-    httpserver.start()
-    yield httpserver
-    httpserver.stop()
-
-
 @pytest.fixture
-def server(_running_server: HTTPServer) -> Iterator[HTTPServer]:
-    s = _running_server
-    s.clear()
+def feeds(server: HTTPServer) -> HTTPServer:
+    """The local server, serving every fixture feed (and a gone and a failing one)."""
+    s = server
     s.expect_request("/harbour", headers={"If-None-Match": '"h1"'}).respond_with_data(
         "", status=304)
     s.expect_request("/harbour").respond_with_data(fixture("rss2.xml"), content_type=RSS,
@@ -57,14 +49,13 @@ def server(_running_server: HTTPServer) -> Iterator[HTTPServer]:
                                                        content_type="text/html")
     s.expect_request("/gone").respond_with_data("", status=410)
     s.expect_request("/flaky").respond_with_data("", status=500)
-    yield s
-    s.clear()
+    return s
 
 
 @pytest.fixture
-def config(server: HTTPServer, make_config: Callable[..., Config]) -> Config:
+def config(feeds: HTTPServer, make_config: Callable[..., Config]) -> Config:
     def table(path: str, extra: str = "") -> str:
-        return f'[[sources.feeds]]\nurl = "{server.url_for(path)}"\n{extra}'
+        return f'[[sources.feeds]]\nurl = "{feeds.url_for(path)}"\n{extra}'
 
     return make_config(extra="".join([
         table("/harbour", 'name = "Harbour Gazette"\n'), table("/chess"), table("/river-old"),
@@ -152,7 +143,7 @@ def test_sources_list_shows_each_feed_status(
 
 
 def test_opml_import_export_round_trip(
-    server: HTTPServer, make_config: Callable[..., Config], tmp_path: Path,
+    server: HTTPServer, feeds: HTTPServer, make_config: Callable[..., Config], tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     config = make_config(tmp_path / "empty-folder")

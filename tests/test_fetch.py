@@ -6,7 +6,6 @@ import dataclasses
 import gzip
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,22 +23,6 @@ FEEDS = Path(__file__).parent / "fixtures" / "feeds"
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 RSS = "application/rss+xml"
 FAST = FetchConfig(timeout=0.5, connect_timeout=0.5)
-
-
-@pytest.fixture(scope="module")
-def _running_server() -> Iterator[HTTPServer]:
-    # One server per module: stopping one takes half a second.
-    httpserver = HTTPServer(host="127.0.0.1", threaded=True)
-    httpserver.start()
-    yield httpserver
-    httpserver.stop()
-
-
-@pytest.fixture
-def server(_running_server: HTTPServer) -> Iterator[HTTPServer]:
-    _running_server.clear()
-    yield _running_server
-    _running_server.clear()
 
 
 def read(

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 from digest.config import Config
 from digest.store import Store
@@ -90,27 +91,22 @@ def test_a_failed_run_is_recorded_as_failed(
 
 def test_flow_reads_each_feed_in_its_own_task(
     prefect_server: None, make_config: Callable[..., Config], tmp_path: Path,
+    server: HTTPServer,
 ) -> None:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-    from pytest_httpserver import HTTPServer
 
     from flows.daily import daily_digest
 
     feeds = Path(__file__).parent / "fixtures" / "feeds"
-    server = HTTPServer(host="127.0.0.1")
-    server.start()
-    try:
-        server.expect_request("/atom").respond_with_data(
-            (feeds / "atom.xml").read_bytes(), content_type="application/atom+xml")
-        server.expect_request("/gone").respond_with_data("", status=410)
-        config = make_config(extra=(
-            f'[[sources.feeds]]\nurl = "{server.url_for("/atom")}"\n'
-            f'[[sources.feeds]]\nurl = "{server.url_for("/gone")}"\nname = "Gone Daily"\n'))
-        state = daily_digest(date=date(2026, 11, 23), config=str(tmp_path / "digest.toml"),
-                             return_state=True)
-    finally:
-        server.stop()
+    server.expect_request("/atom").respond_with_data(
+        (feeds / "atom.xml").read_bytes(), content_type="application/atom+xml")
+    server.expect_request("/gone").respond_with_data("", status=410)
+    config = make_config(extra=(
+        f'[[sources.feeds]]\nurl = "{server.url_for("/atom")}"\n'
+        f'[[sources.feeds]]\nurl = "{server.url_for("/gone")}"\nname = "Gone Daily"\n'))
+    state = daily_digest(date=date(2026, 11, 23), config=str(tmp_path / "digest.toml"),
+                         return_state=True)
     assert state.is_completed()
     outcome = state.result()
     assert outcome["counts"]["new"] == 2 and outcome["counts"]["sources"] == 2
