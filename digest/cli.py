@@ -21,6 +21,12 @@ EPILOG_RUN = """examples:
   digest run --without-prefect       the same pipeline in-process, no Prefect
 """
 
+EPILOG_TRIGGER = """examples:
+  digest trigger                        today's digest, now
+  digest trigger --date 2026-11-20      rebuild (and send, if unsent) an earlier day
+  digest trigger --param resend=true    send today's digest again
+"""
+
 EPILOG_SOURCES = """examples:
   digest sources list                    status of every folder and feed
   digest sources import-opml feeds.opml  add the feeds another reader exported
@@ -58,7 +64,37 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", help="config file (default: config/digest.toml)")
     run.add_argument("--without-prefect", action="store_true",
                      help="run the stages in this process without a Prefect flow")
+    run.add_argument("--resend", action="store_true",
+                     help="email the digest again to recipients who already had it")
     run.set_defaults(handler=_run)
+    preview = commands.add_parser(
+        "preview", help="render the day's digest and email without sending",
+        description="Make the day's digest (web page, text and email) without sending it, "
+                    "and print where the files are.")
+    preview.add_argument("--date", type=_day, help="day of the digest (default: today)")
+    preview.add_argument("--config", help="config file (default: config/digest.toml)")
+    preview.add_argument("--open", action="store_true", help="open both pages in a browser")
+    preview.add_argument(
+        "--screenshots", action="store_true",
+        help="save screenshots at 1200 and 390 px with headless Chromium and check the layout")
+    preview.set_defaults(handler=_preview)
+    serve = commands.add_parser(
+        "serve", help="run the daily schedule (and manual triggers) until stopped",
+        description="Register the deployment daily-digest/daily with the [schedule] cron and "
+                    "time zone and run its scheduled and triggered runs. Stopping it (Ctrl-C) "
+                    "pauses the deployment's schedule; serving again resumes it.")
+    serve.add_argument("--config", help="config file (default: config/digest.toml)")
+    serve.set_defaults(handler=_serve)
+    trigger = commands.add_parser(
+        "trigger", help="start a run of the served deployment now",
+        description="Start a run of daily-digest/daily on the running Prefect server (what "
+                    "`prefect deployment run 'daily-digest/daily'` does) and wait for it.",
+        epilog=EPILOG_TRIGGER, formatter_class=argparse.RawDescriptionHelpFormatter)
+    trigger.add_argument("--date", type=_day, help="backfill the digest of a past day")
+    trigger.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                         help="another flow parameter (JSON values: resend=true)")
+    trigger.add_argument("--no-wait", action="store_true", help="return once the run is created")
+    trigger.set_defaults(handler=_trigger)
     _add_sources_commands(commands)
     return parser
 
@@ -96,20 +132,93 @@ def _run(args: argparse.Namespace) -> int:
         from digest.pipeline import run_pipeline
 
         logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
-        result = run_pipeline(config, args.date)
-        html, text, index = result.published.html, result.published.text, result.published.index
+        result = run_pipeline(config, args.date, resend=args.resend)
+        published, delivery = result.published, result.delivery
+        html, text, index = published.html, published.text, published.index
         day, summary = result.day.isoformat(), result.summary_line()
+        sent = list(delivery.sent_to) if delivery else []
+        note, eml = (delivery.note, delivery.eml) if delivery else ("", "")
     else:
         os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
         from flows.daily import daily_digest
 
-        outcome = daily_digest(date=args.date, config=args.config)
+        outcome = daily_digest(date=args.date, config=args.config, resend=args.resend)
         html, text, index = outcome["html"], outcome["text"], outcome["index"]
         day, summary = outcome["day"], outcome["summary"]
+        sent, note, eml = outcome["sent_to"], outcome["email_note"], outcome["eml"]
     print(f"Digest for {day}: {html}")
     print(f"  text: {text} · all digests: {index}")
     print(f"  {summary}")
+    print(f"  email: sent to {', '.join(sent)}" if sent else f"  email: {note or eml}")
     return 0
+
+
+def _preview(args: argparse.Namespace) -> int:
+    from digest.pipeline import run_pipeline
+
+    logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
+    result = run_pipeline(load_config(args.config), args.date, send=False)
+    published = result.published
+    print(f"Preview of the digest for {result.day}: {result.summary_line()}")
+    print(f"  web page:   {published.html}")
+    print(f"  email HTML: {published.email_html}")
+    print(f"  text:       {published.text}")
+    status = 0
+    if args.screenshots:
+        from digest.browser import check_pages
+
+        pages = (published.html, published.email_html)
+        for check in check_pages(pages, published.html.parent / "screenshots"):
+            print(f"  {check.width:>4} px:    {check.screenshot}")
+            for problem in check.layout.problems():
+                print(f"warning: {check.page.name}: {problem}")
+                status = 1
+    if args.open:
+        import webbrowser
+
+        for page in (published.html, published.email_html):
+            webbrowser.open(page.resolve().as_uri())
+    return status
+
+
+def _serve(args: argparse.Namespace) -> int:
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    config = load_config(args.config)
+    from flows.daily import DEPLOYMENT, serve_deployment
+
+    zone = config.schedule_timezone
+    print(f"Serving {DEPLOYMENT}: '{config.schedule.cron}' in {zone}. Trigger a run with "
+          "`digest trigger`. Ctrl-C stops serving and pauses the schedule.", flush=True)
+    serve_deployment(args.config)
+    return 0
+
+
+def _trigger(args: argparse.Namespace) -> int:
+    import json
+
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    parameters: dict[str, Any] = {}
+    for item in args.param:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise DigestError(f"--param {item!r}: use KEY=VALUE, e.g. --param resend=true")
+        try:
+            parameters[key] = json.loads(value)
+        except json.JSONDecodeError:
+            parameters[key] = value
+    if args.date:
+        parameters["date"] = args.date.isoformat()
+    from flows.daily import DEPLOYMENT, trigger
+
+    try:
+        run = trigger(parameters, wait=not args.no_wait)
+    except Exception as exc:  # Prefect's errors: no server, no such deployment
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise DigestError(f"cannot start {DEPLOYMENT} ({reason}); is `digest serve` "
+                          "running and PREFECT_API_URL set?") from None
+    state = run.state.name if run.state else "unknown"
+    print(f"Flow run {run.name} ({run.id}): {state}")
+    return 0 if args.no_wait or (run.state and run.state.is_completed()) else 1
 
 
 def _sources_list(args: argparse.Namespace) -> int:

@@ -20,6 +20,9 @@ DEFAULT_CONFIG_PATH = Path("config/digest.toml")
 ENV_PREFIX = "DIGEST_"
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+# Keys that must never be in the file, and where their value comes from instead.
+_SECRETS = {"password": "DIGEST_SMTP_PASSWORD", "smtp_password": "DIGEST_SMTP_PASSWORD"}
+SECURITY = ("starttls", "ssl", "none")
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,34 @@ class DigestConfig:
 
 
 @dataclass(frozen=True)
+class EmailConfig:
+    # Recipients; none means no email at all.
+    to: tuple[str, ...] = ()
+    # The From address ("from" in the file: a Python keyword, hence the underscore).
+    from_: str = "news-digest@localhost"
+    # No smtp_host: the message is only written to out/<date>/digest.eml.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    security: str = "starttls"
+    username: str = ""
+    # A Prefect Secret block holding the SMTP password, for flow runs; else the
+    # password comes from the DIGEST_SMTP_PASSWORD environment variable.
+    password_secret: str = ""
+    subject: str = "{title} {date}: {n} stories in {k} themes"
+    list_unsubscribe: str = ""
+    # Who hears about failed runs (empty: nobody).
+    admin: str = ""
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    cron: str = "0 7 * * *"
+    # Empty: the digest's time zone ([digest] timezone).
+    timezone: str = ""
+
+
+@dataclass(frozen=True)
 class Config:
     sources: SourcesConfig = field(default_factory=SourcesConfig)
     fetch: FetchConfig = field(default_factory=FetchConfig)
@@ -105,6 +136,8 @@ class Config:
     summary: SummaryConfig = field(default_factory=SummaryConfig)
     themes: ThemesConfig = field(default_factory=ThemesConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
+    email: EmailConfig = field(default_factory=EmailConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     origin: str = "built-in defaults"
 
     @property
@@ -118,6 +151,10 @@ class Config:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.digest.timezone)
+
+    @property
+    def schedule_timezone(self) -> str:
+        return self.schedule.timezone or self.digest.timezone
 
 
 SECTIONS: dict[str, type[Any]] = {
@@ -172,9 +209,13 @@ def _build_section(
     name: str, table: dict[str, Any], origin: str, env: Mapping[str, str]
 ) -> Any:
     cls = SECTIONS[name]
-    hints = typing.get_type_hints(cls)
+    # A field named like a Python keyword ends in "_"; its key in the file does not.
+    hints = {key.rstrip("_"): kind for key, kind in typing.get_type_hints(cls).items()}
     values: dict[str, Any] = {}
     for key, raw in table.items():
+        if key in _SECRETS:
+            raise ConfigError(f"{origin}: [{name}] {key}: passwords are not read from the "
+                              f"config file (set {_SECRETS[key]} in the environment)")
         if key not in hints:
             raise ConfigError(
                 f"{origin}: unknown key '{key}' in [{name}] (known: {', '.join(hints)})"
@@ -191,7 +232,8 @@ def _build_section(
                 f"(known: {', '.join(hints)})"
             )
         values[key] = _coerce_text(text, hints[key], f"environment variable {var}")
-    return cls(**values)
+    fields = {f.name.rstrip("_"): f.name for f in dataclasses.fields(cls)}
+    return cls(**{fields[key]: value for key, value in values.items()})
 
 
 def _type_name(kind: Any) -> str:
@@ -288,6 +330,7 @@ def _validate(config: Config) -> None:
     if not config.sources.folders and not config.sources.feeds:
         raise ConfigError(f"{where}: [sources] has no folders and no feeds "
                           "(add folders = [\"seeds\"] or a [[sources.feeds]] table)")
+    _validate_email(config)
     fetch = config.fetch
     for key in ("workers", "per_host", "max_bytes", "max_items", "full_text_min_words"):
         if getattr(fetch, key) < 1:
@@ -296,3 +339,31 @@ def _validate(config: Config) -> None:
                 "backoff_max_seconds"):
         if getattr(fetch, key) <= 0:
             raise ConfigError(f"{where}: [fetch] {key} must be more than 0")
+
+
+def _validate_email(config: Config) -> None:
+    where, email = config.origin, config.email
+    if email.security not in SECURITY:
+        raise ConfigError(f"{where}: [email] security '{email.security}' is unknown "
+                          f"(choose one of: {', '.join(SECURITY)})")
+    for key, addresses in (("to", email.to), ("from", (email.from_,)),
+                           ("admin", (email.admin,) if email.admin else ())):
+        for address in addresses:
+            if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", address):
+                raise ConfigError(f"{where}: [email] {key} '{address}' is not an email address")
+    if not 0 < email.smtp_port < 65536:
+        raise ConfigError(f"{where}: [email] smtp_port must be between 1 and 65535")
+    try:
+        email.subject.format(title="", date="", n=0, k=0)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ConfigError(f"{where}: [email] subject {email.subject!r} has an unknown "
+                          f"placeholder {exc} (use {{title}}, {{date}}, {{n}}, {{k}})") from None
+    fields = config.schedule.cron.split()
+    if len(fields) != 5:
+        raise ConfigError(f"{where}: [schedule] cron '{config.schedule.cron}' needs five "
+                          "fields (minute hour day month weekday), e.g. \"0 7 * * *\"")
+    try:
+        ZoneInfo(config.schedule_timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{where}: [schedule] timezone '{config.schedule.timezone}' is not "
+                          "a known time zone") from None

@@ -14,22 +14,32 @@ from pathlib import Path
 
 import httpx
 
+from digest import mail
 from digest.clean import build_rules, clean_articles
 from digest.config import Config
 from digest.dedup import find_duplicates
 from digest.feeds import FeedRead, read_feed
 from digest.fetch import HostLimiter, make_client
+from digest.mail import Delivery
 from digest.models import (
     Article,
     ArticleSummary,
     DedupResult,
+    Digest,
     DigestCounts,
     FeedState,
     IngestResult,
     SourceProblem,
     Theme,
 )
-from digest.render import assemble_digest, render_html, render_index, render_text, write_file
+from digest.render import (
+    assemble_digest,
+    render_email_html,
+    render_html,
+    render_index,
+    render_text,
+    write_file,
+)
 from digest.sources import read_folder
 from digest.store import Store
 from digest.summarize import summarize_articles
@@ -40,11 +50,13 @@ log = logging.getLogger("digest")
 
 @dataclass(frozen=True)
 class Published:
-    """Where a digest was written."""
+    """Where a digest was written, and the digest itself (for the email)."""
 
     html: Path
     text: Path
     index: Path
+    email_html: Path
+    digest: Digest
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,7 @@ class RunResult:
     published: Published
     counts: DigestCounts
     problems: tuple[SourceProblem, ...] = field(default=())
+    delivery: Delivery | None = None
 
     def summary_line(self) -> str:
         c = self.counts
@@ -141,21 +154,34 @@ def save(store: Store, result: DedupResult, now: datetime) -> int:
 def select_for_digest(
     store: Store, articles: Sequence[Article], day: date, config: Config
 ) -> list[Article]:
-    """Return the articles for `day`'s digest.
+    """Return the articles for `day`'s digest: those read now and those stored for the day.
 
-    Left out: articles shown in an earlier day's digest, and feed items
-    published before the window (`[fetch] window_days` before the day's end).
+    Stored articles count when they were published inside the day's window
+    or already shown in an earlier digest for the same day, so `--date` for a
+    past day rebuilds it from the store (a backfill) even when the sources
+    have moved on. Left out: articles shown in an earlier day's digest
+    (unless this day's digest already had them: a rerun keeps its digest
+    after an earlier day was backfilled), and feed items published outside
+    the window (from `[fetch] window_days` before the day's end to its end).
     """
-    shown = store.in_earlier_digests([a.id for a in articles], day)
-    start = window_start(day, config)
-    return [a for a in articles
-            if a.id not in shown and not (a.kind == "feed" and a.published < start)]
+    start, end = window_start(day, config), day_end(day, config)
+    read_now = {a.id for a in articles}
+    candidates = list(articles) + [a for a in store.articles_for_day(day, start, end)
+                                   if a.id not in read_now]
+    shown = (store.in_earlier_digests([a.id for a in candidates], day)
+             - store.digest_article_ids(day))
+    return [a for a in candidates
+            if a.id not in shown and not (a.kind == "feed" and not start <= a.published < end)]
+
+
+def day_end(day: date, config: Config) -> datetime:
+    """Return the end of `day` (midnight after it) in the configured time zone."""
+    return datetime.combine(day + timedelta(days=1), dt_time.min, tzinfo=config.zone)
 
 
 def window_start(day: date, config: Config) -> datetime:
     """Return the earliest publication time of a feed item that `day`'s digest shows."""
-    end = datetime.combine(day + timedelta(days=1), dt_time.min, tzinfo=config.zone)
-    return end - timedelta(days=config.fetch.window_days)
+    return day_end(day, config) - timedelta(days=config.fetch.window_days)
 
 
 def summarize(
@@ -193,21 +219,38 @@ def publish(
     folder = config.output_dir / day.isoformat()
     html = write_file(folder / "digest.html", render_html(digest))
     text = write_file(folder / "digest.txt", render_text(digest))
+    email_html = write_file(folder / "email.html",
+                            render_email_html(digest, config.email.list_unsubscribe))
     store.save_digest(day, str(html), str(text), digest.article_ids, len(groups), now)
     index = write_file(config.output_dir / "index.html",
                        render_index(store.digests(), config.digest.title))
-    return Published(html, text, index)
+    return Published(html, text, index, email_html, digest)
+
+
+def deliver(
+    store: Store, config: Config, published: Published, now: datetime,
+    password: str | None = None, resend: bool = False,
+) -> Delivery:
+    """Write the day's email next to its digest and send it to whoever has not had it."""
+    delivery = mail.deliver(store, published.digest, config.email, published.html.parent, now,
+                            password if password is not None else mail.env_password(), resend)
+    if delivery.note:
+        log.info("email: %s", delivery.note)
+    return delivery
 
 
 StageTimer = Callable[[str, float], None]
 
 
 def run_pipeline(
-    config: Config, day: date | None = None, on_stage: StageTimer | None = None
+    config: Config, day: date | None = None, on_stage: StageTimer | None = None,
+    send: bool = True, resend: bool = False,
 ) -> RunResult:
     """Run every stage in this process, without Prefect; record the run in the store.
 
     `on_stage`, when given, is called with each stage's name and its seconds.
+    With `send` false the email is written to digest.eml but not sent (a
+    preview); `resend` sends it again to recipients who already had it.
     """
     day = day or today(config)
     now = datetime.now(UTC)
@@ -246,10 +289,13 @@ def run_pipeline(
             with stage("render"):
                 published = publish(store, config, day, groups, chosen, summaries, counts,
                                     problems, now)
+            with stage("deliver"):
+                delivery = (deliver(store, config, published, now, resend=resend) if send
+                            else None)
         except Exception as exc:
             store.finish_run(run_id, "failed", counts, [f"{type(exc).__name__}: {exc}"],
                              datetime.now(UTC))
             raise
         store.finish_run(run_id, "completed", counts, [str(p) for p in problems],
                          datetime.now(UTC))
-    return RunResult(day, published, counts, tuple(problems))
+    return RunResult(day, published, counts, tuple(problems), delivery)

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+import css_inline
 import jinja2
 
 from digest.errors import DeliveryError
@@ -76,6 +77,25 @@ def render_html(digest: Digest, templates: Path = TEMPLATES_DIR) -> str:
 def render_text(digest: Digest, templates: Path = TEMPLATES_DIR) -> str:
     """Return the digest as plain text, wrapped for reading in a terminal or mail client."""
     return _environment(templates).get_template("digest.txt.j2").render(digest=digest)
+
+
+def render_email_html(
+    digest: Digest, unsubscribe: str | None = None, templates: Path = TEMPLATES_DIR
+) -> str:
+    """Return the digest as email HTML: tables, one column, every CSS rule inlined.
+
+    The <style> block stays for the @media rules (dark mode, narrow screens)
+    that cannot be inlined; clients that drop it still get the inlined styles.
+    """
+    html = _environment(templates).get_template("email.html.j2").render(
+        digest=digest, unsubscribe=safe_url(unsubscribe) or _mailto(unsubscribe))
+    inliner = css_inline.CSSInliner(keep_style_tags=True, keep_at_rules=True,
+                                    load_remote_stylesheets=False)
+    return str(inliner.inline(html))
+
+
+def _mailto(value: str | None) -> str | None:
+    return value if value and value.startswith("mailto:") and "\n" not in value else None
 
 
 def render_index(records: Sequence[DigestRecord], title: str,

@@ -75,9 +75,12 @@ class Store:
         db.table("articles").create(
             {"id": str, "source": str, "title": str, "body": str, "url": str,
              "url_key": str, "content_hash": str, "published": str, "first_seen": str,
-             "updated": str, "location": str, "flags": str},
+             "updated": str, "location": str, "flags": str, "kind": str},
             pk="id", if_not_exists=True,
         )
+        if "kind" not in db.table("articles").columns_dict:  # stores made before feeds
+            db.table("articles").add_column("kind", str)
+        db.table("articles").create_index(["published"], if_not_exists=True)
         db.table("articles").create_index(["content_hash"], if_not_exists=True)
         db.table("articles").create_index(["url_key"], if_not_exists=True)
         if not db.table("articles").detect_fts():
@@ -115,6 +118,10 @@ class Store:
             pk=("day", "article_id"), if_not_exists=True,
         )
         db.table("digest_articles").create_index(["article_id"], if_not_exists=True)
+        db.table("deliveries").create(
+            {"day": str, "recipient": str, "message_id": str, "subject": str, "sent": str},
+            pk=("day", "recipient"), if_not_exists=True,
+        )
 
     # sources
 
@@ -253,6 +260,29 @@ class Store:
             seen.update(r[0] for r in rows)
         return seen
 
+    def articles_for_day(self, day: date, start: datetime, end: datetime) -> list[Article]:
+        """Return stored articles published in [start, end) and those in `day`'s digest.
+
+        This is what a digest for a past day is rebuilt from (a backfill), and
+        what keeps a rerun's digest whole when a source no longer has an item.
+        """
+        rows = self.db.execute(
+            "SELECT id, source, title, body, published, url, location, flags, kind "
+            "FROM articles WHERE (published >= ? AND published < ?) "
+            "OR id IN (SELECT article_id FROM digest_articles WHERE day = ?) ORDER BY id",
+            [_iso(start), _iso(end), day.isoformat()],
+        ).fetchall()
+        return [Article(id=r[0], source=r[1], title=r[2], body=r[3],
+                        published=datetime.fromisoformat(r[4]), url=r[5], location=r[6] or "",
+                        flags=tuple(json.loads(r[7] or "[]")), kind=r[8] or "file")
+                for r in rows]
+
+    def digest_article_ids(self, day: date) -> set[str]:
+        """Return the ids of the articles in `day`'s digest as last written."""
+        rows = self.db.execute("SELECT article_id FROM digest_articles WHERE day = ?",
+                               [day.isoformat()]).fetchall()
+        return {r[0] for r in rows}
+
     def search(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
         """Return stored articles matching a full-text `query`, best first."""
         return list(self.db.table("articles").search(query, columns=["id", "title", "source"],
@@ -346,6 +376,24 @@ class Store:
                 "created": previous[0] if previous else _iso(now), "updated": _iso(now),
             }, pk="day")
 
+    # deliveries
+
+    def delivered(self, day: date) -> set[str]:
+        """Return the recipients who were sent `day`'s digest."""
+        rows = self.db.execute("SELECT recipient FROM deliveries WHERE day = ?",
+                               [day.isoformat()]).fetchall()
+        return {r[0] for r in rows}
+
+    def record_delivery(
+        self, day: date, recipients: Sequence[str], message_id: str, subject: str,
+        when: datetime,
+    ) -> None:
+        """Remember that `day`'s digest went to `recipients` (a resend updates the row)."""
+        rows = [{"day": day.isoformat(), "recipient": r, "message_id": message_id,
+                 "subject": subject, "sent": _iso(when)} for r in recipients]
+        with self.db.conn:
+            self.db.table("deliveries").upsert_all(rows, pk=("day", "recipient"))
+
     def digests(self) -> list[DigestRecord]:
         """Return every digest written so far, newest first."""
         rows = self.db.execute(
@@ -378,7 +426,7 @@ def _article_row(article: Article, now: datetime) -> dict[str, Any]:
         "url_key": normalize_url(article.url) if article.url else None,
         "content_hash": content_hash(article), "published": _iso(article.published),
         "updated": _iso(now), "location": article.location,
-        "flags": json.dumps(list(article.flags)),
+        "flags": json.dumps(list(article.flags)), "kind": article.kind,
     }
 
 

@@ -10,11 +10,12 @@ from typing import Any
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from digest import pipeline
+from digest import mail, pipeline
 from digest.config import Config, load_config
+from digest.errors import DigestError
 from digest.feeds import FeedRead
 from digest.fetch import HostLimiter, make_client
 from digest.models import (
@@ -114,9 +115,70 @@ def publish(
                                 problems, now)
 
 
-@flow(name="daily-digest")
-def daily_digest(date: dt.date | None = None, config: str | None = None) -> dict[str, Any]:
-    """Read the sources, drop duplicates, summarize, group by theme and write the day's digest."""
+# SMTP failures are usually passing (a restarting relay, a greylisting server):
+# retried after 10 s, 1 min and 5 min before the run fails.
+SEND_RETRY_DELAYS = [10, 60, 300]
+
+
+@task(name="send-email", retries=len(SEND_RETRY_DELAYS), retry_delay_seconds=SEND_RETRY_DELAYS,
+      cache_policy=NO_CACHE)
+def send_email(
+    config: Config, published: pipeline.Published, now: dt.datetime, resend: bool
+) -> mail.Delivery:
+    with Store(config.store_path) as store:
+        return pipeline.deliver(store, config, published, now, smtp_password(config), resend)
+
+
+def smtp_password(config: Config) -> str | None:
+    """Return the SMTP password: from the Prefect Secret block when one is named, else the env."""
+    if config.email.password_secret:
+        from prefect.blocks.system import Secret
+
+        return str(Secret.load(config.email.password_secret).get())
+    return mail.env_password()
+
+
+def run_name() -> str:
+    """Name flow runs after the digest's date: daily-digest-2026-11-24."""
+    from prefect.runtime import flow_run
+
+    parameters = flow_run.parameters
+    day = parameters.get("date")
+    if not day:
+        try:
+            day = pipeline.today(load_config(parameters.get("config")))
+        except DigestError:
+            day = dt.date.today()
+    return f"daily-digest-{day}"
+
+
+def notify_failure(flow: Any, flow_run: Any, state: Any) -> None:
+    """on_failure hook: email the configured admin address with the error."""
+    parameters = flow_run.parameters or {}
+    try:
+        settings = load_config(parameters.get("config"))
+        day = parameters.get("date")
+        if isinstance(day, str):
+            day = dt.date.fromisoformat(day)
+        error = state.message or "the run failed"
+        sent = mail.send_failure_notice(settings.email, smtp_password(settings), day, error,
+                                        dt.datetime.now(dt.UTC))
+    except Exception as exc:  # a failing notice must not hide the run's own failure
+        get_run_logger().error("could not send the failure notice: %s", exc)
+        return
+    if sent:
+        get_run_logger().info("failure notice sent to %s", settings.email.admin)
+
+
+@flow(name="daily-digest", flow_run_name=run_name, on_failure=[notify_failure])
+def daily_digest(
+    date: dt.date | None = None, config: str | None = None, resend: bool = False
+) -> dict[str, Any]:
+    """Read the sources, drop duplicates, summarize, group by theme, write and email the digest.
+
+    `date` defaults to today in the configured time zone; `resend` emails the
+    digest again to recipients who already had it.
+    """
     logger = get_run_logger()
     settings = load_config(config)
     day = date or pipeline.today(settings)
@@ -140,6 +202,8 @@ def daily_digest(date: dt.date | None = None, config: str | None = None) -> dict
         counts = DigestCounts(read=len(articles), new=new, duplicates=len(deduped.duplicates),
                               articles=len(chosen), themes=len(groups), sources=len(results))
         published = publish(settings, day, groups, chosen, summaries, counts, problems, now)
+        publish_artifacts(settings, day, groups, chosen)
+        delivery = send_email(settings, published, now, resend)
     except Exception as exc:
         with Store(settings.store_path) as store:
             store.finish_run(run_id, "failed", counts, [f"{type(exc).__name__}: {exc}"],
@@ -148,12 +212,7 @@ def daily_digest(date: dt.date | None = None, config: str | None = None) -> dict
     with Store(settings.store_path) as store:
         store.finish_run(run_id, "completed", counts, [str(p) for p in problems],
                          dt.datetime.now(dt.UTC))
-    create_markdown_artifact(
-        key="daily-digest",
-        markdown=headlines_markdown(day, groups, {a.id: a for a in chosen}),
-        description=f"Headlines of the digest for {day.isoformat()}",
-    )
-    result = pipeline.RunResult(day, published, counts, tuple(problems))
+    result = pipeline.RunResult(day, published, counts, tuple(problems), delivery)
     logger.info("Digest for %s: %s", day.isoformat(), result.summary_line())
     return {
         "day": day.isoformat(),
@@ -163,7 +222,28 @@ def daily_digest(date: dt.date | None = None, config: str | None = None) -> dict
         "counts": counts.__dict__,
         "problems": [str(p) for p in problems],
         "summary": result.summary_line(),
+        "email_html": str(published.email_html),
+        "eml": str(delivery.eml),
+        "sent_to": list(delivery.sent_to),
+        "email_note": delivery.note,
     }
+
+
+def publish_artifacts(
+    settings: Config, day: dt.date, groups: list[Theme], chosen: list[Article]
+) -> None:
+    """Publish the headlines (markdown) and each source's status (table) to the Prefect UI."""
+    create_markdown_artifact(
+        key="daily-digest",
+        markdown=headlines_markdown(day, groups, {a.id: a for a in chosen}),
+        description=f"Headlines of the digest for {day.isoformat()}",
+    )
+    with Store(settings.store_path) as store:
+        rows = [{"source": r["name"], "kind": r["kind"], "articles": r["articles"],
+                 "problems": r["problems"], "last success": r["last_success"] or "never",
+                 "last error": r["last_error"] or ""} for r in store.sources()]
+    create_table_artifact(key="digest-sources", table=rows,
+                          description=f"Sources read for the digest of {day.isoformat()}")
 
 
 def read_all_feeds(settings: Config, now: dt.datetime) -> list[FeedRead]:
@@ -194,3 +274,47 @@ def headlines_markdown(day: dt.date, groups: list[Theme], articles: dict[str, Ar
 def _md(text: str) -> str:
     """Escape Markdown's inline markup in feed-supplied text."""
     return "".join("\\" + c if c in "\\`*_{}[]()#+!|<>" else c for c in text)
+
+
+DEPLOYMENT_NAME = "daily"
+DEPLOYMENT = f"daily-digest/{DEPLOYMENT_NAME}"
+
+
+def deployment(config: str | None = None) -> Any:
+    """Return the `daily-digest/daily` deployment on the configured cron and time zone.
+
+    The deployment runs with the given config file (as an absolute path, so
+    runs do not depend on the directory the server was started in).
+    """
+    from pathlib import Path
+
+    from prefect.schedules import Cron
+
+    settings = load_config(config)
+    parameters = {"config": str(Path(config).resolve())} if config else {}
+    return daily_digest.to_deployment(
+        name=DEPLOYMENT_NAME,
+        schedules=[Cron(settings.schedule.cron, timezone=settings.schedule_timezone)],
+        parameters=parameters,
+        description=f"{settings.digest.title}: every day at '{settings.schedule.cron}' "
+                    f"({settings.schedule_timezone})",
+        tags=["news-digest"],
+    )
+
+
+def serve_deployment(config: str | None = None) -> None:
+    """Register the deployment and run its scheduled and manual runs until stopped.
+
+    Stopping (Ctrl-C) pauses the deployment's schedule; serving again resumes it.
+    """
+    from prefect import serve
+
+    serve(deployment(config))
+
+
+def trigger(parameters: dict[str, Any], wait: bool = True) -> Any:
+    """Start a run of `daily-digest/daily` on the running server; wait for it when asked."""
+    from prefect.deployments import run_deployment
+
+    return run_deployment(DEPLOYMENT, parameters=parameters, timeout=None if wait else 0,
+                          poll_interval=1, as_subflow=False)

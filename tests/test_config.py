@@ -68,7 +68,16 @@ def test_missing_default_file_means_defaults(tmp_path: Path) -> None:
     ("text", "message"),
     [
         ("[sumary]\n", "c.toml: unknown section [sumary] (known: sources, fetch, clean, "
-         "store, output, summary, themes, digest)"),
+         "store, output, summary, themes, digest, email, schedule)"),
+        ('[email]\npassword = "hunter2"\n', "c.toml: [email] password: passwords are not read "
+         "from the config file (set DIGEST_SMTP_PASSWORD in the environment)"),
+        ('[email]\nsecurity = "tls"\n', "c.toml: [email] security 'tls' is unknown "
+         "(choose one of: starttls, ssl, none)"),
+        ('[email]\nto = ["me"]\n', "c.toml: [email] to 'me' is not an email address"),
+        ('[email]\nsubject = "{day}"\n', "c.toml: [email] subject '{day}' has an unknown "
+         "placeholder 'day' (use {title}, {date}, {n}, {k})"),
+        ('[schedule]\ncron = "7am"\n', "c.toml: [schedule] cron '7am' needs five fields "
+         '(minute hour day month weekday), e.g. "0 7 * * *"'),
         ("[summary]\nalgo = 1\n", "c.toml: unknown key 'algo' in [summary] "
          "(known: algorithm, sentences, language)"),
         ('[summary]\nsentences = "three"\n',
@@ -115,3 +124,15 @@ def test_explicit_missing_file_and_broken_toml_are_errors(tmp_path: Path) -> Non
         load_config(tmp_path / "nope.toml", env={})
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(_write(tmp_path, "[summary\n"), env={})
+
+
+def test_email_from_key_and_environment(tmp_path: Path) -> None:
+    path = _write(tmp_path, '[email]\nfrom = "digest@example.org"\nto = ["a@example.org"]\n')
+    config = load_config(path, env={"DIGEST_EMAIL_SMTP_HOST": "mail.example.org",
+                                    "DIGEST_EMAIL_TO": "a@example.org, b@example.org"})
+    assert config.email.from_ == "digest@example.org"
+    assert config.email.to == ("a@example.org", "b@example.org")
+    assert config.email.smtp_host == "mail.example.org"
+    assert load_config(path, env={"DIGEST_EMAIL_FROM": "x@example.org"}).email.from_ == \
+        "x@example.org"
+    assert config.schedule_timezone == "UTC"

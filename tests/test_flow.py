@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
+from mailserver import Inbox, running_inbox
 from pytest_httpserver import HTTPServer
 
 from digest.config import Config
@@ -121,3 +123,152 @@ def test_flow_reads_each_feed_in_its_own_task(
     names = sorted(r.name for r in runs if r.name.startswith("read-feed"))
     # An unnamed feed is called after its host until its first fetch gives its title.
     assert names == ["read-feed-127.0.0.1", "read-feed-Gone Daily"]
+
+
+@pytest.fixture
+def inbox() -> Iterator[Inbox]:
+    with running_inbox() as running:
+        yield running
+
+
+def test_flow_names_its_run_after_the_date_and_publishes_a_source_table(
+    prefect_server: None, seeds_dir: Path, make_config: Callable[..., Config], tmp_path: Path,
+) -> None:
+    from prefect.client.orchestration import get_client
+
+    from flows.daily import daily_digest
+
+    make_config(seeds_dir)
+    state = daily_digest(date=date(2026, 11, 21), config=str(tmp_path / "digest.toml"),
+                         return_state=True)
+    assert state.is_completed()
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(state.state_details.flow_run_id)
+        artifacts = client.read_artifacts()
+    assert run.name == "daily-digest-2026-11-21"
+    table = next(a for a in artifacts if a.key == "digest-sources"
+                 and a.flow_run_id == run.id)
+    rows = table.data if isinstance(table.data, list) else json.loads(str(table.data))
+    assert [(r["source"], r["kind"], r["articles"]) for r in rows] == [("seeds", "folder", 3)]
+
+
+def test_flow_retries_a_refused_send_and_mails_once(
+    prefect_server: None, seeds_dir: Path, make_config: Callable[..., Config], tmp_path: Path,
+    inbox: Inbox, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import flows.daily
+    from flows.daily import daily_digest
+
+    monkeypatch.setattr(flows.daily, "send_email",
+                        flows.daily.send_email.with_options(retry_delay_seconds=0))
+    inbox.refuse = 1  # the first attempt gets "451 try again later"
+    make_config(seeds_dir, extra=inbox.email_config())
+    first = daily_digest(date=date(2026, 11, 20), config=str(tmp_path / "digest.toml"))
+    assert first["sent_to"] == ["ann@example.org"]
+    again = daily_digest(date=date(2026, 11, 20), config=str(tmp_path / "digest.toml"))
+    assert again["sent_to"] == [] and "already sent" in again["email_note"]
+    (rcpts, message), = inbox.messages
+    assert rcpts == ["ann@example.org"]
+    assert message.get_content_type() == "multipart/alternative"
+    assert message["Subject"] == "Daily digest 2026-11-20: 3 stories in 1 themes"
+
+
+def test_a_send_that_keeps_failing_fails_the_run_and_tells_the_admin(
+    prefect_server: None, seeds_dir: Path, make_config: Callable[..., Config], tmp_path: Path,
+    inbox: Inbox, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import flows.daily
+    from flows.daily import daily_digest
+
+    monkeypatch.setattr(flows.daily, "send_email",
+                        flows.daily.send_email.with_options(retries=1, retry_delay_seconds=0))
+    inbox.refuse = 2  # both attempts; the admin notice afterwards goes through
+    config = make_config(seeds_dir, extra=inbox.email_config(extra='admin = "ops@example.org"\n'))
+    state = daily_digest(date=date(2026, 11, 20), config=str(tmp_path / "digest.toml"),
+                         return_state=True)
+    assert state.is_failed()
+    assert "server said 451 4.3.0 Try again later" in (state.message or "")
+    folder = config.output_dir / "2026-11-20"
+    assert {p.name for p in folder.iterdir()} >= {"digest.html", "digest.txt", "email.html",
+                                                  "digest.eml"}
+    (rcpts, notice), = inbox.messages
+    assert rcpts == ["ops@example.org"]
+    assert notice["Subject"] == "news-digest: the run for 2026-11-20 failed"
+    assert "451 4.3.0 Try again later" in notice.get_body().get_content()
+    with Store(config.store_path) as store:
+        assert store.delivered(date(2026, 11, 20)) == set()
+        assert store.db.execute("SELECT status FROM runs").fetchall() == [("failed",)]
+    # The next run sends what the failed one could not.
+    rerun = daily_digest(date=date(2026, 11, 20), config=str(tmp_path / "digest.toml"))
+    assert rerun["sent_to"] == ["ann@example.org"]
+    assert len(inbox.messages) == 2
+
+
+SCHEDULE = '[schedule]\ncron = "30 6 * * 1-5"\ntimezone = "Europe/Berlin"\n'
+
+
+def test_deployment_carries_the_configured_cron_and_time_zone(
+    make_config: Callable[..., Config], seeds_dir: Path, tmp_path: Path,
+) -> None:
+    from flows.daily import deployment
+
+    make_config(seeds_dir, extra=SCHEDULE)
+    built = deployment(str(tmp_path / "digest.toml"))
+    assert built.name == "daily" and built.flow_name == "daily-digest"
+    (schedule,) = built.schedules
+    assert schedule.schedule.cron == "30 6 * * 1-5"
+    assert schedule.schedule.timezone == "Europe/Berlin"
+    assert built.parameters == {"config": str((tmp_path / "digest.toml").resolve())}
+
+
+def test_deployment_registers_on_the_server_and_can_be_triggered(
+    prefect_server: None, make_config: Callable[..., Config], seeds_dir: Path, tmp_path: Path,
+) -> None:
+    from prefect.client.orchestration import get_client
+
+    from flows.daily import DEPLOYMENT, deployment, trigger
+
+    make_config(seeds_dir, extra=SCHEDULE)
+    deployment_id = deployment(str(tmp_path / "digest.toml")).apply()
+    with get_client(sync_client=True) as client:
+        registered = client.read_deployment_by_name(DEPLOYMENT)
+    assert registered.id == deployment_id
+    (schedule,) = registered.schedules
+    assert (schedule.schedule.cron, schedule.schedule.timezone) == ("30 6 * * 1-5",
+                                                                    "Europe/Berlin")
+    # Without a worker serving it, a trigger only creates the run: check what it carries.
+    run = trigger({"date": "2026-11-19"}, wait=False)
+    assert run.deployment_id == deployment_id
+    assert run.parameters["date"] == "2026-11-19"
+    assert run.parameters["config"] == str((tmp_path / "digest.toml").resolve())
+
+
+def test_prefect_yaml_deploys_to_a_process_work_pool(prefect_server: None) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.daily import DEPLOYMENT
+
+    repo = Path(__file__).parent.parent
+    with get_client(sync_client=True) as client:
+        client.create_work_pool(WorkPoolCreate(name="digest", type="process"))
+    env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
+    done = subprocess.run([sys.executable, "-m", "prefect", "--no-prompt", "deploy", "--all"],
+                          cwd=repo, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    with get_client(sync_client=True) as client:
+        deployed = client.read_deployment_by_name(DEPLOYMENT)
+    assert deployed.work_pool_name == "digest"
+    assert deployed.entrypoint == "flows/daily.py:daily_digest"
+    assert deployed.parameters == {"config": "config/digest.toml"}
+    (schedule,) = deployed.schedules
+    assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 7 * * *", "UTC")
+    # The same time as the shipped config's [schedule], which `digest serve` uses.
+    assert (Config().schedule.cron, Config().digest.timezone) == ("0 7 * * *", "UTC")
+    assert deployed.pull_steps == [{"prefect.deployments.steps.set_working_directory": {
+        "directory": "/opt/news-digest"}}]

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from digest.config import Config
@@ -89,3 +90,30 @@ def test_a_failing_source_is_reported_and_the_others_still_run(
     assert result.counts.articles == 6
     html = result.published.html.read_text()
     assert "missing: folder" in html and "does not exist" in html
+
+
+def test_date_backfills_a_past_day_from_the_store(
+    articles_dir: Path, make_config: Callable[..., Config], tmp_path: Path,
+) -> None:
+    # Files written on the 18th, read by the run of the 20th.
+    written = datetime(2026, 11, 18, 9, 30, tzinfo=UTC).timestamp()
+    for path in articles_dir.iterdir():
+        os.utime(path, (written, written))
+    config = make_config(articles_dir)
+    run_pipeline(config, DAY)
+    # The sources move on: the folder is emptied. The 18th is rebuilt from the store.
+    for path in articles_dir.iterdir():
+        path.unlink()
+    past = run_pipeline(config, date(2026, 11, 18))
+    assert past.counts.read == 0 and past.counts.articles == 6
+    html = past.published.html.read_text()
+    assert past.published.html.parent.name == "2026-11-18"
+    assert "Teenager wins national chess championship" in html
+    # A day with nothing stored for it gets an empty digest, not the 18th's articles.
+    assert run_pipeline(config, date(2026, 11, 16)).counts.articles == 0
+    # A rerun of the 20th keeps its articles although no source has them any more;
+    # the 21st does not repeat them.
+    assert run_pipeline(config, DAY).counts.articles == 6
+    assert run_pipeline(config, date(2026, 11, 21)).counts.articles == 0
+    with Store(config.store_path) as store:
+        assert store.count("articles") == 6
