@@ -302,14 +302,20 @@ def deployment(config: str | None = None) -> Any:
     )
 
 
+# How often `digest serve` asks the server for runs to start. Prefect's default
+# (10 s) would be most of the wait between `digest trigger` and the run.
+SERVE_POLL_SECONDS = 2.0
+
+
 def serve_deployment(config: str | None = None) -> None:
     """Register the deployment and run its scheduled and manual runs until stopped.
 
+    One run at a time: a manual trigger during the scheduled run waits for it.
     Stopping (Ctrl-C) pauses the deployment's schedule; serving again resumes it.
     """
     from prefect import serve
 
-    serve(deployment(config))
+    serve(deployment(config), limit=1, query_seconds=SERVE_POLL_SECONDS)
 
 
 def trigger(parameters: dict[str, Any], wait: bool = True) -> Any:
