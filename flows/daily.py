@@ -131,10 +131,16 @@ def send_email(
 
 def smtp_password(config: Config) -> str | None:
     """Return the SMTP password: from the Prefect Secret block when one is named, else the env."""
-    if config.email.password_secret:
+    name = config.email.password_secret
+    if name:
         from prefect.blocks.system import Secret
 
-        return str(Secret.load(config.email.password_secret).get())
+        try:
+            return str(Secret.load(name).get())
+        except ValueError as exc:  # no such block
+            reason = " ".join(str(exc).split())
+            raise DigestError(f"{config.origin}: [email] password_secret '{name}': cannot "
+                              f"load the Prefect Secret block ({reason})") from None
     return mail.env_password()
 
 

@@ -12,6 +12,7 @@ from mailserver import Inbox, running_inbox
 from pytest_httpserver import HTTPServer
 
 from digest.config import Config
+from digest.errors import DigestError
 from digest.store import Store
 
 
@@ -272,3 +273,21 @@ def test_prefect_yaml_deploys_to_a_process_work_pool(prefect_server: None) -> No
     assert (Config().schedule.cron, Config().digest.timezone) == ("0 7 * * *", "UTC")
     assert deployed.pull_steps == [{"prefect.deployments.steps.set_working_directory": {
         "directory": "/opt/news-digest"}}]
+
+
+def test_the_smtp_password_comes_from_a_secret_block_or_the_environment(
+    prefect_server: None, make_config: Callable[..., Config], seeds_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from prefect.blocks.system import Secret
+
+    from flows.daily import smtp_password
+
+    monkeypatch.setenv("DIGEST_SMTP_PASSWORD", "from-env")
+    assert smtp_password(make_config(seeds_dir)) == "from-env"
+    Secret(value="from-block").save("digest-smtp", overwrite=True)
+    config = make_config(seeds_dir, extra='[email]\npassword_secret = "digest-smtp"\n')
+    assert smtp_password(config) == "from-block"
+    missing = make_config(seeds_dir, extra='[email]\npassword_secret = "no-such-block"\n')
+    with pytest.raises(DigestError, match=r"password_secret 'no-such-block': cannot load"):
+        smtp_password(missing)
