@@ -163,6 +163,7 @@ def _preview(args: argparse.Namespace) -> int:
     print(f"  web page:   {published.html}")
     print(f"  email HTML: {published.email_html}")
     print(f"  text:       {published.text}")
+    print(f"  email:      {published.html.parent / 'digest.eml'} (not sent)")
     status = 0
     if args.screenshots:
         from digest.browser import check_pages
@@ -208,14 +209,23 @@ def _trigger(args: argparse.Namespace) -> int:
             parameters[key] = value
     if args.date:
         parameters["date"] = args.date.isoformat()
+    from prefect.exceptions import ObjectNotFound
+    from prefect.settings import PREFECT_API_URL
+
     from flows.daily import DEPLOYMENT, trigger
 
+    server = PREFECT_API_URL.value()
+    if not server:  # Prefect would start a throwaway server that has no deployment
+        raise DigestError("no Prefect server to trigger a run on: set PREFECT_API_URL (e.g. "
+                          "http://127.0.0.1:4200/api) to the server `digest serve` uses")
     try:
         run = trigger(parameters, wait=not args.no_wait)
-    except Exception as exc:  # Prefect's errors: no server, no such deployment
+    except ObjectNotFound:
+        raise DigestError(f"{server}: no deployment {DEPLOYMENT}; start `digest serve` "
+                          "(or `prefect deploy`) first") from None
+    except Exception as exc:  # Prefect's errors: server unreachable, bad parameters
         reason = " ".join(str(exc).split()) or type(exc).__name__
-        raise DigestError(f"cannot start {DEPLOYMENT} ({reason}); is `digest serve` "
-                          "running and PREFECT_API_URL set?") from None
+        raise DigestError(f"{server}: cannot start {DEPLOYMENT} ({reason})") from None
     state = run.state.name if run.state else "unknown"
     print(f"Flow run {run.name} ({run.id}): {state}")
     return 0 if args.no_wait or (run.state and run.state.is_completed()) else 1

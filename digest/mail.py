@@ -170,6 +170,11 @@ def deliver(
     return Delivery(eml, accepted, already, message_id)
 
 
+def write_unsent(digest: Digest, settings: EmailConfig, folder: Path, now: datetime) -> Path:
+    """Write the day's message to `folder`/digest.eml without sending it (a preview)."""
+    return write_eml(build_message(digest, settings, settings.to, now), folder / "digest.eml")
+
+
 def send_failure_notice(
     settings: EmailConfig, password: str | None, day: date | None, error: str, now: datetime
 ) -> bool:

@@ -290,8 +290,12 @@ def run_pipeline(
                 published = publish(store, config, day, groups, chosen, summaries, counts,
                                     problems, now)
             with stage("deliver"):
-                delivery = (deliver(store, config, published, now, resend=resend) if send
-                            else None)
+                if send:
+                    delivery = deliver(store, config, published, now, resend=resend)
+                else:
+                    mail.write_unsent(published.digest, config.email, published.html.parent,
+                                      now)
+                    delivery = None
         except Exception as exc:
             store.finish_run(run_id, "failed", counts, [f"{type(exc).__name__}: {exc}"],
                              datetime.now(UTC))

@@ -45,3 +45,37 @@ def test_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["run", "--help"])
     assert "digest run --date 2026-11-20" in capsys.readouterr().out
+
+
+def test_preview_writes_pages_and_email_but_sends_nothing(
+    articles_dir: Path, make_config: Callable[..., Config], tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # An SMTP host nobody listens on: a send would fail the command.
+    make_config(articles_dir, extra='[email]\nto = ["ann@example.org"]\n'
+                                   'smtp_host = "127.0.0.1"\nsmtp_port = 9\n')
+    code = main(["preview", "--date", "2026-11-20", "--config", str(tmp_path / "digest.toml")])
+    out = capsys.readouterr().out
+    folder = tmp_path / "out" / "2026-11-20"
+    assert code == 0
+    assert f"web page:   {folder / 'digest.html'}" in out
+    assert f"email HTML: {folder / 'email.html'}" in out
+    assert (folder / "email.html").exists() and (folder / "digest.eml").exists()
+
+
+def test_trigger_without_a_server_says_what_to_set(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings({PREFECT_API_URL: None}):
+        assert main(["trigger", "--date", "2026-11-20"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("DigestError: no Prefect server to trigger a run on: set "
+                          "PREFECT_API_URL")
+    assert err.count("\n") == 1
+
+
+def test_trigger_rejects_a_param_without_a_value(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["trigger", "--param", "resend"]) == 1
+    assert "--param 'resend': use KEY=VALUE" in capsys.readouterr().err
