@@ -79,9 +79,12 @@ class OutputConfig:
 
 @dataclass(frozen=True)
 class SummaryConfig:
-    algorithm: str = "lexrank"
+    algorithm: str = "news"
     sentences: int = 3
-    language: str = "english"
+    # A word budget instead of a sentence count (0: use `sentences`).
+    words: int = 0
+    # "auto": each article's feed declaration, else detected from its text.
+    language: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -301,11 +304,13 @@ def _validate(config: Config) -> None:
             f"{where}: [summary] algorithm '{summary.algorithm}' is unknown "
             f"(choose one of: {', '.join(sorted(ALGORITHMS))})"
         )
-    if summary.language not in LANGUAGES:
+    if summary.language not in (*LANGUAGES, "auto"):
         raise ConfigError(
             f"{where}: [summary] language '{summary.language}' is not supported "
-            f"(choose one of: {', '.join(LANGUAGES)})"
+            f"(choose auto or one of: {', '.join(LANGUAGES)})"
         )
+    if summary.words < 0:
+        raise ConfigError(f"{where}: [summary] words must be 0 (use sentences) or more")
     if summary.sentences < 1:
         raise ConfigError(f"{where}: [summary] sentences must be at least 1")
     if not 0.0 < config.themes.min_similarity < 1.0:

@@ -107,7 +107,8 @@ def _xml_feed(content: bytes, headers: dict[str, str]) -> _Document:
             problems.append(f"not a usable feed ({reason})")
     elif not parsed.get("version") and not parsed.entries:
         problems.append("not a feed (no RSS, Atom or JSON Feed document found)")
-    entries = [_from_feedparser(e) for e in parsed.entries]
+    feed_language = str(parsed.feed.get("language") or "")
+    entries = [_from_feedparser(e, feed_language) for e in parsed.entries]
     return html_to_line(parsed.feed.get("title", "")), entries, problems, is_feed
 
 
@@ -116,7 +117,7 @@ def _looks_like_html(content: bytes) -> bool:
     return b"<html" in head or b"<!doctype html" in head
 
 
-def _from_feedparser(entry: Any) -> dict[str, Any]:
+def _from_feedparser(entry: Any, feed_language: str = "") -> dict[str, Any]:
     contents = entry.get("content") or []
     best = max(contents, key=lambda c: len(c.get("value", "")), default=None)
     body, body_type = (best.get("value", ""), best.get("type", "")) if best else ("", "")
@@ -131,6 +132,8 @@ def _from_feedparser(entry: Any) -> dict[str, Any]:
         "body": body,
         "plain": body_type == "text/plain",
         "published": (datetime.fromtimestamp(calendar.timegm(moment), UTC) if moment else None),
+        "language": ((best or {}).get("language") or entry.get("title_detail", {}).get("language")
+                     or feed_language),
     }
 
 
@@ -158,6 +161,7 @@ def _json_feed(content: bytes) -> _Document:
             "body": html_body or text_body,
             "plain": not html_body,
             "published": _iso_date(item.get("date_published") or item.get("date_modified")),
+            "language": str(item.get("language") or document.get("language") or ""),
         })
     return html_to_line(str(document.get("title", ""))), entries, problems, True
 
@@ -202,6 +206,7 @@ def _article(entry: dict[str, Any], *, source: str, feed_key: str, now: datetime
         location=feed_key,
         flags=flags,
         kind="feed",
+        language=str(entry.get("language") or ""),
     )
 
 

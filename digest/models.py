@@ -21,6 +21,8 @@ class Article:
     flags: tuple[str, ...] = ()
     # "file" for folder articles, "feed" for feed items (whose dates are the publisher's).
     kind: str = "file"
+    # The language its feed declares ("en-US"...), if any; else it is detected.
+    language: str = ""
 
 
 @dataclass(frozen=True)

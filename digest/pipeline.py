@@ -189,10 +189,12 @@ def summarize(
 ) -> dict[str, ArticleSummary]:
     """Return a summary per article id, from the cache or made now and cached."""
     s = config.summary
-    found = store.cached_summaries(articles, s.algorithm, s.sentences, s.language)
+    # The cache key's length: sentences, or minus the words of a word budget.
+    length = -s.words if s.words else s.sentences
+    found = store.cached_summaries(articles, s.algorithm, length, s.language)
     missing = [a for a in articles if a.id not in found]
-    made = summarize_articles(missing, s.algorithm, s.sentences, s.language)
-    store.save_summaries(zip(missing, made, strict=True), s.sentences, s.language, now)
+    made = summarize_articles(missing, s.algorithm, s.sentences, s.language, s.words)
+    store.save_summaries(zip(missing, made, strict=True), length, s.language, now)
     found.update((m.article_id, m) for m in made)
     return found
 

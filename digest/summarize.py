@@ -8,7 +8,9 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
+from digest.language import resolve as resolve_language
 from digest.models import Article, ArticleSummary
+from digest.news_summarizer import WordBudget
 from digest.tokenizer import PunktTokenizer
 
 # Name -> "module:class" of every summarizer sumy ships; imported on first use.
@@ -22,6 +24,8 @@ ALGORITHMS: dict[str, str] = {
     "reduction": "sumy.summarizers.reduction:ReductionSummarizer",
     "edmundson": "sumy.summarizers.edmundson:EdmundsonSummarizer",
     "random": "sumy.summarizers.random:RandomSummarizer",
+    # Ours: position, centrality, headline overlap, redundancy control (digest/news_summarizer.py).
+    "news": "digest.news_summarizer:NewsSummarizer",
 }
 
 # Languages with both a shipped Punkt model and a sumy stemmer.
@@ -41,41 +45,52 @@ _SENTENCE_END = re.compile(r"[.!?…:;\"'”’)\]]\s*$")
 
 
 def summarize_article(
-    article: Article, algorithm: str = "lexrank", sentences: int = 3, language: str = "english"
+    article: Article, algorithm: str = "news", sentences: int = 3, language: str = "auto",
+    words: int = 0,
 ) -> ArticleSummary:
-    """Return the `sentences` best sentences of `article`, or all of it if it is that short."""
+    """Return the best sentences of `article`, or all of it if it is that short.
+
+    The length is `sentences` sentences, or, when `words` is set, as many of
+    the best sentences as fit in that many words (a sentence is never cut).
+    `language` "auto" takes the feed's declaration or detects it.
+    """
     from sumy.models.dom import ObjectDocumentModel
 
+    language = resolve_language(article, language)
     tokenizer = PunktTokenizer(language)
     paragraphs = _paragraphs(article, tokenizer)
     document = ObjectDocumentModel(paragraphs)
     body_sentences = [str(s) for s in document.sentences]
-    if len(body_sentences) <= sentences:
+    short = (sum(len(s.words) for s in document.sentences) <= words if words
+             else len(body_sentences) <= sentences)
+    if short:
         return ArticleSummary(article.id, tuple(body_sentences), algorithm, whole=True)
     summarizer = _summarizer(algorithm, language)
+    length: int | WordBudget = WordBudget(words) if words else sentences
     if algorithm == "lsa":
         from threadpoolctl import threadpool_limits
 
         # LSA's SVD is erratic in time when BLAS spreads over threads (DEVELOPERS.md).
         with threadpool_limits(limits=1):
-            chosen = summarizer(document, sentences)
+            chosen = summarizer(document, length)
     else:
-        chosen = summarizer(document, sentences)
+        chosen = summarizer(document, length)
     return ArticleSummary(article.id, tuple(str(s) for s in chosen), algorithm)
 
 
 def summarize_articles(
-    articles: Iterable[Article], algorithm: str, sentences: int, language: str
+    articles: Iterable[Article], algorithm: str, sentences: int, language: str, words: int = 0,
 ) -> list[ArticleSummary]:
     """Return a summary for each article, in order."""
-    return [summarize_article(a, algorithm, sentences, language) for a in articles]
+    return [summarize_article(a, algorithm, sentences, language, words) for a in articles]
 
 
 def _paragraphs(article: Article, tokenizer: PunktTokenizer) -> list[Any]:
     """Build sumy paragraphs: the title and subheadings as headings, prose as sentences."""
     from sumy.models.dom import Paragraph, Sentence
 
-    paragraphs = [Paragraph([Sentence(article.title, tokenizer, is_heading=True)])]
+    paragraphs = ([Paragraph([Sentence(article.title, tokenizer, is_heading=True)])]
+                  if article.title.strip() else [])
     budget = MAX_INPUT_SENTENCES
     for block in article.body.split("\n\n"):
         text = " ".join(block.split())
@@ -107,6 +122,8 @@ def _summarizer(algorithm: str, language: str) -> Any:
         stop_words = frozenset(get_stop_words(language))
     except LookupError:
         stop_words = frozenset()
+    if algorithm == "news":
+        return cls(Stemmer(language), stop_words)
     if algorithm == "edmundson":
         # Title and location methods only: cue and key methods need word lists
         # a news digest has no sensible default for.
@@ -115,3 +132,12 @@ def _summarizer(algorithm: str, language: str) -> Any:
     elif hasattr(summarizer, "stop_words"):
         summarizer.stop_words = stop_words
     return summarizer
+
+
+def document_sentences(article: Article, language: str = "auto") -> list[str]:
+    """Return the body sentences the summarizers choose from, in order (no headings)."""
+    from sumy.models.dom import ObjectDocumentModel
+
+    tokenizer = PunktTokenizer(resolve_language(article, language))
+    document = ObjectDocumentModel(_paragraphs(article, tokenizer))
+    return [str(s) for s in document.sentences]

@@ -100,7 +100,7 @@ def _tfidf(articles: Sequence[Article], language: str) -> tuple[Any, np.ndarray]
     many = len(articles) >= MIN_ARTICLES_FOR_IDF
     vectorizer = TfidfVectorizer(
         lowercase=True,
-        stop_words=_stop_words(language) or None,
+        stop_words=_stop_words_for(articles, language) or None,
         token_pattern=_TOKEN_PATTERN,
         sublinear_tf=True,
         use_idf=many,
@@ -143,6 +143,14 @@ def _cluster(matrix: Any, min_similarity: float) -> np.ndarray:
         distance_threshold=1.0 - min_similarity,
     )
     return np.asarray(model.fit_predict(distance))
+
+
+def _stop_words_for(articles: Sequence[Article], language: str) -> list[str]:
+    """Return the stop words of every language among `articles` ("auto": each one's own)."""
+    from digest.language import resolve
+
+    languages = sorted({resolve(a, language) for a in articles})
+    return sorted({w for name in languages for w in _stop_words(name)})
 
 
 @cache

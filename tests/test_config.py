@@ -79,13 +79,13 @@ def test_missing_default_file_means_defaults(tmp_path: Path) -> None:
         ('[schedule]\ncron = "7am"\n', "c.toml: [schedule] cron '7am' needs five fields "
          '(minute hour day month weekday), e.g. "0 7 * * *"'),
         ("[summary]\nalgo = 1\n", "c.toml: unknown key 'algo' in [summary] "
-         "(known: algorithm, sentences, language)"),
+         "(known: algorithm, sentences, words, language)"),
         ('[summary]\nsentences = "three"\n',
          "c.toml: [summary] sentences must be an integer, got 'three'"),
         ("[sources]\nfolders = \"seeds\"\n",
          "c.toml: [sources] folders must be a list of strings, got 'seeds'"),
         ('[summary]\nalgorithm = "magic"\n', "c.toml: [summary] algorithm 'magic' is unknown "
-         "(choose one of: edmundson, kl, lexrank, lsa, luhn, random, reduction, sumbasic, "
+         "(choose one of: edmundson, kl, lexrank, lsa, luhn, news, random, reduction, sumbasic, "
          "textrank)"),
         ('[digest]\ntimezone = "Mars/Olympus"\n', "c.toml: [digest] timezone 'Mars/Olympus' is "
          'not a known time zone (use an IANA name such as "Europe/London")'),
@@ -116,7 +116,8 @@ def test_bad_environment_value_names_the_variable(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as error:
         load_config(env={"DIGEST_SUMMARY_ALGORTHM": "lsa"})
     assert str(error.value) == ("environment variable DIGEST_SUMMARY_ALGORTHM: unknown key "
-                                "'algorthm' in [summary] (known: algorithm, sentences, language)")
+                                "'algorthm' in [summary] (known: algorithm, sentences, words, "
+                                "language)")
 
 
 def test_explicit_missing_file_and_broken_toml_are_errors(tmp_path: Path) -> None:

@@ -1,0 +1,178 @@
+"""A sumy summarizer for news: position, centrality, headline overlap and redundancy control.
+
+Unsupervised and offline. It works on sumy's document model, so it plugs in
+wherever sumy's own summarizers do (`NewsSummarizer(stemmer)(document, 3)`).
+
+News is written as an inverted pyramid: the key facts come first. Pure
+centrality (LexRank, TextRank) ignores that and loses to the first three
+sentences; pure position cannot skip a byline or a photo caption, and
+repeats itself when the opening restates the headline. Here each sentence
+gets a score mixing
+
+- position: a decaying prior on the sentence's place among the article's
+  content sentences,
+- centrality: TF-IDF cosine of the sentence with the rest of the article,
+- headline overlap: the share of the headline's words it carries,
+
+and sentences are picked greedily, each pick discounted by its similarity to
+those already chosen (maximal marginal relevance). Sentences that are page
+furniture (bylines, "PUBLISHED:" lines, photo credits, "Read more",
+subscription prompts) or too short to carry a fact are never picked.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from sumy.summarizers._summarizer import AbstractSummarizer
+
+# Sentences that belong to the page rather than the story.
+_FURNITURE = re.compile(
+    r"""^\s*(?:by\s*\.|by\s+[A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){0,3}\s*[.|,]?\s*$
+        |published\s*:|updated\s*:|last\s+updated|\|\s*\.?\s*updated
+        |(?:photo|image|picture|video)\s*(?:credit)?\s*:|scroll\s+down
+        |read\s+more|click\s+here|sign\s+up|subscribe|follow\s+(?:us|@)
+        |share\s+this|advertisement|related\s*:|see\s+also|copyright|all\s+rights\s+reserved
+        |e-?mail\s+(?:us|to\s+a\s+friend))""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_CREDIT = re.compile(r"\((?:photo|image|picture)[^)]*\)|\b(?:getty images|reuters/|ap photo|"
+                     r"afp/|file photo)\b", re.IGNORECASE)
+_MIN_WORDS = 6
+_MAX_WORDS = 80  # a "sentence" this long is a run-on list or a tokenisation failure
+
+
+def is_furniture(text: str, words: int) -> bool:
+    """Whether a sentence is page furniture rather than story (or too short to tell a fact)."""
+    return (words < _MIN_WORDS or words > _MAX_WORDS or bool(_FURNITURE.search(text))
+            or bool(_CREDIT.search(text)))
+
+
+class NewsSummarizer(AbstractSummarizer):  # type: ignore[misc]
+    """Pick sentences by position, centrality and headline overlap, without repeating."""
+
+    position_weight = 1.0
+    centrality_weight = 0.9
+    headline_weight = 0.5
+    # Position prior: 1 / (1 + index / position_scale). Index 0 scores 1, index
+    # `position_scale` scores 1/2.
+    position_scale = 2.5
+    # How much similarity to an already chosen sentence costs (0: none).
+    redundancy = 0.6
+
+    def __init__(self, stemmer: Any = None, stop_words: frozenset[str] = frozenset()) -> None:
+        if stemmer is None:
+            super().__init__()
+        else:
+            super().__init__(stemmer)
+        self.stop_words = stop_words
+
+    def __call__(self, document: Any, sentences_count: int | WordBudget) -> tuple[Any, ...]:
+        sentences = list(document.sentences)
+        if not sentences:
+            return ()
+        bags = [self._bag(s.words) for s in sentences]
+        content = [i for i, s in enumerate(sentences)
+                   if not is_furniture(str(s), len(s.words))]
+        if not content:  # nothing but short lines: fall back to everything
+            content = list(range(len(sentences)))
+        headline = self._bag(w for h in document.headings for w in h.words)
+        scores = self._scores([bags[i] for i in content], headline)
+        budget = sentences_count.words if isinstance(sentences_count, WordBudget) else None
+        count = 0 if budget is not None else int(sentences_count)  # type: ignore[arg-type]
+        chosen = self._select(content, scores, bags, sentences, count, budget)
+        return tuple(sentences[i] for i in sorted(chosen))
+
+    def rate(self, document: Any) -> dict[Any, float]:
+        """Return each content sentence's score before redundancy control (for inspection)."""
+        sentences = list(document.sentences)
+        bags = [self._bag(s.words) for s in sentences]
+        content = [i for i, s in enumerate(sentences) if not is_furniture(str(s), len(s.words))]
+        headline = self._bag(w for h in document.headings for w in h.words)
+        scores = self._scores([bags[i] for i in content], headline)
+        return {sentences[i]: score for i, score in zip(content, scores, strict=True)}
+
+    def _bag(self, words: Any) -> Counter[str]:
+        return Counter(self.stem_word(w) for w in words
+                       if self.normalize_word(w) not in self.stop_words)
+
+    def _scores(self, bags: Sequence[Counter[str]], headline: Counter[str]) -> list[float]:
+        count = len(bags)
+        frequency: Counter[str] = Counter()
+        for bag in bags:
+            frequency.update(bag.keys())
+        idf = {w: math.log((1 + count) / (1 + df)) + 1.0 for w, df in frequency.items()}
+        vectors = [{w: (1 + math.log(n)) * idf[w] for w, n in bag.items()} for bag in bags]
+        total: dict[str, float] = {}
+        for vector in vectors:
+            for word, weight in vector.items():
+                total[word] = total.get(word, 0.0) + weight
+        headline_words = set(headline)
+        scores = []
+        for index, vector in enumerate(vectors):
+            rest = {w: total[w] - vector.get(w, 0.0) for w in total}
+            centrality = _cosine(vector, rest)
+            overlap = (len(headline_words & vector.keys()) / len(headline_words)
+                       if headline_words else 0.0)
+            position = 1.0 / (1.0 + index / self.position_scale)
+            scores.append(self.position_weight * position + self.centrality_weight * centrality
+                          + self.headline_weight * overlap)
+        return scores
+
+    def _select(
+        self, content: Sequence[int], scores: Sequence[float], bags: Sequence[Counter[str]],
+        sentences: Sequence[Any], count: int, budget: int | None,
+    ) -> list[int]:
+        vectors = {i: {w: 1.0 + math.log(n) for w, n in bags[i].items()} for i in content}
+        left = dict(zip(content, scores, strict=True))
+        chosen: list[int] = []
+        words = 0
+        while left and (budget is not None or len(chosen) < count):
+            def gain(i: int) -> float:
+                penalty = max((_cosine(vectors[i], vectors[j]) for j in chosen), default=0.0)
+                return left[i] - self.redundancy * penalty
+            best = max(left, key=lambda i: (gain(i), -i))
+            del left[best]
+            size = len(sentences[best].words)
+            if budget is not None and chosen and words + size > budget:
+                continue  # a shorter sentence may still fit; never cut one
+            chosen.append(best)
+            words += size
+        return chosen
+
+
+class WordBudget:
+    """A summary length in words, usable as sumy's `sentences_count` by any summarizer.
+
+    sumy calls it with the sentences best first; it keeps the best ones whose
+    words fit, skipping a sentence that would overflow (never cutting one).
+    The best sentence is always kept, however long.
+    """
+
+    def __init__(self, words: int) -> None:
+        self.words = words
+
+    def __call__(self, infos: Sequence[Any]) -> list[Any]:
+        kept: list[Any] = []
+        used = 0
+        for info in infos:
+            size = len(info.sentence.words)
+            if kept and used + size > self.words:
+                continue
+            kept.append(info)
+            used += size
+        return kept
+
+
+def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    dot = sum(weight * b.get(word, 0.0) for word, weight in a.items())
+    if not dot:
+        return 0.0
+    norm = math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values()))
+    return dot / norm if norm else 0.0
