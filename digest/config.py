@@ -88,6 +88,14 @@ class SummaryConfig:
 
 
 @dataclass(frozen=True)
+class StoriesConfig:
+    # TF-IDF cosine (title and opening) two articles need to be one story.
+    similarity: float = 0.15
+    # Within this many hours that is enough; further apart, more is needed.
+    window_hours: float = 72.0
+
+
+@dataclass(frozen=True)
 class ThemesConfig:
     # Average cosine similarity two groups need to join; of 0.06-0.15 on the
     # 2,225 BBC articles, 0.06 agreed best with the five categories (bench/README.md).
@@ -137,6 +145,7 @@ class Config:
     store: StoreConfig = field(default_factory=StoreConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     summary: SummaryConfig = field(default_factory=SummaryConfig)
+    stories: StoriesConfig = field(default_factory=StoriesConfig)
     themes: ThemesConfig = field(default_factory=ThemesConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
     email: EmailConfig = field(default_factory=EmailConfig)
@@ -313,6 +322,10 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"{where}: [summary] words must be 0 (use sentences) or more")
     if summary.sentences < 1:
         raise ConfigError(f"{where}: [summary] sentences must be at least 1")
+    if not 0.0 < config.stories.similarity < 1.0:
+        raise ConfigError(f"{where}: [stories] similarity must be between 0 and 1")
+    if config.stories.window_hours <= 0:
+        raise ConfigError(f"{where}: [stories] window_hours must be more than 0")
     if not 0.0 < config.themes.min_similarity < 1.0:
         raise ConfigError(f"{where}: [themes] min_similarity must be between 0 and 1")
     if config.themes.max_singletons < 0:

@@ -42,7 +42,8 @@ class Record:
         if not title:  # no headline: the first sentence-ish line stands in for none
             title = ""
         return Article(id=self.id, source=self.source or "eval", title=title, body=body,
-                       published=self.published or EPOCH, url=self.url)
+                       published=self.published or EPOCH, url=self.url,
+                       flags=() if self.published else ("undated",))
 
 
 def read_records(path: Path) -> list[Record]:

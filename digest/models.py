@@ -122,8 +122,18 @@ class Theme:
 
 
 @dataclass(frozen=True)
+class Coverage:
+    """Another outlet's article on the same story."""
+
+    id: str
+    source: str
+    title: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
 class DigestEntry:
-    """One article as it appears in a digest."""
+    """One story as it appears in a digest: its representative article and other coverage."""
 
     id: str
     title: str
@@ -131,6 +141,12 @@ class DigestEntry:
     published: datetime
     summary: tuple[str, ...]
     url: str | None = None
+    also: tuple[Coverage, ...] = ()
+
+    @property
+    def other_sources(self) -> tuple[str, ...]:
+        """The other outlets that covered the story, each once, in order."""
+        return tuple(dict.fromkeys(c.source for c in self.also if c.source != self.source))
 
 
 @dataclass(frozen=True)
@@ -151,6 +167,7 @@ class DigestCounts:
     articles: int = 0
     themes: int = 0
     sources: int = 0
+    stories: int = 0
 
 
 @dataclass(frozen=True)
@@ -166,7 +183,9 @@ class Digest:
 
     @property
     def article_ids(self) -> tuple[str, ...]:
-        return tuple(e.id for s in self.sections for e in s.entries)
+        """Every article the digest covers: representatives and the other coverage."""
+        return tuple(i for s in self.sections for e in s.entries
+                     for i in (e.id, *(c.id for c in e.also)))
 
 
 def feed_name(url: str) -> str:

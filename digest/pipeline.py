@@ -42,6 +42,7 @@ from digest.render import (
 )
 from digest.sources import read_folder
 from digest.store import Store
+from digest.stories import Story, group_stories
 from digest.summarize import summarize_articles
 from digest.themes import group_by_theme
 
@@ -199,6 +200,27 @@ def summarize(
     return found
 
 
+def stories(articles: Sequence[Article], config: Config) -> StoryGroups:
+    """Group the day's articles into stories (same event, any outlet)."""
+    found = group_stories(articles, config.stories.similarity, config.stories.window_hours,
+                          config.summary.language)
+    return StoryGroups.of(found, articles)
+
+
+@dataclass(frozen=True)
+class StoryGroups:
+    """The day's stories: their representative articles and each one's other coverage."""
+
+    representatives: tuple[Article, ...]
+    coverage: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def of(cls, found: Sequence[Story], articles: Sequence[Article]) -> StoryGroups:
+        by_id = {a.id: a for a in articles}
+        return cls(tuple(by_id[s.representative] for s in found),
+                   {s.representative: s.article_ids[1:] for s in found if len(s.article_ids) > 1})
+
+
 def themes(articles: Sequence[Article], config: Config) -> list[Theme]:
     return group_by_theme(articles, config.themes.min_similarity,
                           config.themes.max_singletons, config.summary.language)
@@ -214,10 +236,11 @@ def publish(
     counts: DigestCounts,
     problems: Sequence[SourceProblem],
     now: datetime,
+    coverage: dict[str, tuple[str, ...]] | None = None,
 ) -> Published:
     """Render and write the day's HTML and text digests and the index; record them."""
     digest = assemble_digest(day, config.digest.title, groups, {a.id: a for a in articles},
-                             summaries, counts, problems, config.digest.timezone)
+                             summaries, counts, problems, config.digest.timezone, coverage)
     folder = config.output_dir / day.isoformat()
     html = write_file(folder / "digest.html", render_html(digest))
     text = write_file(folder / "digest.txt", render_text(digest))
@@ -282,15 +305,18 @@ def run_pipeline(
             with stage("store"):
                 new = save(store, deduped, now)
                 chosen = select_for_digest(store, list(deduped.unique), day, config)
+            with stage("stories"):
+                grouped = stories(chosen, config)
             with stage("summarize"):
-                summaries = summarize(store, chosen, config, now)
+                summaries = summarize(store, grouped.representatives, config, now)
             with stage("themes"):
-                groups = themes(chosen, config)
+                groups = themes(grouped.representatives, config)
             counts = DigestCounts(read=len(read), new=new, duplicates=len(deduped.duplicates),
-                                  articles=len(chosen), themes=len(groups), sources=len(results))
+                                  articles=len(chosen), themes=len(groups), sources=len(results),
+                                  stories=len(grouped.representatives))
             with stage("render"):
                 published = publish(store, config, day, groups, chosen, summaries, counts,
-                                    problems, now)
+                                    problems, now, grouped.coverage)
             with stage("deliver"):
                 if send:
                     delivery = deliver(store, config, published, now, resend=resend)

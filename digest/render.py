@@ -18,6 +18,7 @@ from digest.errors import DeliveryError
 from digest.models import (
     Article,
     ArticleSummary,
+    Coverage,
     Digest,
     DigestCounts,
     DigestEntry,
@@ -39,8 +40,14 @@ def assemble_digest(
     counts: DigestCounts,
     failures: Sequence[SourceProblem] = (),
     timezone: str = "UTC",
+    coverage: Mapping[str, Sequence[str]] | None = None,
 ) -> Digest:
-    """Return the digest of `day`: each theme a section, each article an entry."""
+    """Return the digest of `day`: each theme a section, each story an entry.
+
+    Themes list the stories' representative articles; `coverage` maps a
+    representative's id to the other articles of its story.
+    """
+    coverage = coverage or {}
     sections = []
     for theme in themes:
         entries = tuple(
@@ -51,6 +58,8 @@ def assemble_digest(
                 published=article.published,
                 summary=summaries[article.id].sentences if article.id in summaries else (),
                 url=safe_url(article.url),
+                also=tuple(Coverage(o.id, o.source, o.title, safe_url(o.url))
+                           for o in (articles[i] for i in coverage.get(article.id, ()))),
             )
             for article in (articles[i] for i in theme.article_ids)
         )
@@ -127,8 +136,8 @@ def _long_date(day: date) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+def _plural(count: int, word: str, many: str = "") -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {many or word + 's'}"
 
 
 @lru_cache(maxsize=8)

@@ -1,4 +1,13 @@
-"""Group articles into themes: TF-IDF, average-linkage clustering, labels from top terms."""
+"""Group articles into themes: TF-IDF clustering whose number of groups follows the data.
+
+A small day (under `MIN_ARTICLES_FOR_SECTIONS` articles) is grouped by
+average-linkage with a similarity threshold: only clearly related articles
+share a theme, the rest go to "Other news". A larger day is cut into a
+handful of sections: Ward clustering of the TF-IDF vectors reduced by SVD,
+cut where the dendrogram's merge heights jump most (the number of sections
+between 3 and `MAX_SECTIONS`), refined by k-means. Labels are key phrases:
+the word n-grams most typical of a theme's headlines and openings.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +30,11 @@ MAX_EXACT_ARTICLES = 5000
 SVD_COMPONENTS = 100
 LABEL_TERMS = 3
 MIN_ARTICLES_FOR_IDF = 20
+# From this many articles on, a day is cut into a handful of sections.
+MIN_ARTICLES_FOR_SECTIONS = 40
+MAX_SECTIONS = 12
+SECTION_SVD_COMPONENTS = 50
+LABEL_WORDS = 60  # words of each article's opening that labels are drawn from
 # Words of two or more letters; digits and underscores are not topic words.
 _TOKEN_PATTERN = r"(?u)\b[^\W\d_]{2,}\b"
 
@@ -42,6 +56,14 @@ def group_by_theme(
         return []
     ordered = sorted(articles, key=lambda a: a.id)
     matrix, terms = _tfidf(ordered, language)
+    if len(ordered) >= MIN_ARTICLES_FOR_SECTIONS and matrix.shape[1] > 2:
+        sections = _sections(matrix)
+        phrases = _PhraseLabeler(ordered, language)
+        themes = [Theme(phrases.label(members), _article_order(ordered, members),
+                        tuple(_top_terms(matrix, members, terms)))
+                  for members in _groups(sections).values()]
+        themes.sort(key=_theme_order)
+        return themes
     labels = _cluster(matrix, min_similarity)
     groups: dict[int, list[int]] = {}
     for index, label in enumerate(labels):
@@ -49,13 +71,93 @@ def group_by_theme(
     clusters = [members for members in groups.values() if len(members) > 1]
     singletons = [members for members in groups.values() if len(members) == 1]
     themes = [_theme(ordered, members, matrix, terms) for members in clusters]
-    if len(singletons) > max_singletons:
+    # Stand-alone stories go to "Other news" once there are too many to list as
+    # sections of their own, or once real themes exist beside them.
+    if len(singletons) > max_singletons and (clusters or len(singletons) > MAX_SECTIONS):
         leftover = [m[0] for m in singletons]
         themes.sort(key=_theme_order)
         return [*themes, Theme(OTHER_NEWS, _article_order(ordered, leftover))]
     themes += [_theme(ordered, members, matrix, terms) for members in singletons]
     themes.sort(key=_theme_order)
     return themes
+
+
+def _groups(labels: np.ndarray) -> dict[int, list[int]]:
+    groups: dict[int, list[int]] = {}
+    for index, label in enumerate(labels):
+        groups.setdefault(int(label), []).append(index)
+    return groups
+
+
+def _sections(matrix: Any) -> np.ndarray:
+    """Cut a larger day into sections: Ward on SVD vectors, k at the largest height jump."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from sklearn.cluster import KMeans
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.preprocessing import normalize
+
+    n = matrix.shape[0]
+    components = min(SECTION_SVD_COMPONENTS, matrix.shape[1] - 1, n - 1)
+    vectors = normalize(TruncatedSVD(components, random_state=0).fit_transform(matrix))
+    tree = linkage(vectors, method="ward")
+    heights = tree[:, 2]
+    largest = min(MAX_SECTIONS, max(3, n // 10))
+    # Going from k sections to k-1 costs heights[n-k]; the best k is where
+    # that cost jumps most relative to the merge before it.
+    k = max(range(3, largest + 1),
+            key=lambda c: (heights[n - c] / max(heights[n - c - 1], 1e-9), -c))
+    cut = fcluster(tree, k, criterion="maxclust")
+    centres = np.array([vectors[cut == c].mean(axis=0) for c in range(1, k + 1)])
+    refined = KMeans(k, init=centres, n_init=1, random_state=0).fit_predict(vectors)
+    return np.asarray(refined)
+
+
+class _PhraseLabeler:
+    """Label a group of articles with the word n-grams most typical of it."""
+
+    def __init__(self, articles: Sequence[Article], language: str) -> None:
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        self.texts = [f"{a.title}. {' '.join(a.body.split()[:LABEL_WORDS])}" for a in articles]
+        self.vectorizer = CountVectorizer(
+            ngram_range=(1, 3), stop_words=stop_words_for(articles, language) or None,
+            token_pattern=_TOKEN_PATTERN, binary=True, min_df=2, dtype=np.float32)
+        try:
+            self.counts = self.vectorizer.fit_transform(self.texts).tocsc()
+            self.terms = self.vectorizer.get_feature_names_out()
+        except ValueError:  # nothing but stop words
+            self.counts, self.terms = None, np.array([], dtype=object)
+        if self.counts is not None:
+            self.overall = np.asarray(self.counts.mean(axis=0)).ravel()
+
+    def label(self, members: list[int]) -> str:
+        if self.counts is None or not len(self.terms):
+            return OTHER_NEWS
+        inside = np.asarray(self.counts[members].mean(axis=0)).ravel()
+        lengths = np.array([t.count(" ") + 1 for t in self.terms])
+        # Typical: frequent inside, rarer outside; longer phrases read better.
+        score = inside * np.log((inside + 1e-9) / (self.overall + 1e-9)) * (1 + 0.5 * (lengths - 1))
+        score[inside < max(2 / len(members), 0.15)] = 0
+        chosen: list[str] = []
+        for index in np.lexsort((self.terms, -score)):
+            if score[index] <= 0 or len(chosen) == 2:
+                break
+            phrase = str(self.terms[index])
+            if any(set(phrase.split()) & set(c.split()) for c in chosen):
+                continue
+            chosen.append(phrase)
+        return " · ".join(self._surface(p, members) for p in chosen) or OTHER_NEWS
+
+    def _surface(self, phrase: str, members: list[int]) -> str:
+        """Return the phrase as the articles most often write it (case), else capitalised."""
+        import re
+        from collections import Counter
+
+        pattern = re.compile(r"\b" + r"\W+".join(map(re.escape, phrase.split())) + r"\b",
+                             re.IGNORECASE)
+        forms = Counter(m.group(0) for i in members for m in pattern.finditer(self.texts[i]))
+        form = " ".join(forms.most_common(1)[0][0].split()) if forms else phrase
+        return form[:1].upper() + form[1:]
 
 
 def _theme_order(theme: Theme) -> tuple[int, str]:
@@ -100,7 +202,7 @@ def _tfidf(articles: Sequence[Article], language: str) -> tuple[Any, np.ndarray]
     many = len(articles) >= MIN_ARTICLES_FOR_IDF
     vectorizer = TfidfVectorizer(
         lowercase=True,
-        stop_words=_stop_words_for(articles, language) or None,
+        stop_words=stop_words_for(articles, language) or None,
         token_pattern=_TOKEN_PATTERN,
         sublinear_tf=True,
         use_idf=many,
@@ -145,7 +247,7 @@ def _cluster(matrix: Any, min_similarity: float) -> np.ndarray:
     return np.asarray(model.fit_predict(distance))
 
 
-def _stop_words_for(articles: Sequence[Article], language: str) -> list[str]:
+def stop_words_for(articles: Sequence[Article], language: str) -> list[str]:
     """Return the stop words of every language among `articles` ("auto": each one's own)."""
     from digest.language import resolve
 

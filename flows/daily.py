@@ -90,6 +90,11 @@ def store_articles(
         return new, pipeline.select_for_digest(store, list(deduped.unique), day, config)
 
 
+@task(name="group-stories", cache_policy=NO_CACHE)
+def group_stories(articles: list[Article], config: Config) -> pipeline.StoryGroups:
+    return pipeline.stories(articles, config)
+
+
 @task(name="summarize", cache_policy=NO_CACHE)
 def summarize(
     config: Config, articles: list[Article], now: dt.datetime
@@ -108,11 +113,11 @@ def group_themes(articles: list[Article], config: Config) -> list[Theme]:
 def publish(
     config: Config, day: dt.date, groups: list[Theme], articles: list[Article],
     summaries: dict[str, ArticleSummary], counts: DigestCounts,
-    problems: list[SourceProblem], now: dt.datetime,
+    problems: list[SourceProblem], now: dt.datetime, coverage: dict[str, tuple[str, ...]],
 ) -> pipeline.Published:
     with Store(config.store_path) as store:
         return pipeline.publish(store, config, day, groups, articles, summaries, counts,
-                                problems, now)
+                                problems, now, coverage)
 
 
 # SMTP failures are usually passing (a restarting relay, a greylisting server):
@@ -203,12 +208,16 @@ def daily_digest(
         articles = clean([a for r in results for a in r.articles], settings)
         deduped = drop_duplicates(settings, articles)
         new, chosen = store_articles(settings, deduped, day, now)
-        summaries = summarize(settings, chosen, now)
-        groups = group_themes(chosen, settings)
+        grouped = group_stories(chosen, settings)
+        representatives = list(grouped.representatives)
+        summaries = summarize(settings, representatives, now)
+        groups = group_themes(representatives, settings)
         counts = DigestCounts(read=len(articles), new=new, duplicates=len(deduped.duplicates),
-                              articles=len(chosen), themes=len(groups), sources=len(results))
-        published = publish(settings, day, groups, chosen, summaries, counts, problems, now)
-        publish_artifacts(settings, day, groups, chosen)
+                              articles=len(chosen), themes=len(groups), sources=len(results),
+                              stories=len(representatives))
+        published = publish(settings, day, groups, chosen, summaries, counts, problems, now,
+                            grouped.coverage)
+        publish_artifacts(settings, day, groups, chosen, grouped.coverage)
         delivery = send_email(settings, published, now, resend)
     except Exception as exc:
         with Store(settings.store_path) as store:
@@ -236,12 +245,13 @@ def daily_digest(
 
 
 def publish_artifacts(
-    settings: Config, day: dt.date, groups: list[Theme], chosen: list[Article]
+    settings: Config, day: dt.date, groups: list[Theme], chosen: list[Article],
+    coverage: dict[str, tuple[str, ...]],
 ) -> None:
     """Publish the headlines (markdown) and each source's status (table) to the Prefect UI."""
     create_markdown_artifact(
         key="daily-digest",
-        markdown=headlines_markdown(day, groups, {a.id: a for a in chosen}),
+        markdown=headlines_markdown(day, groups, {a.id: a for a in chosen}, coverage),
         description=f"Headlines of the digest for {day.isoformat()}",
     )
     with Store(settings.store_path) as store:
@@ -263,8 +273,12 @@ def read_all_feeds(settings: Config, now: dt.datetime) -> list[FeedRead]:
         return [future.result() for future in futures]
 
 
-def headlines_markdown(day: dt.date, groups: list[Theme], articles: dict[str, Article]) -> str:
+def headlines_markdown(
+    day: dt.date, groups: list[Theme], articles: dict[str, Article],
+    coverage: dict[str, tuple[str, ...]] | None = None,
+) -> str:
     """Return the digest's themes and headlines as Markdown, for the Prefect UI."""
+    coverage = coverage or {}
     lines = [f"# Digest for {day.isoformat()}", ""]
     if not groups:
         lines.append("No new articles.")
@@ -272,7 +286,10 @@ def headlines_markdown(day: dt.date, groups: list[Theme], articles: dict[str, Ar
         lines += [f"## {_md(theme.label)} ({len(theme.article_ids)})", ""]
         for article_id in theme.article_ids:
             article = articles[article_id]
-            lines.append(f"- {_md(article.title)} ({_md(article.source)})")
+            others = sorted({articles[i].source for i in coverage.get(article_id, ())}
+                            - {article.source})
+            also = f"; also {', '.join(_md(o) for o in others)}" if others else ""
+            lines.append(f"- {_md(article.title)} ({_md(article.source)}{also})")
         lines.append("")
     return "\n".join(lines)
 

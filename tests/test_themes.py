@@ -44,12 +44,20 @@ def test_seeds_about_one_story_form_one_theme(seeds_dir: Path) -> None:
 def test_many_loners_go_to_other_news_last(make_article: Callable[..., Article]) -> None:
     topics = ["volcano eruption lava ash", "violin concerto orchestra", "tax reform income",
               "marathon runner record", "comet telescope astronomy"]
-    articles = [make_article(id=f"a{i}", title=t, body=f"{t} {t}") for i, t in enumerate(topics)]
-    themes = group_by_theme(articles, max_singletons=3)
-    assert [t.label for t in themes] == [OTHER_NEWS]
-    assert len(themes[0].article_ids) == 5
-    few = group_by_theme(articles[:2], max_singletons=3)
-    assert len(few) == 2 and OTHER_NEWS not in [t.label for t in few]
+    pair = [make_article(id=f"f{i}", title="Ferry harbour storm", body="ferry harbour storm pier")
+            for i in range(2)]
+    loners = [make_article(id=f"a{i}", title=t, body=f"{t} {t}") for i, t in enumerate(topics)]
+    themes = group_by_theme([*pair, *loners], max_singletons=3)
+    assert [t.label for t in themes] == ["Ferry · Harbour · Storm", OTHER_NEWS]
+    assert len(themes[1].article_ids) == 5
+    # With no real theme beside them, a handful of loners are sections of their own...
+    alone = group_by_theme(loners, max_singletons=3)
+    assert len(alone) == 5 and OTHER_NEWS not in [t.label for t in alone]
+    # ... but not a page of one-story sections.
+    words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india",
+             "juliet", "kilo", "lima", "mike"]
+    many = [make_article(id=f"m{i}", title=w, body=f"{w} {w}") for i, w in enumerate(words)]
+    assert [t.label for t in group_by_theme(many, max_singletons=3)] == [OTHER_NEWS]
 
 
 def test_no_articles_no_themes_and_one_article_one_theme(
