@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from digest import __version__
@@ -96,7 +97,92 @@ def _parser() -> argparse.ArgumentParser:
     trigger.add_argument("--no-wait", action="store_true", help="return once the run is created")
     trigger.set_defaults(handler=_trigger)
     _add_sources_commands(commands)
+    _add_eval_commands(commands)
     return parser
+
+
+EPILOG_EVAL = """input: JSON Lines, one article per line: id, title, text, optional published
+(ISO 8601), source, url, and optional gold fields reference (a summary), story
+(an event id) and theme (a label).
+
+examples:
+  digest eval summaries bbc.jsonl --out summaries.jsonl --sentences 3
+  digest eval grouping events.jsonl --out groups.jsonl
+"""
+
+
+def _add_eval_commands(commands: Any) -> None:
+    evaluate = commands.add_parser(
+        "eval", help="measure summaries and grouping on data of your own",
+        description="Run the summarizer or the story and theme grouping on a JSON Lines file, "
+                    "write the predictions, and score them where gold fields are present.",
+        epilog=EPILOG_EVAL, formatter_class=argparse.RawDescriptionHelpFormatter)
+    kinds = evaluate.add_subparsers(title="what", metavar="WHAT")
+    summaries = kinds.add_parser(
+        "summaries", help="summaries, with ROUGE against `reference` (ours, Lead-3, LexRank)")
+    summaries.add_argument("input", type=Path, help="JSON Lines articles")
+    summaries.add_argument("--out", type=Path, required=True, help="where to write predictions")
+    summaries.add_argument("--sentences", type=int, default=3, help="summary length (default 3)")
+    summaries.add_argument("--algorithm", default="news", help="summarizer (default: news)")
+    summaries.add_argument("--language", default="auto", help="language (default: auto)")
+    summaries.set_defaults(handler=_eval_summaries)
+    grouping = kinds.add_parser(
+        "grouping", help="stories and themes, with B-cubed and NMI/ARI against gold labels")
+    grouping.add_argument("input", type=Path, help="JSON Lines articles")
+    grouping.add_argument("--out", type=Path, required=True, help="where to write predictions")
+    grouping.add_argument("--config", help="config whose [stories] settings to use")
+    grouping.set_defaults(handler=_eval_grouping)
+    evaluate.set_defaults(handler=lambda args: evaluate.print_help() or 2)
+
+
+def _eval_summaries(args: argparse.Namespace) -> int:
+    from digest.evaluate import evaluate_summaries, read_records, table, write_jsonl
+    from digest.summarize import ALGORITHMS, LANGUAGES
+
+    if args.algorithm not in ALGORITHMS:
+        raise DigestError(f"--algorithm '{args.algorithm}' is unknown (choose one of: "
+                          f"{', '.join(sorted(ALGORITHMS))})")
+    if args.language not in (*LANGUAGES, "auto"):
+        raise DigestError(f"--language '{args.language}' is not supported")
+    if args.sentences < 1:
+        raise DigestError("--sentences must be at least 1")
+    records = read_records(args.input)
+    baselines = tuple(b for b in ("lead", "lexrank") if b != args.algorithm)
+    predictions, results = evaluate_summaries(records, args.sentences, args.algorithm,
+                                              args.language, baselines)
+    ours = predictions[args.algorithm]
+    count = write_jsonl(args.out, ({"id": r.id, "summary": s}
+                                   for r, s in zip(records, ours, strict=True)))
+    print(f"{count} summaries ({args.algorithm}, {args.sentences} sentences) written to "
+          f"{args.out}")
+    if results:
+        scored = sum(1 for r in records if r.reference)
+        names = {"lead": f"Lead-{args.sentences}", "lexrank": "sumy LexRank"}
+        rows = [(names.get(m, m), r["rouge1"], r["rouge2"], r["rougeL"]) for m, r in results]
+        print(f"\nROUGE F1 on the {scored} articles with a reference (rouge-score, stemmed):\n")
+        print(table(rows, ("summarizer", "ROUGE-1", "ROUGE-2", "ROUGE-L")))
+    return 0
+
+
+def _eval_grouping(args: argparse.Namespace) -> int:
+    from digest.evaluate import group_records, grouping_scores, read_records, table, write_jsonl
+
+    config = load_config(args.config) if args.config else None
+    records = read_records(args.input)
+    stories = config.stories if config else None
+    grouping = group_records(records, *((stories.similarity, stories.window_hours)
+                                        if stories else ()))
+    count = write_jsonl(args.out, ({"id": r.id, "story": grouping.story[r.id],
+                                    "theme": grouping.theme[r.id],
+                                    "theme_label": grouping.theme_label[r.id]}
+                                   for r in records))
+    print(f"{count} articles: {len(set(grouping.story.values()))} stories in "
+          f"{len(set(grouping.theme.values()))} themes, written to {args.out}")
+    rows = grouping_scores(records, grouping)
+    if rows:
+        print()
+        print(table(rows, ("grouping", "articles", "groups", "scores")))
+    return 0
 
 
 def _add_sources_commands(commands: Any) -> None:

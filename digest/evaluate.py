@@ -225,3 +225,58 @@ def evaluate_summaries(
     results = [(method, rouge([made[n] for n in scored], references))
                for method, made in predictions.items()] if scored else []
     return predictions, results
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """Each article's story and theme, as `digest eval grouping` writes them."""
+
+    story: dict[str, str]
+    theme: dict[str, str]
+    theme_label: dict[str, str]
+
+
+def group_records(
+    records: Sequence[Record], similarity: float = 0.10, window_hours: float = 72.0,
+    language: str = "auto",
+) -> Grouping:
+    """Group records into stories, then the stories into themes, as a digest would."""
+    from digest.clean import build_rules, clean_article
+    from digest.stories import group_stories
+    from digest.themes import group_by_theme
+
+    rules = build_rules((), (), True)
+    articles = [clean_article(r.article(), rules) for r in records]
+    by_id = {a.id: a for a in articles}
+    stories = group_stories(articles, similarity, window_hours, language)
+    story_of = {i: s.id for s in stories for i in s.article_ids}
+    members = {s.representative: s.article_ids for s in stories}
+    themes = group_by_theme([by_id[s.representative] for s in stories], language=language)
+    theme_of: dict[str, str] = {}
+    label_of: dict[str, str] = {}
+    for number, theme in enumerate(themes, 1):
+        for representative in theme.article_ids:
+            for article_id in members[representative]:
+                theme_of[article_id] = f"t{number}"
+                label_of[article_id] = theme.label
+    return Grouping(story_of, theme_of, label_of)
+
+
+def grouping_scores(records: Sequence[Record], grouping: Grouping) -> list[tuple[str, ...]]:
+    """Return table rows of the measures the records' gold fields allow."""
+    rows: list[tuple[str, ...]] = []
+    gold_story = {r.id: r.story for r in records if r.story is not None}
+    gold_theme = {r.id: r.theme for r in records if r.theme is not None}
+    if gold_story:
+        precision, recall, f1 = bcubed(grouping.story, gold_story)
+        predicted = len(set(grouping.story.values()))
+        rows.append(("stories (B-cubed)", f"{len(gold_story)}",
+                     f"{len(set(gold_story.values()))} gold / {predicted} found",
+                     f"P {precision:.3f} R {recall:.3f} F1 {f1:.3f}"))
+    if gold_theme:
+        nmi, ari = nmi_ari(grouping.theme, gold_theme)
+        rows.append(("themes", f"{len(gold_theme)}",
+                     f"{len(set(gold_theme.values()))} gold / "
+                     f"{len(set(grouping.theme.values()))} found",
+                     f"NMI {nmi:.3f} ARI {ari:.3f}"))
+    return rows

@@ -25,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from digest.dedup import normalized_words
 from digest.models import Article
@@ -40,6 +41,10 @@ TITLE_WEIGHT = 4
 INDEX_TERMS = 12
 # How fast the similarity needed rises with time beyond the window (per doubling).
 TIME_PENALTY = 0.25
+UNDATED_GAP = 30 * 86400.0
+PAIR_CHUNK = 200_000
+# One word in common ("wins", "storm") is a topic, not an event.
+MIN_SHARED_WORDS = 2
 MAX_POSTINGS = 200
 _TOKEN = re.compile(r"(?u)\b[^\W\d_][^\W_]+\b")
 
@@ -89,7 +94,7 @@ def near_duplicate_pairs(
 
 
 def group_stories(
-    articles: Sequence[Article], similarity: float = 0.15, window_hours: float = 72.0,
+    articles: Sequence[Article], similarity: float = 0.10, window_hours: float = 72.0,
     language: str = "auto",
 ) -> list[Story]:
     """Group `articles` into stories; every article is in exactly one. Deterministic."""
@@ -113,25 +118,33 @@ def group_stories(
 
     vectors = _vectors(ordered, language)
     times = [_timestamp(a) for a in ordered]
-    centroid: dict[int, dict[int, float]] = {}
+    centroids = _Centroids()
     moments: dict[int, list[float]] = {}
     for index in range(len(ordered)):
         top = root(index)
-        centroid[top] = _add(centroid.get(top, {}), vectors[index])
+        centroids.add(top, vectors[index])
         if times[index] is not None:
             moments.setdefault(top, []).append(times[index])  # type: ignore[arg-type]
     required = _TimeScaledThreshold(similarity, window_hours * 3600.0)
-    for _, i, j in _event_pairs(vectors, times, required):
-        a, b = root(i), root(j)
-        if a == b:
+    # Two groups that failed the centroid check fail it again until one of
+    # them grows: remember refusals by the groups' sizes.
+    refused: set[tuple[int, int, int, int]] = set()
+    size = [1] * len(ordered)
+    for index in range(len(ordered)):
+        if root(index) != index:
+            size[root(index)] += 1
+    for i, j in _event_pairs(vectors, times, required):
+        a, b = sorted((root(i), root(j)))
+        if a == b or (a, size[a], b, size[b]) in refused:
             continue
         gap = _gap(moments.get(a), moments.get(b))
-        if _cosine(centroid[a], centroid[b]) < required(gap):
+        if centroids.average(a, b, size[a], size[b]) < required(gap):
+            refused.add((a, size[a], b, size[b]))
             continue
-        keep, gone = min(a, b), max(a, b)
-        parent[gone] = keep
-        centroid[keep] = _add(centroid[keep], centroid.pop(gone))
-        moments.setdefault(keep, []).extend(moments.pop(gone, []))
+        parent[b] = a
+        size[a] += size[b]
+        centroids.merge(a, b)
+        moments.setdefault(a, []).extend(moments.pop(b, []))
 
     members: dict[int, list[int]] = defaultdict(list)
     for index in range(len(ordered)):
@@ -199,8 +212,18 @@ class _TimeScaledThreshold:
         self.similarity = similarity
         self.window = max(window, 1.0)
 
+    def many(self, gaps: Any) -> Any:
+        """The threshold for an array of gaps in seconds (NaN: undated)."""
+        import numpy as np
+
+        gaps = np.where(np.isnan(gaps), UNDATED_GAP, gaps)
+        excess = np.maximum(gaps, self.window) / self.window
+        return self.similarity * (1.0 + TIME_PENALTY * np.log2(excess))
+
     def __call__(self, gap: float | None) -> float:
-        if gap is None or gap <= self.window:
+        if gap is None:  # no time to go by: ask as much as for articles a month apart
+            gap = UNDATED_GAP
+        if gap <= self.window:
             return self.similarity
         return self.similarity * (1.0 + TIME_PENALTY * math.log2(gap / self.window))
 
@@ -219,44 +242,89 @@ def _gap(a: list[float] | None, b: list[float] | None) -> float | None:
 def _event_pairs(
     vectors: Sequence[dict[int, float]], times: Sequence[float | None],
     required: _TimeScaledThreshold,
-) -> list[tuple[float, int, int]]:
-    """Return (-cosine, i, j) for same-event candidate pairs, strongest first."""
+) -> list[tuple[int, int]]:
+    """Return same-event candidate pairs (i < j) that pass the threshold, strongest first."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+
     postings: dict[int, list[int]] = defaultdict(list)
     for index, vector in enumerate(vectors):
         for term, _ in sorted(vector.items(), key=lambda kv: (-kv[1], kv[0]))[:INDEX_TERMS]:
             postings[term].append(index)
-    seen: set[tuple[int, int]] = set()
-    pairs = []
+    firsts, seconds = [], []
     for members in postings.values():
-        if len(members) < 2 or len(members) > MAX_POSTINGS:
-            continue
-        for n, i in enumerate(members):
-            for j in members[n + 1:]:
-                if (i, j) in seen:
-                    continue
-                seen.add((i, j))
-                ti, tj = times[i], times[j]
-                gap = abs(ti - tj) if ti is not None and tj is not None else None
-                cosine = _cosine(vectors[i], vectors[j])
-                if cosine >= required(gap):
-                    pairs.append((-cosine, i, j))
-    pairs.sort()
-    return pairs
+        if 2 <= len(members) <= MAX_POSTINGS:
+            group = np.asarray(members, dtype=np.int64)  # ascending: articles are in order
+            upper = np.triu_indices(len(group), 1)
+            firsts.append(group[upper[0]])
+            seconds.append(group[upper[1]])
+    if not firsts:
+        return []
+    count = len(vectors)
+    codes = np.unique(np.concatenate(firsts) * count + np.concatenate(seconds))
+    left, right = codes // count, codes % count
+    matrix = _matrix(vectors, csr_matrix)
+    moments = np.array([np.nan if t is None else t for t in times], dtype=np.float64)
+    kept_left, kept_right, kept_cosine = [], [], []
+    for start in range(0, len(codes), PAIR_CHUNK):
+        i, j = left[start:start + PAIR_CHUNK], right[start:start + PAIR_CHUNK]
+        both = matrix[i].multiply(matrix[j])
+        cosine = np.asarray(both.sum(axis=1)).ravel()
+        shared = np.diff(both.tocsr().indptr)  # words the two have in common
+        gaps = np.abs(moments[i] - moments[j])
+        ok = (cosine >= required.many(gaps)) & (shared >= MIN_SHARED_WORDS)
+        kept_left.append(i[ok])
+        kept_right.append(j[ok])
+        kept_cosine.append(cosine[ok])
+    i, j, cosine = (np.concatenate(kept_left), np.concatenate(kept_right),
+                    np.concatenate(kept_cosine))
+    order = np.lexsort((j, i, -cosine))
+    return [(int(a), int(b)) for a, b in zip(i[order], j[order], strict=True)]
 
 
-def _add(a: dict[int, float], b: dict[int, float]) -> dict[int, float]:
-    total = dict(a)
-    for key, value in b.items():
-        total[key] = total.get(key, 0.0) + value
-    return total
+def _matrix(vectors: Sequence[dict[int, float]], csr_matrix: Any) -> Any:
+    rows = [n for n, vector in enumerate(vectors) for _ in vector]
+    columns = [k for vector in vectors for k in vector]
+    values = [v for vector in vectors for v in vector.values()]
+    width = max(columns, default=0) + 1
+    return csr_matrix((values, (rows, columns)), shape=(len(vectors), width))
 
 
-def _cosine(a: dict[int, float], b: dict[int, float]) -> float:
+class _Centroids:
+    """Each group's summed TF-IDF vector, with its norm kept up to date on merges."""
+
+    def __init__(self) -> None:
+        self.sums: dict[int, dict[int, float]] = {}
+        self.squares: dict[int, float] = {}
+
+    def add(self, group: int, vector: dict[int, float]) -> None:
+        total = self.sums.setdefault(group, {})
+        self.squares[group] = (self.squares.get(group, 0.0) + _dot(vector, vector)
+                               + 2 * _dot(vector, total))
+        for key, value in vector.items():
+            total[key] = total.get(key, 0.0) + value
+
+    def average(self, a: int, b: int, size_a: int, size_b: int) -> float:
+        """Mean cosine over every pair of members (unit vectors: the sums' dot product)."""
+        return _dot(self.sums[a], self.sums[b]) / (size_a * size_b)
+
+    def cosine(self, a: int, b: int) -> float:
+        norm = math.sqrt(self.squares[a] * self.squares[b])
+        return _dot(self.sums[a], self.sums[b]) / norm if norm else 0.0
+
+    def merge(self, keep: int, gone: int) -> None:
+        small, large = self.sums.pop(gone), self.sums[keep]
+        if len(small) > len(large):  # add the smaller into the larger: linear overall
+            small, large = large, small
+        self.squares[keep] = (self.squares[keep] + self.squares.pop(gone)
+                              + 2 * _dot(small, large))
+        for key, value in small.items():
+            large[key] = large.get(key, 0.0) + value
+        self.sums[keep] = large
+
+
+def _dot(a: dict[int, float], b: dict[int, float]) -> float:
     if len(a) > len(b):
         a, b = b, a
-    dot = sum(v * b.get(k, 0.0) for k, v in a.items())
-    if not dot:
-        return 0.0
-    norm = math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values()))
-    return float(dot / norm) if norm else 0.0
+    return float(sum(v * b.get(k, 0.0) for k, v in a.items()))
 

@@ -61,7 +61,7 @@ def summarize_article(
     paragraphs = _paragraphs(article, tokenizer)
     document = ObjectDocumentModel(paragraphs)
     body_sentences = [str(s) for s in document.sentences]
-    short = (sum(len(s.words) for s in document.sentences) <= words if words
+    short = (sum(len(str(s).split()) for s in document.sentences) <= words if words
              else len(body_sentences) <= sentences)
     if short:
         return ArticleSummary(article.id, tuple(body_sentences), algorithm, whole=True)

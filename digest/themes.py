@@ -34,6 +34,11 @@ MIN_ARTICLES_FOR_IDF = 20
 MIN_ARTICLES_FOR_SECTIONS = 40
 MAX_SECTIONS = 12
 SECTION_SVD_COMPONENTS = 50
+SECTION_SAMPLE = 3000
+CLEAR_JUMP = 1.1  # a merge 10% costlier than the one before marks a natural cut
+# Words of photo credits and captions, never part of a label.
+_CREDIT_WORDS = frozenset({"getty", "images", "image", "reuters", "afp", "photo", "photos",
+                           "caption", "toggle", "enlarge", "shutterstock", "copyright"})
 LABEL_WORDS = 60  # words of each article's opening that labels are drawn from
 # Words of two or more letters; digits and underscores are not topic words.
 _TOKEN_PATTERN = r"(?u)\b[^\W\d_]{2,}\b"
@@ -99,15 +104,26 @@ def _sections(matrix: Any) -> np.ndarray:
     n = matrix.shape[0]
     components = min(SECTION_SVD_COMPONENTS, matrix.shape[1] - 1, n - 1)
     vectors = normalize(TruncatedSVD(components, random_state=0).fit_transform(matrix))
-    tree = linkage(vectors, method="ward")
+    # Ward needs the whole distance matrix: on a big day the cut is found on a
+    # fixed sample and k-means then places every article (linear in n).
+    sample = (np.arange(n) if n <= SECTION_SAMPLE
+              else np.sort(np.random.default_rng(0).choice(n, SECTION_SAMPLE, replace=False)))
+    tree = linkage(vectors[sample], method="ward")
     heights = tree[:, 2]
-    largest = min(MAX_SECTIONS, max(3, n // 10))
+    n = len(sample)
+    largest = min(MAX_SECTIONS, max(3, n // 8))
     # Going from k sections to k-1 costs heights[n-k]; the best k is where
-    # that cost jumps most relative to the merge before it.
-    k = max(range(3, largest + 1),
-            key=lambda c: (heights[n - c] / max(heights[n - c - 1], 1e-9), -c))
+    # that cost jumps most relative to the merge before it. With no clear jump
+    # the day has no few broad topics: more, smaller sections read better than
+    # one catch-all.
+    def jump(c: int) -> float:
+        return float(heights[n - c] / max(heights[n - c - 1], 1e-9))
+
+    k = max(range(3, largest + 1), key=lambda c: (jump(c), -c))
+    if jump(k) < CLEAR_JUMP:
+        k = largest
     cut = fcluster(tree, k, criterion="maxclust")
-    centres = np.array([vectors[cut == c].mean(axis=0) for c in range(1, k + 1)])
+    centres = np.array([vectors[sample][cut == c].mean(axis=0) for c in range(1, k + 1)])
     refined = KMeans(k, init=centres, n_init=1, random_state=0).fit_predict(vectors)
     return np.asarray(refined)
 
@@ -143,6 +159,8 @@ class _PhraseLabeler:
             if score[index] <= 0 or len(chosen) == 2:
                 break
             phrase = str(self.terms[index])
+            if _CREDIT_WORDS & set(phrase.split()):
+                continue
             if any(set(phrase.split()) & set(c.split()) for c in chosen):
                 continue
             chosen.append(phrase)

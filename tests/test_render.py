@@ -81,3 +81,29 @@ def test_write_file_replaces_atomically(tmp_path: Path) -> None:
     write_file(target, "two")
     assert target.read_text() == "two"
     assert [p.name for p in target.parent.iterdir()] == ["x.html"]
+
+
+def test_a_story_shows_once_with_the_other_outlets(make_article: Callable[..., Article]) -> None:
+    from digest.render import render_email_html
+
+    main = make_article(id="m", title="Pier closed after storm", source="Coast News",
+                        url="https://coast.example/pier")
+    other = make_article(id="o", title="Storm shuts pier", source="Island <i>Times</i>",
+                         url="https://island.example/p")
+    copy = make_article(id="c", title="Pier closed", source="Wire", url="javascript:alert(1)")
+    digest = assemble_digest(date(2026, 11, 23), "Daily digest", [Theme("Harbour", ("m",))],
+                             {a.id: a for a in (main, other, copy)},
+                             {"m": ArticleSummary("m", ("The pier closed.",), "news")},
+                             DigestCounts(articles=3, themes=1, stories=1),
+                             coverage={"m": ("o", "c")})
+    (entry,) = digest.sections[0].entries
+    assert entry.other_sources == ("Island <i>Times</i>", "Wire")
+    assert digest.article_ids == ("m", "o", "c")  # all three count as shown
+    html = render_html(digest)
+    assert html.count("Pier closed after storm") == 1  # the story once
+    assert ("Also covered by: <a href=\"https://island.example/p\" rel=\"noopener noreferrer\" "
+            "title=\"Storm shuts pier\">Island &lt;i&gt;Times&lt;/i&gt;</a>") in html
+    assert "javascript:" not in html and ">Wire</span>" in html
+    assert "<li>1 story</li>" in html
+    assert "Also covered by: Island <i>Times</i>, Wire" in render_text(digest)
+    assert "Also covered by:" in render_email_html(digest, None)

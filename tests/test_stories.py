@@ -1,0 +1,93 @@
+"""Stories: copies and same-event coverage from several outlets become one entry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from digest.models import Article
+from digest.stories import group_stories, near_duplicate_pairs
+
+T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+WIRE = ("Divers found a second crack in the northern pier of Eastport harbour on Tuesday, "
+        "the harbour authority said, and the pier will stay closed for a month while "
+        "engineers decide whether the concrete supports can be repaired or must be replaced. "
+        "Ferries to the island of Marrow will use the southern pier until then.")
+
+
+def build(make_article: Callable[..., Article]) -> list[Article]:
+    return [
+        # The same wire story in two outlets, one lightly edited.
+        make_article(id="wire-a", source="Coast News", title="Second crack found in pier",
+                     body=WIRE, published=T0),
+        make_article(id="wire-b", source="Island Times", title="Pier crack: second found",
+                     body=WIRE.replace("on Tuesday", "on Tuesday morning")
+                     .replace("a month", "four weeks"), published=T0 + timedelta(hours=2)),
+        # The same event in other words.
+        make_article(id="own", source="Harbour Post", title="Eastport pier closed for a month "
+                     "after divers find second crack",
+                     body="Eastport's northern pier will remain closed for a month after divers "
+                          "found a second crack in its concrete supports, the harbour "
+                          "authority said. Marrow ferries move to the southern pier.",
+                     published=T0 + timedelta(hours=5)),
+        # Unrelated stories.
+        make_article(id="chess", source="Chess Weekly", title="Teenager wins chess final",
+                     body="A sixteen-year-old won the national chess championship on Sunday "
+                          "after a tense final round that lasted five hours.", published=T0),
+        make_article(id="bread", source="Village Voice", title="Bakery wins bread award",
+                     body="The café on Mill Lane won the regional bread award for its "
+                          "sourdough loaf, judged the best of forty entries.", published=T0),
+    ]
+
+
+def test_copies_and_coverage_of_one_event_form_one_story(
+    make_article: Callable[..., Article],
+) -> None:
+    stories = group_stories(build(make_article))
+    assert sorted(sorted(s.article_ids) for s in stories) == [
+        ["bread"], ["chess"], ["own", "wire-a", "wire-b"]]
+    pier = stories[0]
+    assert sorted(pier.near_duplicates) == ["wire-b"] or sorted(pier.near_duplicates) == [
+        "wire-a"] or sorted(pier.near_duplicates) == ["wire-a", "wire-b"]
+    # The most complete text represents the story.
+    assert pier.representative in ("wire-a", "wire-b")
+
+
+def test_grouping_is_deterministic_whatever_the_order(
+    make_article: Callable[..., Article],
+) -> None:
+    articles = build(make_article)
+    assert group_stories(articles) == group_stories(list(reversed(articles)))
+
+
+def test_a_similar_event_months_later_is_another_story(
+    make_article: Callable[..., Article],
+) -> None:
+    first = make_article(id="may", title="Storm cracks Eastport pier supports",
+                         body="Storm waves cracked two concrete supports of the northern pier "
+                              "in Eastport, and the harbour authority closed it.",
+                         published=T0)
+    # Follow-up coverage in other words (TF-IDF cosine about 0.25 with the first).
+    later = make_article(id="nov", title="Eastport ferries change berth",
+                         body="Ferries moved to the southern berth in Eastport on Wednesday "
+                              "after storm damage closed the northern pier.",
+                         published=T0 + timedelta(days=1))
+    much_later = make_article(id="next-year", title=later.title, body=later.body,
+                              published=T0 + timedelta(days=200))
+    together = group_stories([first, later])
+    assert [sorted(s.article_ids) for s in together] == [["may", "nov"]]
+    apart = group_stories([first, much_later])
+    assert sorted(len(s.article_ids) for s in apart) == [1, 1]
+
+
+def test_exact_and_near_copies_are_found_without_false_pairs(
+    make_article: Callable[..., Article],
+) -> None:
+    articles = build(make_article)
+    pairs = {(articles[i].id, articles[j].id) for i, j, _ in near_duplicate_pairs(articles)}
+    assert {tuple(sorted(p)) for p in pairs} == {("wire-a", "wire-b")}
+
+
+def test_no_articles_no_stories() -> None:
+    assert group_stories([]) == []
