@@ -93,6 +93,10 @@ class StoriesConfig:
     similarity: float = 0.10
     # Within this many hours that is enough; further apart, more is needed.
     window_hours: float = 72.0
+    # Stories sent in the last this many days are followed: new reports on one
+    # are not shown again unless there are at least `developing_min` of them.
+    follow_days: int = 3
+    developing_min: int = 2
 
 
 @dataclass(frozen=True)
@@ -324,6 +328,9 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"{where}: [summary] sentences must be at least 1")
     if not 0.0 < config.stories.similarity < 1.0:
         raise ConfigError(f"{where}: [stories] similarity must be between 0 and 1")
+    if config.stories.follow_days < 0 or config.stories.developing_min < 1:
+        raise ConfigError(f"{where}: [stories] follow_days must be 0 or more and "
+                          "developing_min at least 1")
     if config.stories.window_hours <= 0:
         raise ConfigError(f"{where}: [stories] window_hours must be more than 0")
     if not 0.0 < config.themes.min_similarity < 1.0:

@@ -142,6 +142,10 @@ class DigestEntry:
     summary: tuple[str, ...]
     url: str | None = None
     also: tuple[Coverage, ...] = ()
+    # A story already in an earlier digest that has new coverage: how many new
+    # reports, and the day it was first in a digest.
+    developing: int = 0
+    first_shown: date | None = None
 
     @property
     def other_sources(self) -> tuple[str, ...]:
@@ -180,12 +184,16 @@ class Digest:
     counts: DigestCounts
     failures: tuple[SourceProblem, ...] = ()
     timezone: str = "UTC"
+    # New articles on stories already sent, too few to show again: recorded as
+    # covered so they do not come back tomorrow.
+    absorbed: tuple[str, ...] = ()
 
     @property
     def article_ids(self) -> tuple[str, ...]:
-        """Every article the digest covers: representatives and the other coverage."""
-        return tuple(i for s in self.sections for e in s.entries
-                     for i in (e.id, *(c.id for c in e.also)))
+        """Every article the digest covers: representatives, other coverage, absorbed."""
+        shown = tuple(i for s in self.sections for e in s.entries
+                      for i in (e.id, *(c.id for c in e.also)))
+        return shown + tuple(i for i in self.absorbed if i not in shown)
 
 
 def feed_name(url: str) -> str:

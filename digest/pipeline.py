@@ -200,25 +200,57 @@ def summarize(
     return found
 
 
-def stories(articles: Sequence[Article], config: Config) -> StoryGroups:
-    """Group the day's articles into stories (same event, any outlet)."""
-    found = group_stories(articles, config.stories.similarity, config.stories.window_hours,
+def stories(
+    store: Store, articles: Sequence[Article], day: date, config: Config
+) -> StoryGroups:
+    """Group the day's articles into stories (same event, any outlet).
+
+    The articles of the last `[stories] follow_days` days' digests join the
+    grouping, so a story already sent is recognised: its new reports come
+    back as an update only when there are `developing_min` of them.
+    """
+    settings = config.stories
+    shown = store.recently_shown(day, day - timedelta(days=settings.follow_days))
+    today = {a.id for a in articles}
+    earlier = [a for a in store.articles_by_id(sorted(set(shown) - today))]
+    found = group_stories([*articles, *earlier], settings.similarity, settings.window_hours,
                           config.summary.language)
-    return StoryGroups.of(found, articles)
+    return StoryGroups.of(found, articles, shown, settings.developing_min)
 
 
 @dataclass(frozen=True)
 class StoryGroups:
-    """The day's stories: their representative articles and each one's other coverage."""
+    """The day's stories: representatives, other coverage, updates of stories already sent."""
 
     representatives: tuple[Article, ...]
     coverage: dict[str, tuple[str, ...]]
+    # Representative id -> (new reports, the day the story was first sent).
+    developing: dict[str, tuple[int, date]] = field(default_factory=dict)
+    # New reports on stories already sent, too few to show again.
+    absorbed: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, found: Sequence[Story], articles: Sequence[Article]) -> StoryGroups:
+    def of(
+        cls, found: Sequence[Story], articles: Sequence[Article],
+        shown: dict[str, date] | None = None, developing_min: int = 2,
+    ) -> StoryGroups:
+        shown = shown or {}
         by_id = {a.id: a for a in articles}
-        return cls(tuple(by_id[s.representative] for s in found),
-                   {s.representative: s.article_ids[1:] for s in found if len(s.article_ids) > 1})
+        representatives, coverage, developing, absorbed = [], {}, {}, []
+        for story in found:
+            fresh = [i for i in story.article_ids if i in by_id]
+            sent = [shown[i] for i in story.article_ids if i not in by_id and i in shown]
+            if not fresh:
+                continue
+            if sent and len(fresh) < developing_min:
+                absorbed += fresh
+                continue
+            representatives.append(by_id[fresh[0]])
+            if len(fresh) > 1:
+                coverage[fresh[0]] = tuple(fresh[1:])
+            if sent:
+                developing[fresh[0]] = (len(fresh), min(sent))
+        return cls(tuple(representatives), coverage, developing, tuple(absorbed))
 
 
 def themes(articles: Sequence[Article], config: Config) -> list[Theme]:
@@ -236,11 +268,13 @@ def publish(
     counts: DigestCounts,
     problems: Sequence[SourceProblem],
     now: datetime,
-    coverage: dict[str, tuple[str, ...]] | None = None,
+    grouped: StoryGroups | None = None,
 ) -> Published:
     """Render and write the day's HTML and text digests and the index; record them."""
+    grouped = grouped or StoryGroups((), {})
     digest = assemble_digest(day, config.digest.title, groups, {a.id: a for a in articles},
-                             summaries, counts, problems, config.digest.timezone, coverage)
+                             summaries, counts, problems, config.digest.timezone,
+                             grouped.coverage, grouped.developing, grouped.absorbed)
     folder = config.output_dir / day.isoformat()
     html = write_file(folder / "digest.html", render_html(digest))
     text = write_file(folder / "digest.txt", render_text(digest))
@@ -306,7 +340,7 @@ def run_pipeline(
                 new = save(store, deduped, now)
                 chosen = select_for_digest(store, list(deduped.unique), day, config)
             with stage("stories"):
-                grouped = stories(chosen, config)
+                grouped = stories(store, chosen, day, config)
             with stage("summarize"):
                 summaries = summarize(store, grouped.representatives, config, now)
             with stage("themes"):
@@ -316,7 +350,7 @@ def run_pipeline(
                                   stories=len(grouped.representatives))
             with stage("render"):
                 published = publish(store, config, day, groups, chosen, summaries, counts,
-                                    problems, now, grouped.coverage)
+                                    problems, now, grouped)
             with stage("deliver"):
                 if send:
                     delivery = deliver(store, config, published, now, resend=resend)

@@ -41,6 +41,8 @@ def assemble_digest(
     failures: Sequence[SourceProblem] = (),
     timezone: str = "UTC",
     coverage: Mapping[str, Sequence[str]] | None = None,
+    developing: Mapping[str, tuple[int, date]] | None = None,
+    absorbed: Sequence[str] = (),
 ) -> Digest:
     """Return the digest of `day`: each theme a section, each story an entry.
 
@@ -48,6 +50,7 @@ def assemble_digest(
     representative's id to the other articles of its story.
     """
     coverage = coverage or {}
+    developing = developing or {}
     sections = []
     for theme in themes:
         entries = tuple(
@@ -60,11 +63,14 @@ def assemble_digest(
                 url=safe_url(article.url),
                 also=tuple(Coverage(o.id, o.source, o.title, safe_url(o.url))
                            for o in (articles[i] for i in coverage.get(article.id, ()))),
+                developing=developing.get(article.id, (0, None))[0],
+                first_shown=developing.get(article.id, (0, None))[1],
             )
             for article in (articles[i] for i in theme.article_ids)
         )
         sections.append(DigestSection(theme.label, entries))
-    return Digest(day, title, tuple(sections), counts, tuple(failures), timezone)
+    return Digest(day, title, tuple(sections), counts, tuple(failures), timezone,
+                  tuple(absorbed))
 
 
 def safe_url(url: str | None) -> str | None:

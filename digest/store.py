@@ -266,12 +266,29 @@ class Store:
         This is what a digest for a past day is rebuilt from (a backfill), and
         what keeps a rerun's digest whole when a source no longer has an item.
         """
+        return self._articles(
+            "(published >= ? AND published < ?) "
+            "OR id IN (SELECT article_id FROM digest_articles WHERE day = ?)",
+            [_iso(start), _iso(end), day.isoformat()])
+
+    def recently_shown(self, day: date, since: date) -> dict[str, date]:
+        """Return {article id: the first day it was in a digest} for digests in [since, day)."""
+        rows = self.db.execute(
+            "SELECT article_id, MIN(day) FROM digest_articles WHERE day >= ? AND day < ? "
+            "GROUP BY article_id", [since.isoformat(), day.isoformat()]).fetchall()
+        return {r[0]: date.fromisoformat(r[1]) for r in rows}
+
+    def articles_by_id(self, ids: Sequence[str]) -> list[Article]:
+        """Return the stored articles with these ids (in id order)."""
+        found: list[Article] = []
+        for chunk in _chunks(list(ids)):
+            found += self._articles(f"id IN ({','.join('?' * len(chunk))})", list(chunk))
+        return sorted(found, key=lambda a: a.id)
+
+    def _articles(self, where: str, parameters: list[Any]) -> list[Article]:
         rows = self.db.execute(
             "SELECT id, source, title, body, published, url, location, flags, kind "
-            "FROM articles WHERE (published >= ? AND published < ?) "
-            "OR id IN (SELECT article_id FROM digest_articles WHERE day = ?) ORDER BY id",
-            [_iso(start), _iso(end), day.isoformat()],
-        ).fetchall()
+            f"FROM articles WHERE {where} ORDER BY id", parameters).fetchall()
         return [Article(id=r[0], source=r[1], title=r[2], body=r[3],
                         published=datetime.fromisoformat(r[4]), url=r[5], location=r[6] or "",
                         flags=tuple(json.loads(r[7] or "[]")), kind=r[8] or "file")

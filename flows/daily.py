@@ -91,8 +91,11 @@ def store_articles(
 
 
 @task(name="group-stories", cache_policy=NO_CACHE)
-def group_stories(articles: list[Article], config: Config) -> pipeline.StoryGroups:
-    return pipeline.stories(articles, config)
+def group_stories(
+    articles: list[Article], config: Config, day: dt.date
+) -> pipeline.StoryGroups:
+    with Store(config.store_path) as store:
+        return pipeline.stories(store, articles, day, config)
 
 
 @task(name="summarize", cache_policy=NO_CACHE)
@@ -113,11 +116,11 @@ def group_themes(articles: list[Article], config: Config) -> list[Theme]:
 def publish(
     config: Config, day: dt.date, groups: list[Theme], articles: list[Article],
     summaries: dict[str, ArticleSummary], counts: DigestCounts,
-    problems: list[SourceProblem], now: dt.datetime, coverage: dict[str, tuple[str, ...]],
+    problems: list[SourceProblem], now: dt.datetime, grouped: pipeline.StoryGroups,
 ) -> pipeline.Published:
     with Store(config.store_path) as store:
         return pipeline.publish(store, config, day, groups, articles, summaries, counts,
-                                problems, now, coverage)
+                                problems, now, grouped)
 
 
 # SMTP failures are usually passing (a restarting relay, a greylisting server):
@@ -208,7 +211,7 @@ def daily_digest(
         articles = clean([a for r in results for a in r.articles], settings)
         deduped = drop_duplicates(settings, articles)
         new, chosen = store_articles(settings, deduped, day, now)
-        grouped = group_stories(chosen, settings)
+        grouped = group_stories(chosen, settings, day)
         representatives = list(grouped.representatives)
         summaries = summarize(settings, representatives, now)
         groups = group_themes(representatives, settings)
@@ -216,7 +219,7 @@ def daily_digest(
                               articles=len(chosen), themes=len(groups), sources=len(results),
                               stories=len(representatives))
         published = publish(settings, day, groups, chosen, summaries, counts, problems, now,
-                            grouped.coverage)
+                            grouped)
         publish_artifacts(settings, day, groups, chosen, grouped.coverage)
         delivery = send_email(settings, published, now, resend)
     except Exception as exc:

@@ -117,3 +117,51 @@ def test_date_backfills_a_past_day_from_the_store(
     assert run_pipeline(config, date(2026, 11, 21)).counts.articles == 0
     with Store(config.store_path) as store:
         assert store.count("articles") == 6
+
+
+PIER = {
+    "pier-1.txt": "Storm cracks Eastport pier\n\nStorm waves cracked two concrete supports of "
+                  "the northern pier in Eastport on Tuesday, and the harbour authority closed "
+                  "the pier while divers inspect the damaged supports.",
+    "pier-2.txt": "Divers inspect cracked Eastport pier\n\nDivers inspected the cracked concrete "
+                  "supports of the northern pier in Eastport on Wednesday; the harbour "
+                  "authority said the pier stays closed.",
+    "pier-3.txt": "Eastport pier to stay closed for a month\n\nThe harbour authority said the "
+                  "northern pier in Eastport will stay closed for a month because two concrete "
+                  "supports cracked in the storm must be replaced.",
+    "pier-4.txt": "Repairs to Eastport pier will take a month\n\nReplacing the two cracked "
+                  "concrete supports of the northern pier in Eastport will take a month, the "
+                  "harbour authority said after divers inspected them.",
+    "chess.txt": "Teenager wins chess final\n\nA sixteen-year-old won the national chess "
+                 "championship on Sunday after a final round of five hours.",
+}
+
+
+def test_a_story_already_sent_comes_back_only_as_a_developing_update(
+    make_config: Callable[..., Config], tmp_path: Path,
+) -> None:
+    folder = tmp_path / "news"
+    folder.mkdir()
+    config = make_config(folder)
+
+    def day(number: int, *names: str) -> str:
+        for name in names:
+            (folder / name).write_text(PIER[name], encoding="utf-8")
+        result = run_pipeline(config, date(2026, 11, number))
+        return result.published.text.read_text(encoding="utf-8")
+
+    first = day(20, "pier-1.txt")
+    assert "Storm cracks Eastport pier" in first
+    # One more report on a story already sent: not shown again, and not tomorrow either.
+    second = day(21, "pier-2.txt", "chess.txt")
+    assert "Divers inspect cracked Eastport pier" not in second
+    assert "Teenager wins chess final" in second
+    # Two more: the story comes back as an update linked to the day it was sent.
+    third = day(22, "pier-3.txt", "pier-4.txt")
+    assert "Developing: 2 new reports · first sent Friday 20 November 2026" in third
+    assert "Divers inspect cracked Eastport pier" not in third
+    html = (config.output_dir / "2026-11-22" / "digest.html").read_text(encoding="utf-8")
+    assert '<a href="../2026-11-20/digest.html">digest of Friday 20 November 2026</a>' in html
+    with Store(config.store_path) as store:
+        # The 21st showed one story but recorded the absorbed report as covered too.
+        assert len(store.digest_article_ids(date(2026, 11, 21))) == 2
