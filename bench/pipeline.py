@@ -22,7 +22,7 @@ from digest.config import Config, OutputConfig, SourcesConfig, StoreConfig
 from digest.models import DigestCounts
 from digest.pipeline import run_pipeline
 
-STAGES = ("read", "clean", "dedup", "store", "summarize", "themes", "render")
+STAGES = ("read", "clean", "dedup", "store", "stories", "summarize", "themes", "render", "deliver")
 BBC = Path("bbc_news_summary") / "BBC News Summary" / "News Articles"
 
 
@@ -59,7 +59,8 @@ def main() -> int:
             warm.append((stages, total))
     count = counts.read
     print(f"{count} articles read from {len(folders)} folders, {counts.duplicates} exact "
-          f"duplicates dropped, {counts.articles} in the digest, {counts.themes} themes; "
+          f"duplicates dropped, {counts.articles} in the digest as {counts.stories} stories, "
+          f"{counts.themes} themes; "
           f"median of {args.runs} runs\n")
     print("| stage | cold (s) | cached rerun (s) |")
     print("|---|---:|---:|")
