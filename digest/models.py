@@ -150,7 +150,18 @@ class DigestEntry:
     @property
     def other_sources(self) -> tuple[str, ...]:
         """The other outlets that covered the story, each once, in order."""
-        return tuple(dict.fromkeys(c.source for c in self.also if c.source != self.source))
+        return tuple(c.source for c in self.other_outlets)
+
+    @property
+    def other_outlets(self) -> tuple[Coverage, ...]:
+        """One report per other outlet (its first), in order; not the entry's own source."""
+        seen = {self.source}
+        outlets = []
+        for report in self.also:
+            if report.source not in seen:
+                seen.add(report.source)
+                outlets.append(report)
+        return tuple(outlets)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,8 @@ from sumy.summarizers._summarizer import AbstractSummarizer
 _FURNITURE = re.compile(
     r"""^\s*(?:by\s*\.|by\s+[A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){0,3}\s*[.|,]?\s*$
         |published\s*:|updated\s*:|last\s+updated|\|\s*\.?\s*updated
+        |(?:this|the|a)\s+(?:photo|image|picture|handout\s+photo|file\s+photo)\s+
+         (?:released|provided|taken|made\s+available|obtained|shows|from)
         |(?:photo|image|picture|video)\s*(?:credit)?\s*:|scroll\s+down
         |read\s+more|click\s+here|sign\s+up|subscribe|follow\s+(?:us|@)
         |share\s+this|advertisement|related\s*:|see\s+also|copyright|all\s+rights\s+reserved

@@ -49,6 +49,7 @@ def test_furniture_is_never_picked_and_a_restatement_is_not_repeated(
     "By . Daily Mail Reporter .", "PUBLISHED: 10:01 EST, 2 May 2014", "Read more about this",
     "Click here to sign up for our briefing", "Follow us on Twitter for updates today",
     "A man walks past (Photo: John Smith/Reuters) the closed shop on Tuesday",
+    "This photo released by the ministry shows smoke rising from the crash site on Sunday.",
 ])
 def test_page_furniture_lines_are_recognised(line: str) -> None:
     assert is_furniture(line, len(line.split()))
