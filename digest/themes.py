@@ -46,7 +46,7 @@ _TOKEN_PATTERN = r"(?u)\b[^\W\d_]{2,}\b"
 
 def group_by_theme(
     articles: Sequence[Article],
-    min_similarity: float = 0.06,
+    min_similarity: float = 0.1,
     max_singletons: int = 3,
     language: str = "english",
 ) -> list[Theme]:
