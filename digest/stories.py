@@ -45,6 +45,12 @@ UNDATED_GAP = 30 * 86400.0
 PAIR_CHUNK = 200_000
 # One word in common ("wins", "storm") is a topic, not an event.
 MIN_SHARED_WORDS = 2
+# A lone article may join a story already reported by several articles
+# (MIN_CORROBORATED or more) at this fraction of the usual bar: the story's
+# many reports say more about the event than one pair does. Set on the
+# news-event set (F1 0.936 -> 0.958 at unchanged precision; bench/README.md).
+ORPHAN_FACTOR = 0.7
+MIN_CORROBORATED = 3
 MAX_POSTINGS = 200
 _TOKEN = re.compile(r"(?u)\b[^\W\d_][^\W_]+\b")
 
@@ -150,6 +156,22 @@ def group_stories(
         size[a] += size[b]
         centroids.merge(a, b)
         moments.setdefault(a, []).extend(moments.pop(b, []))
+
+    # Second pass: lone articles may join well-corroborated stories.
+    if ORPHAN_FACTOR < 1.0:
+        loose = _TimeScaledThreshold(similarity * ORPHAN_FACTOR, window_hours * 3600.0)
+        for i, j in _event_pairs(vectors, times, loose):
+            a, b = sorted((root(i), root(j)))
+            if (a == b or min(size[a], size[b]) > 1
+                    or max(size[a], size[b]) < MIN_CORROBORATED):
+                continue
+            gap = _gap(moments.get(a), moments.get(b))
+            if centroids.average(a, b, size[a], size[b]) < loose(gap):
+                continue
+            parent[b] = a
+            size[a] += size[b]
+            centroids.merge(a, b)
+            moments.setdefault(a, []).extend(moments.pop(b, []))
 
     members: dict[int, list[int]] = defaultdict(list)
     for index in range(len(ordered)):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from digest.models import Article
 from digest.stories import group_stories, near_duplicate_pairs
 
@@ -91,3 +93,25 @@ def test_exact_and_near_copies_are_found_without_false_pairs(
 
 def test_no_articles_no_stories() -> None:
     assert group_stories([]) == []
+
+
+def test_a_lone_report_joins_a_corroborated_story_at_a_lower_bar(
+    make_article: Callable[..., Article], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import digest.stories as stories
+
+    loner = make_article(id="loner", source="Ferry Gazette", title="New ferry timetable for Marrow",
+                         body="Marrow ferries sail from the southern pier from today, the "
+                              "operator said, with two extra crossings at weekends.",
+                         published=T0 + timedelta(hours=6))
+    articles = [*build(make_article), loner]
+    pier = ["loner", "own", "wire-a", "wire-b"]
+    # Find the bar at which the loner stops joining when lone reports get no
+    # second chance; just above it, the second chance lets it in.
+    monkeypatch.setattr(stories, "ORPHAN_FACTOR", 1.0)
+    bar = next(s / 100 for s in range(10, 60)
+               if all(sorted(g.article_ids) != pier for g in group_stories(articles, s / 100)))
+    together = [sorted(g.article_ids) for g in group_stories(articles, bar)]
+    assert ["loner"] in together and ["own", "wire-a", "wire-b"] in together
+    monkeypatch.setattr(stories, "ORPHAN_FACTOR", 0.7)
+    assert pier in [sorted(g.article_ids) for g in group_stories(articles, bar)]
