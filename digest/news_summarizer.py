@@ -96,15 +96,6 @@ class NewsSummarizer(AbstractSummarizer):  # type: ignore[misc]
         chosen = self._select(content, scores, bags, sentences, count, budget)
         return tuple(sentences[i] for i in sorted(chosen))
 
-    def rate(self, document: Any) -> dict[Any, float]:
-        """Return each content sentence's score before redundancy control (for inspection)."""
-        sentences = list(document.sentences)
-        bags = [self._bag(s.words) for s in sentences]
-        content = [i for i, s in enumerate(sentences) if not is_furniture(str(s), len(s.words))]
-        headline = self._bag(w for h in document.headings for w in h.words)
-        scores = self._scores([bags[i] for i in content], headline)
-        return {sentences[i]: score for i, score in zip(content, scores, strict=True)}
-
     def _bag(self, words: Any) -> Counter[str]:
         return Counter(self.stem_word(w) for w in words
                        if self.normalize_word(w) not in self.stop_words)

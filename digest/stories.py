@@ -6,14 +6,17 @@ Two kinds of evidence join articles:
   shingle Jaccard of at least `NEAR_DUPLICATE_JACCARD`, found with MinHash
   LSH (datasketch) and checked exactly. They always merge.
 - Same event: TF-IDF cosine of title and opening text of at least
-  `similarity`, published within `window_hours` of each other. Candidate
-  pairs come from an inverted index over each article's most distinctive
-  terms, so no day is compared all-pairs. Pairs merge strongest first, and
-  two groups merge only while their centroids stay that similar, so one
-  loose link cannot chain two events together.
+  `similarity` (and two words in common) when published within
+  `window_hours` of each other; further apart, the bar rises with the log of
+  the gap. Candidate pairs come from an inverted index over each article's
+  most distinctive terms, so no day is compared all-pairs. Pairs merge
+  strongest first, and two groups merge only while the mean similarity over
+  all their pairs of articles clears the bar, so one loose link cannot chain
+  two events together. A second pass lets a lone article join a story of
+  several reports at a lower bar.
 
-Cost is near-linear in the number of articles: MinHash per article, LSH
-buckets, and candidate lists capped per term.
+Candidates come from MinHash per article, LSH buckets and per-term lists
+capped at `MAX_POSTINGS`, so the work grows with the articles, not their pairs.
 """
 
 from __future__ import annotations
@@ -137,7 +140,7 @@ def group_stories(
         if times[index] is not None:
             moments.setdefault(top, []).append(times[index])  # type: ignore[arg-type]
     required = _TimeScaledThreshold(similarity, window_hours * 3600.0)
-    # Two groups that failed the centroid check fail it again until one of
+    # Two groups that failed the check fail it again until one of
     # them grows: remember refusals by the groups' sizes.
     refused: set[tuple[int, int, int, int]] = set()
     size = [1] * len(ordered)
@@ -318,16 +321,13 @@ def _matrix(vectors: Sequence[dict[int, float]], csr_matrix: Any) -> Any:
 
 
 class _Centroids:
-    """Each group's summed TF-IDF vector, with its norm kept up to date on merges."""
+    """Each group's summed unit TF-IDF vector: enough for the mean pairwise cosine."""
 
     def __init__(self) -> None:
         self.sums: dict[int, dict[int, float]] = {}
-        self.squares: dict[int, float] = {}
 
     def add(self, group: int, vector: dict[int, float]) -> None:
         total = self.sums.setdefault(group, {})
-        self.squares[group] = (self.squares.get(group, 0.0) + _dot(vector, vector)
-                               + 2 * _dot(vector, total))
         for key, value in vector.items():
             total[key] = total.get(key, 0.0) + value
 
@@ -335,16 +335,10 @@ class _Centroids:
         """Mean cosine over every pair of members (unit vectors: the sums' dot product)."""
         return _dot(self.sums[a], self.sums[b]) / (size_a * size_b)
 
-    def cosine(self, a: int, b: int) -> float:
-        norm = math.sqrt(self.squares[a] * self.squares[b])
-        return _dot(self.sums[a], self.sums[b]) / norm if norm else 0.0
-
     def merge(self, keep: int, gone: int) -> None:
         small, large = self.sums.pop(gone), self.sums[keep]
         if len(small) > len(large):  # add the smaller into the larger: linear overall
             small, large = large, small
-        self.squares[keep] = (self.squares[keep] + self.squares.pop(gone)
-                              + 2 * _dot(small, large))
         for key, value in small.items():
             large[key] = large.get(key, 0.0) + value
         self.sums[keep] = large
