@@ -54,6 +54,8 @@ MIN_SHARED_WORDS = 2
 # news-event set (F1 0.936 -> 0.958 at unchanged precision; bench/README.md).
 ORPHAN_FACTOR = 0.7
 MIN_CORROBORATED = 3
+# Terms kept in a group's summed vector (its heaviest): caps each check's cost.
+SUM_TERMS = 400
 MAX_POSTINGS = 200
 _TOKEN = re.compile(r"(?u)\b[^\W\d_][^\W_]+\b")
 
@@ -147,7 +149,11 @@ def group_stories(
     for index in range(len(ordered)):
         if root(index) != index:
             size[root(index)] += 1
-    for i, j in _event_pairs(vectors, times, required):
+    loose = _TimeScaledThreshold(similarity * min(ORPHAN_FACTOR, 1.0), window_hours * 3600.0)
+    pairs = _event_pairs(vectors, times, loose, required)
+    for i, j, strong in pairs:
+        if not strong:
+            continue
         a, b = sorted((root(i), root(j)))
         if a == b or (a, size[a], b, size[b]) in refused:
             continue
@@ -162,8 +168,7 @@ def group_stories(
 
     # Second pass: lone articles may join well-corroborated stories.
     if ORPHAN_FACTOR < 1.0:
-        loose = _TimeScaledThreshold(similarity * ORPHAN_FACTOR, window_hours * 3600.0)
-        for i, j in _event_pairs(vectors, times, loose):
+        for i, j, _ in pairs:
             a, b = sorted((root(i), root(j)))
             if (a == b or min(size[a], size[b]) > 1
                     or max(size[a], size[b]) < MIN_CORROBORATED):
@@ -271,9 +276,12 @@ def _gap(a: list[float] | None, b: list[float] | None) -> float | None:
 
 def _event_pairs(
     vectors: Sequence[dict[int, float]], times: Sequence[float | None],
-    required: _TimeScaledThreshold,
-) -> list[tuple[int, int]]:
-    """Return same-event candidate pairs (i < j) that pass the threshold, strongest first."""
+    loose: _TimeScaledThreshold, required: _TimeScaledThreshold,
+) -> list[tuple[int, int, bool]]:
+    """Return candidate pairs (i < j) that pass `loose`, strongest first.
+
+    Each comes with whether it also passes `required` (the first pass's bar).
+    """
     import numpy as np
     from scipy.sparse import csr_matrix
 
@@ -295,21 +303,23 @@ def _event_pairs(
     left, right = codes // count, codes % count
     matrix = _matrix(vectors, csr_matrix)
     moments = np.array([np.nan if t is None else t for t in times], dtype=np.float64)
-    kept_left, kept_right, kept_cosine = [], [], []
+    kept_left, kept_right, kept_cosine, kept_strong = [], [], [], []
     for start in range(0, len(codes), PAIR_CHUNK):
         i, j = left[start:start + PAIR_CHUNK], right[start:start + PAIR_CHUNK]
         both = matrix[i].multiply(matrix[j])
         cosine = np.asarray(both.sum(axis=1)).ravel()
         shared = np.diff(both.tocsr().indptr)  # words the two have in common
         gaps = np.abs(moments[i] - moments[j])
-        ok = (cosine >= required.many(gaps)) & (shared >= MIN_SHARED_WORDS)
+        ok = (cosine >= loose.many(gaps)) & (shared >= MIN_SHARED_WORDS)
         kept_left.append(i[ok])
         kept_right.append(j[ok])
         kept_cosine.append(cosine[ok])
-    i, j, cosine = (np.concatenate(kept_left), np.concatenate(kept_right),
-                    np.concatenate(kept_cosine))
+        kept_strong.append(cosine[ok] >= required.many(gaps[ok]))
+    i, j, cosine, strong = (np.concatenate(kept_left), np.concatenate(kept_right),
+                            np.concatenate(kept_cosine), np.concatenate(kept_strong))
     order = np.lexsort((j, i, -cosine))
-    return [(int(a), int(b)) for a, b in zip(i[order], j[order], strict=True)]
+    return [(int(a), int(b), bool(c))
+            for a, b, c in zip(i[order], j[order], strong[order], strict=True)]
 
 
 def _matrix(vectors: Sequence[dict[int, float]], csr_matrix: Any) -> Any:
@@ -341,6 +351,8 @@ class _Centroids:
             small, large = large, small
         for key, value in small.items():
             large[key] = large.get(key, 0.0) + value
+        if len(large) > SUM_TERMS:  # a big group keeps its heaviest terms: bounded checks
+            large = dict(sorted(large.items(), key=lambda kv: (-kv[1], kv[0]))[:SUM_TERMS])
         self.sums[keep] = large
 
 
