@@ -73,7 +73,7 @@ class RunResult:
     def summary_line(self) -> str:
         c = self.counts
         return (f"{c.read} articles read, {c.new} new, {c.duplicates} duplicates dropped, "
-                f"{c.articles} in the digest, {c.themes} themes")
+                f"{c.articles} in the digest as {c.stories} stories, {c.themes} themes")
 
 
 def today(config: Config) -> date:
