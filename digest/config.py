@@ -90,7 +90,7 @@ class SummaryConfig:
 @dataclass(frozen=True)
 class StoriesConfig:
     # TF-IDF cosine (title and opening) two articles need to be one story.
-    similarity: float = 0.10
+    similarity: float = 0.12
     # Within this many hours that is enough; further apart, more is needed.
     window_hours: float = 72.0
     # Stories sent in the last this many days are followed: new reports on one

@@ -236,7 +236,7 @@ class Grouping:
 
 
 def group_records(
-    records: Sequence[Record], similarity: float = 0.10, window_hours: float = 72.0,
+    records: Sequence[Record], similarity: float = 0.12, window_hours: float = 72.0,
     language: str = "auto",
 ) -> Grouping:
     """Group records into stories, then the stories into themes, as a digest would."""

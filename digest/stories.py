@@ -5,10 +5,16 @@ Two kinds of evidence join articles:
 - Near-duplicates (syndicated wire copy, lightly edited versions): 5-word
   shingle Jaccard of at least `NEAR_DUPLICATE_JACCARD`, found with MinHash
   LSH (datasketch) and checked exactly. They always merge.
-- Same event: TF-IDF cosine of title and opening text of at least
-  `similarity` (and two words in common) when published within
-  `window_hours` of each other; further apart, the bar rises with the log of
-  the gap. Candidate pairs come from an inverted index over each article's
+- Same event: the cosine of the two leads (headline and first paragraphs),
+  each word weighted by its rarity in the language at large
+  (`digest.rarity`, wordfreq), of at least `similarity`, with at least two
+  specific words (names, places, figures) in common. Two articles of one
+  outlet need `SAME_SOURCE_FACTOR` times that: an outlet's second article on
+  a saga is its next step, not the same event. Published within
+  `window_hours` of each other that is enough; further apart, the bar rises
+  with the log of the gap. Time never separates articles on its own:
+  undated articles, and articles with one timestamp, are judged on their
+  words alone. Candidate pairs come from an inverted index over each article's
   most distinctive terms, so no day is compared all-pairs. Pairs merge
   strongest first, and two groups merge only while the mean similarity over
   all their pairs of articles clears the bar, so one loose link cannot chain
@@ -31,23 +37,40 @@ from datetime import datetime
 from typing import Any
 
 from digest.dedup import normalized_words
+from digest.language import AUTO
 from digest.models import Article
+from digest.rarity import Rarity
 
 NEAR_DUPLICATE_JACCARD = 0.5
 SHINGLE_WORDS = 5
 NUM_PERM = 128
-# Words of an article's opening that describe its event (the rest drifts into background).
-OPENING_WORDS = 250
-TITLE_WEIGHT = 4
+# The lead: news puts who, what, where and when in the headline and the first
+# paragraph or two; later paragraphs drift into background shared by the
+# whole saga (earlier steps, the same people), which is what merged topics.
+# 100 words is about two paragraphs of a wire report.
+OPENING_WORDS = 100
+TITLE_WEIGHT = 2
 # Each article is indexed under its most distinctive terms; a term shared by
 # more than MAX_POSTINGS articles is too common to propose pairs.
 INDEX_TERMS = 12
 # How fast the similarity needed rises with time beyond the window (per doubling).
 TIME_PENALTY = 0.25
-UNDATED_GAP = 30 * 86400.0
 PAIR_CHUNK = 200_000
-# One word in common ("wins", "storm") is a topic, not an event.
+# Evidence of one event is specific detail: at least MIN_SHARED_WORDS words
+# of rarity SPECIFIC_WEIGHT or more (wordfreq zipf 5 or less, rarer than 1 in
+# 10,000 words: names, places, organisations, figures, uncommon nouns) must
+# appear in both leads. One word in common ("Apple", "storm") is a topic.
 MIN_SHARED_WORDS = 2
+SPECIFIC_WEIGHT = 2.0
+# A figure ("4.75", "539", "6bn") weighs as a rare word (zipf 3).
+FIGURE_WEIGHT = 4.0
+# One outlet covers one event once (an update is a near-copy, merged anyway):
+# its second article on a saga is the saga's next step (a hearing after a
+# filing, the final after the semi-final). Two groups that share an outlet
+# need this many times the usual similarity. 4 puts the bar for one outlet's
+# articles at 0.48 with the default 0.12: half of their weighted lead words
+# must agree. bench/README.md ("Judgement") shows 2-5.
+SAME_SOURCE_FACTOR = 4.0
 # A lone article may join a story already reported by several articles
 # (MIN_CORROBORATED or more) at this fraction of the usual bar: the story's
 # many reports say more about the event than one pair does. Set on the
@@ -57,7 +80,8 @@ MIN_CORROBORATED = 3
 # Terms kept in a group's summed vector (its heaviest): caps each check's cost.
 SUM_TERMS = 400
 MAX_POSTINGS = 200
-_TOKEN = re.compile(r"(?u)\b[^\W\d_][^\W_]+\b")
+# Words of two or more letters, and figures with their decimals ("4.75", "6bn").
+_TOKEN = re.compile(r"(?u)\b(?:[^\W\d_][^\W_]+|\d[\d.,]*\d(?:bn|m|k)?|\d(?:bn|m|k)?)\b")
 
 
 @dataclass(frozen=True)
@@ -110,7 +134,7 @@ def _hash32(shingle: bytes) -> int:
 
 
 def group_stories(
-    articles: Sequence[Article], similarity: float = 0.10, window_hours: float = 72.0,
+    articles: Sequence[Article], similarity: float = 0.12, window_hours: float = 72.0,
     language: str = "auto",
 ) -> list[Story]:
     """Group `articles` into stories; every article is in exactly one. Deterministic."""
@@ -132,7 +156,7 @@ def group_stories(
             parent[max(a, b)] = min(a, b)
         copies.update((i, j))
 
-    vectors = _vectors(ordered, language)
+    vectors, specific = _vectors(ordered, language)
     times = [_timestamp(a) for a in ordered]
     centroids = _Centroids()
     moments: dict[int, list[float]] = {}
@@ -142,6 +166,13 @@ def group_stories(
         if times[index] is not None:
             moments.setdefault(top, []).append(times[index])  # type: ignore[arg-type]
     required = _TimeScaledThreshold(similarity, window_hours * 3600.0)
+    outlets = {i: {ordered[i].source} for i in range(len(ordered))}
+    for index in range(len(ordered)):
+        if root(index) != index:
+            outlets[root(index)] |= outlets.pop(index, set())
+
+    def bar(a: int, b: int) -> float:
+        return SAME_SOURCE_FACTOR if outlets[a] & outlets[b] else 1.0
     # Two groups that failed the check fail it again until one of
     # them grows: remember refusals by the groups' sizes.
     refused: set[tuple[int, int, int, int]] = set()
@@ -150,7 +181,7 @@ def group_stories(
         if root(index) != index:
             size[root(index)] += 1
     loose = _TimeScaledThreshold(similarity * min(ORPHAN_FACTOR, 1.0), window_hours * 3600.0)
-    pairs = _event_pairs(vectors, times, loose, required)
+    pairs = _event_pairs(vectors, specific, times, loose, required)
     for i, j, strong in pairs:
         if not strong:
             continue
@@ -158,9 +189,10 @@ def group_stories(
         if a == b or (a, size[a], b, size[b]) in refused:
             continue
         gap = _gap(moments.get(a), moments.get(b))
-        if centroids.average(a, b, size[a], size[b]) < required(gap):
+        if centroids.average(a, b, size[a], size[b]) < required(gap) * bar(a, b):
             refused.add((a, size[a], b, size[b]))
             continue
+        outlets[a] |= outlets.pop(b)
         parent[b] = a
         size[a] += size[b]
         centroids.merge(a, b)
@@ -174,8 +206,9 @@ def group_stories(
                     or max(size[a], size[b]) < MIN_CORROBORATED):
                 continue
             gap = _gap(moments.get(a), moments.get(b))
-            if centroids.average(a, b, size[a], size[b]) < loose(gap):
+            if centroids.average(a, b, size[a], size[b]) < loose(gap) * bar(a, b):
                 continue
+            outlets[a] |= outlets.pop(b)
             parent[b] = a
             size[a] += size[b]
             centroids.merge(a, b)
@@ -204,34 +237,46 @@ def _story_id(ids: Sequence[str]) -> str:
     return hashlib.sha256("\0".join(sorted(ids)).encode()).hexdigest()[:16]
 
 
-def _vectors(articles: Sequence[Article], language: str) -> list[dict[int, float]]:
-    """Return each article's unit TF-IDF vector (sparse dict) over title and opening."""
-    from digest.themes import stop_words_for
+def _vectors(
+    articles: Sequence[Article], language: str
+) -> tuple[list[dict[int, float]], set[int]]:
+    """Return each article's unit vector over its headline and lead, weighted by rarity.
 
-    stop = set(stop_words_for(articles, language))
-    bags: list[dict[str, int]] = []
+    A word's weight is its rarity in the language at large (`digest.rarity`),
+    so a three-article day weighs words as a 3,000-article day does. Figures
+    ("4.75%", "539") count as rare words: the same figure in two leads is
+    specific evidence of one event.
+    """
+    from digest.language import resolve
+
+    weighers: dict[str, Rarity] = {}
+    vocabulary: dict[str, int] = {}
+    specific: set[int] = set()
+    vectors = []
     for article in articles:
+        name = resolve(article, language) if language == AUTO else language
+        rarity = weighers.get(name) or weighers.setdefault(name, Rarity(name))
         opening = " ".join(article.body.split()[:OPENING_WORDS])
         bag: dict[str, int] = defaultdict(int)
         for token in _TOKEN.findall(f"{article.title} " * TITLE_WEIGHT + opening):
-            word = token.casefold()
-            if word not in stop:
-                bag[word] += 1
-        bags.append(bag)
-    frequency: dict[str, int] = defaultdict(int)
-    for bag in bags:
-        for word in bag:
-            frequency[word] += 1
-    count = len(articles)
-    vocabulary = {w: n for n, w in enumerate(sorted(frequency))}
-    vectors = []
-    for bag in bags:
-        weights = {vocabulary[w]: (1.0 + math.log(n)) * (math.log((1 + count) /
-                                                                  (1 + frequency[w])) + 1.0)
-                   for w, n in bag.items()}
+            bag[token.casefold().rstrip(".,")] += 1
+        weights = {w: (1.0 + math.log(n)) * _weight(w, rarity) for w, n in bag.items()}
         norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
-        vectors.append({k: v / norm for k, v in weights.items()})
-    return vectors
+        vector = {}
+        for word, value in weights.items():
+            if value > 0:
+                key = vocabulary.setdefault(word, len(vocabulary))
+                vector[key] = value / norm
+                if _weight(word, rarity) >= SPECIFIC_WEIGHT:
+                    specific.add(key)
+        vectors.append(vector)
+    return vectors, specific
+
+
+def _weight(word: str, rarity: Rarity) -> float:
+    if word[0].isdigit():
+        return FIGURE_WEIGHT if len(word) > 1 else 0.0
+    return rarity(word)
 
 
 class _TimeScaledThreshold:
@@ -251,14 +296,12 @@ class _TimeScaledThreshold:
         """The threshold for an array of gaps in seconds (NaN: undated)."""
         import numpy as np
 
-        gaps = np.where(np.isnan(gaps), UNDATED_GAP, gaps)
+        gaps = np.where(np.isnan(gaps), 0.0, gaps)
         excess = np.maximum(gaps, self.window) / self.window
         return self.similarity * (1.0 + TIME_PENALTY * np.log2(excess))
 
     def __call__(self, gap: float | None) -> float:
-        if gap is None:  # no time to go by: ask as much as for articles a month apart
-            gap = UNDATED_GAP
-        if gap <= self.window:
+        if gap is None or gap <= self.window:
             return self.similarity
         return self.similarity * (1.0 + TIME_PENALTY * math.log2(gap / self.window))
 
@@ -275,7 +318,7 @@ def _gap(a: list[float] | None, b: list[float] | None) -> float | None:
 
 
 def _event_pairs(
-    vectors: Sequence[dict[int, float]], times: Sequence[float | None],
+    vectors: Sequence[dict[int, float]], specific: set[int], times: Sequence[float | None],
     loose: _TimeScaledThreshold, required: _TimeScaledThreshold,
 ) -> list[tuple[int, int, bool]]:
     """Return candidate pairs (i < j) that pass `loose`, strongest first.
@@ -302,13 +345,18 @@ def _event_pairs(
     codes = np.unique(np.concatenate(firsts) * count + np.concatenate(seconds))
     left, right = codes // count, codes % count
     matrix = _matrix(vectors, csr_matrix)
+    mask = np.zeros(matrix.shape[1], dtype=bool)
+    mask[sorted(specific)] = True
     moments = np.array([np.nan if t is None else t for t in times], dtype=np.float64)
     kept_left, kept_right, kept_cosine, kept_strong = [], [], [], []
     for start in range(0, len(codes), PAIR_CHUNK):
         i, j = left[start:start + PAIR_CHUNK], right[start:start + PAIR_CHUNK]
         both = matrix[i].multiply(matrix[j])
         cosine = np.asarray(both.sum(axis=1)).ravel()
-        shared = np.diff(both.tocsr().indptr)  # words the two have in common
+        both = both.tocsr()
+        # Rare words (names, places, figures) the two have in common.
+        shared = np.bincount(np.repeat(np.arange(len(i)), np.diff(both.indptr)),
+                             weights=mask[both.indices], minlength=len(i))
         gaps = np.abs(moments[i] - moments[j])
         ok = (cosine >= loose.many(gaps)) & (shared >= MIN_SHARED_WORDS)
         kept_left.append(i[ok])

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from digest.labels import acceptable_phrase
 from digest.models import Article, Theme
 
 OTHER_NEWS = "Other news"
@@ -36,9 +37,12 @@ MAX_SECTIONS = 12
 SECTION_SVD_COMPONENTS = 50
 SECTION_SAMPLE = 3000
 CLEAR_JUMP = 1.1  # a merge 10% costlier than the one before marks a natural cut
-# Words of photo credits and captions, never part of a label.
-_CREDIT_WORDS = frozenset({"getty", "images", "image", "reuters", "afp", "photo", "photos",
-                           "caption", "toggle", "enlarge", "shutterstock", "copyright"})
+# Key phrases per label (1-3 allowed; two read best in a heading), and the
+# label of a section none of whose phrases is acceptable.
+LABEL_PHRASES = 2
+FALLBACK_LABEL = "More news"
+# Share of a section's articles a label phrase must appear in (and two at least).
+MIN_PHRASE_SHARE = 0.05
 LABEL_WORDS = 60  # words of each article's opening that labels are drawn from
 # Words of two or more letters; digits and underscores are not topic words.
 _TOKEN_PATTERN = r"(?u)\b[^\W\d_]{2,}\b"
@@ -70,19 +74,18 @@ def group_by_theme(
         themes.sort(key=_theme_order)
         return themes
     labels = _cluster(matrix, min_similarity)
-    groups: dict[int, list[int]] = {}
-    for index, label in enumerate(labels):
-        groups.setdefault(int(label), []).append(index)
+    groups = _groups(labels)
     clusters = [members for members in groups.values() if len(members) > 1]
     singletons = [members for members in groups.values() if len(members) == 1]
-    themes = [_theme(ordered, members, matrix, terms) for members in clusters]
+    phrases = _PhraseLabeler(ordered, language, min_df=1)
+    themes = [_theme(ordered, members, matrix, terms, phrases) for members in clusters]
     # Stand-alone stories go to "Other news" once there are too many to list as
     # sections of their own, or once real themes exist beside them.
     if len(singletons) > max_singletons and (clusters or len(singletons) > MAX_SECTIONS):
         leftover = [m[0] for m in singletons]
         themes.sort(key=_theme_order)
         return [*themes, Theme(OTHER_NEWS, _article_order(ordered, leftover))]
-    themes += [_theme(ordered, members, matrix, terms) for members in singletons]
+    themes += [_theme(ordered, members, matrix, terms, phrases) for members in singletons]
     themes.sort(key=_theme_order)
     return themes
 
@@ -131,13 +134,14 @@ def _sections(matrix: Any) -> np.ndarray:
 class _PhraseLabeler:
     """Label a group of articles with the word n-grams most typical of it."""
 
-    def __init__(self, articles: Sequence[Article], language: str) -> None:
+    def __init__(self, articles: Sequence[Article], language: str, min_df: int = 2) -> None:
         from sklearn.feature_extraction.text import CountVectorizer
 
+        self.language = language if language != "auto" else "english"
         self.texts = [f"{a.title}. {' '.join(a.body.split()[:LABEL_WORDS])}" for a in articles]
         self.vectorizer = CountVectorizer(
             ngram_range=(1, 3), stop_words=stop_words_for(articles, language) or None,
-            token_pattern=_TOKEN_PATTERN, binary=True, min_df=2, dtype=np.float32)
+            token_pattern=_TOKEN_PATTERN, binary=True, min_df=min_df, dtype=np.float32)
         try:
             self.counts = self.vectorizer.fit_transform(self.texts).tocsc()
             self.terms = self.vectorizer.get_feature_names_out()
@@ -147,24 +151,41 @@ class _PhraseLabeler:
             self.overall = np.asarray(self.counts.mean(axis=0)).ravel()
 
     def label(self, members: list[int]) -> str:
+        """Return 1-3 key phrases typical of `members`, each one an editor would accept."""
         if self.counts is None or not len(self.terms):
-            return OTHER_NEWS
+            return FALLBACK_LABEL
         inside = np.asarray(self.counts[members].mean(axis=0)).ravel()
         lengths = np.array([t.count(" ") + 1 for t in self.terms])
         # Typical: frequent inside, rarer outside; longer phrases read better.
-        score = inside * np.log((inside + 1e-9) / (self.overall + 1e-9)) * (1 + 0.5 * (lengths - 1))
-        score[inside < max(2 / len(members), 0.15)] = 0
+        if len(members) < len(self.texts):
+            typical = np.log((inside + 1e-9) / (self.overall + 1e-9))
+        else:  # the whole day: typical against the language at large
+            typical = self._rarity()
+        score = inside * typical * (1 + 0.5 * (lengths - 1))
+        if len(members) < len(self.texts):
+            # A phrase of a few of its articles does not name a section.
+            score[inside < max(2 / len(members), MIN_PHRASE_SHARE) if len(members) > 1
+                  else inside <= 0] = 0
         chosen: list[str] = []
+        words: set[str] = set()
         for index in np.lexsort((self.terms, -score)):
-            if score[index] <= 0 or len(chosen) == 2:
+            if score[index] <= 0 or len(chosen) == LABEL_PHRASES:
                 break
             phrase = str(self.terms[index])
-            if _CREDIT_WORDS & set(phrase.split()):
+            if words & set(phrase.split()):
                 continue
-            if any(set(phrase.split()) & set(c.split()) for c in chosen):
+            surface = self._surface(phrase, members)
+            if not acceptable_phrase(surface):
                 continue
-            chosen.append(phrase)
-        return " · ".join(self._surface(p, members) for p in chosen) or OTHER_NEWS
+            chosen.append(surface)
+            words |= set(phrase.split())
+        return " · ".join(chosen) or FALLBACK_LABEL
+
+    def _rarity(self) -> np.ndarray:
+        from digest.rarity import Rarity
+
+        rarity = Rarity(self.language)
+        return np.array([np.mean([rarity(w) for w in t.split()]) for t in self.terms])
 
     def _surface(self, phrase: str, members: list[int]) -> str:
         """Return the phrase as the articles most often write it (case), else capitalised."""
@@ -188,11 +209,11 @@ def _article_order(articles: Sequence[Article], members: list[int]) -> tuple[str
 
 
 def _theme(
-    articles: Sequence[Article], members: list[int], matrix: Any, terms: np.ndarray
+    articles: Sequence[Article], members: list[int], matrix: Any, terms: np.ndarray,
+    phrases: _PhraseLabeler,
 ) -> Theme:
     top = _top_terms(matrix, members, terms)
-    label = " · ".join(t[:1].upper() + t[1:] for t in top) or OTHER_NEWS
-    return Theme(label, _article_order(articles, members), tuple(top))
+    return Theme(phrases.label(members), _article_order(articles, members), tuple(top))
 
 
 def _top_terms(matrix: Any, members: list[int], terms: np.ndarray) -> list[str]:

@@ -40,7 +40,7 @@ def test_flow_writes_the_digest_and_records_the_run(
     outcome = state.result()
     assert outcome["day"] == "2026-11-20"
     assert outcome["counts"] == {"read": 3, "new": 3, "duplicates": 0, "articles": 3,
-                                 "themes": 1, "sources": 1, "stories": 2}
+                                 "themes": 1, "sources": 1, "stories": 3}
     html = Path(outcome["html"]).read_text(encoding="utf-8")
     assert "Pentagon Chief Urges Air Defense Aid for Ukraine Ahead of Winter" in html
     assert "More From Author" not in html
@@ -67,7 +67,7 @@ def test_flow_rerun_adds_no_rows(
     assert Path(second["html"]).read_text() == Path(first["html"]).read_text()
     with Store(config.store_path) as store:
         assert store.count("articles") == 3
-        assert store.count("summaries") == 2  # one per story
+        assert store.count("summaries") == 3  # one per story: the seeds are three events
 
 
 def test_a_failed_run_is_recorded_as_failed(
@@ -171,7 +171,7 @@ def test_flow_retries_a_refused_send_and_mails_once(
     (rcpts, message), = inbox.messages
     assert rcpts == ["ann@example.org"]
     assert message.get_content_type() == "multipart/alternative"
-    assert message["Subject"] == "Daily digest 2026-11-20: 2 stories in 1 themes"
+    assert message["Subject"] == "Daily digest 2026-11-20: 3 stories in 1 themes"
 
 
 def test_a_send_that_keeps_failing_fails_the_run_and_tells_the_admin(

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from digest.evaluate import read_records
 from digest.models import Article
 from digest.stories import group_stories, near_duplicate_pairs
 
@@ -115,3 +118,65 @@ def test_a_lone_report_joins_a_corroborated_story_at_a_lower_bar(
     assert ["loner"] in together and ["own", "wire-a", "wire-b"] in together
     monkeypatch.setattr(stories, "ORPHAN_FACTOR", 0.7)
     assert pier in [sorted(g.article_ids) for g in group_stories(articles, bar)]
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "events"
+
+
+def fixture_articles(*ids: str) -> list[Article]:
+    records = {r.id: r for r in read_records(FIXTURES / "events.jsonl")}
+    return [records[i].article() for i in ids]
+
+
+def groups(articles: list[Article]) -> list[list[str]]:
+    return sorted(sorted(s.article_ids) for s in group_stories(articles))
+
+
+def test_two_events_on_one_topic_from_one_folder_are_two_stories(
+    make_article: Callable[..., Article],
+) -> None:
+    # Like the three seed files: one folder, one modification time, one war.
+    pause = make_article(
+        id="pause", source="seeds", title="Ukraine strengthens air defences as Kyiv strike pause "
+        "nears its end",
+        body="Ukraine is working to strengthen its air defences as a one-week halt to Russian "
+             "strikes on Kyiv is set to expire on Sunday. The Kremlin said Vladimir Putin agreed "
+             "to the pause after a request from Donald Trump. Volodymyr Zelenskyy said short-range "
+             "systems against drones would go to Kherson and Nikopol first.")
+    call = make_article(
+        id="call", source="seeds", title="Trump and Zelenskyy discuss air defence after record "
+        "drone attack",
+        body="Donald Trump and Volodymyr Zelenskyy spoke by phone on Friday about Ukraine's air "
+             "defence needs, a day after a record Russian attack of 539 drones and 11 missiles "
+             "on Kyiv. Zelenskyy called the conversation the best the two had held.")
+    assert groups([pause, call]) == [["call"], ["pause"]]
+
+
+def test_reports_of_one_event_in_other_words_are_one_story() -> None:
+    assert groups(fixture_articles("rate-a", "rate-b")) == [["rate-a", "rate-b"]]
+    assert groups(fixture_articles("recall", "recall-b")) == [["recall", "recall-b"]]
+    assert groups(fixture_articles("final", "final-b")) == [["final", "final-b"]]
+
+
+def test_a_rate_decision_and_a_forecast_by_the_same_bank_are_two_stories() -> None:
+    # Same bank, same governor, same timestamp: only the happening differs.
+    assert groups(fixture_articles("rate-a", "rate-b", "forecast")) == [
+        ["forecast"], ["rate-a", "rate-b"]]
+
+
+def test_undated_articles_are_judged_on_their_words(
+    make_article: Callable[..., Article],
+) -> None:
+    a, b = fixture_articles("recall", "recall-b")
+    undated = [replace(a, flags=("undated",)), replace(b, flags=("undated",))]
+    assert groups(undated) == [["recall", "recall-b"]]
+
+
+def test_a_word_weighs_the_same_on_a_small_day_and_a_big_one() -> None:
+    from digest.rarity import Rarity
+
+    rarity = Rarity("english")
+    # Function words weigh nothing, topic words little, names a lot.
+    assert rarity("the") == 0.0
+    assert rarity("said") < rarity("minister") < rarity("zelenskyy")
+    assert rarity("kyiv") > 3.0
