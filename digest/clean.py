@@ -40,6 +40,26 @@ DEFAULT_CUT_FROM: tuple[str, ...] = (
     r"\d* ?comments?",
 )
 
+# Furniture inside a paragraph, removed wherever it stands: photo credits and
+# captions, agency credits, "Read more" tails, feed footers. Each pattern
+# matches the furniture only, never the sentence around it.
+_AGENCY = r"(?:AP|AFP|Reuters|PA|EPA|Getty(?: Images)?|Bloomberg|Shutterstock|Xinhua|NPR|dpa)"
+DEFAULT_INLINE: tuple[str, ...] = (
+    # "(Image credit: Evan Vucci/AP)", "(Photo: Telegram)", "(AP Photo/Evan Vucci)"
+    r"\((?:image|photo|picture|video)s?(?: credit| courtesy)?s?\s*:[^()]{0,120}\)",
+    r"\(" + _AGENCY + r"(?: Photo| Images)?(?:\s*/[^()]{0,80})?\)(?!\s*[-—–])",
+    # "Image copyright Getty Images", "Image caption", "Hide Caption 1 of 59"
+    r"\bimage (?:copyright|caption)\s+(?:" + _AGENCY + r"|[A-Z][\w.&'-]+(?: [A-Z][\w.&'-]+)?)",
+    r"\bhide caption(?: \d+ of \d+)?",
+    r"\bphotos?: [A-Z][^.!?]{0,60}?/" + _AGENCY + r"\b",
+    # "Dado Ruvic/Reuters": a photographer's name and agency standing in a sentence.
+    r"\b[A-Z][\w'-]+ [A-Z][\w'-]+/" + _AGENCY + r"\b",
+    # Tails of feed items.
+    r"(?:read more|continue reading|read the full story|full story)(?: (?:at|on) [^.]{1,60})?"
+    r"\s*(?:\.{3}|…|»|→|>>)?\s*$",
+    r"\bthe post .{1,200}? appeared first on .{1,100}?(?:\.|$)",
+)
+
 # Furniture after a cut marker is headlines and form text; a paragraph this long
 # is article prose, so a marker followed by one is left alone.
 PROSE_MIN_WORDS = 25
@@ -54,6 +74,7 @@ class CleaningRules:
 
     drop_lines: tuple[re.Pattern[str], ...]
     cut_from: tuple[re.Pattern[str], ...]
+    inline: tuple[re.Pattern[str], ...] = ()
 
 
 def build_rules(
@@ -65,6 +86,7 @@ def build_rules(
     return CleaningRules(
         tuple(re.compile(p, re.IGNORECASE) for p in drops),
         tuple(re.compile(p, re.IGNORECASE) for p in cuts),
+        tuple(re.compile(p, re.IGNORECASE) for p in DEFAULT_INLINE) if use_defaults else (),
     )
 
 
@@ -90,8 +112,15 @@ def clean_body(body: str, title: str, rules: CleaningRules) -> str:
         ):
             paragraphs = paragraphs[:index]
             break
-    kept = [p for p in paragraphs if not _matches(p, rules.drop_lines)]
-    return "\n\n".join(kept)
+    kept = [_strip_inline(p, rules.inline) for p in paragraphs
+            if not _matches(p, rules.drop_lines)]
+    return "\n\n".join(p for p in kept if p)
+
+
+def _strip_inline(paragraph: str, patterns: tuple[re.Pattern[str], ...]) -> str:
+    for pattern in patterns:
+        paragraph = pattern.sub(" ", paragraph)
+    return " ".join(paragraph.split())
 
 
 def clean_article(article: Article, rules: CleaningRules) -> Article:

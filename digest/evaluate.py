@@ -36,10 +36,15 @@ class Record:
     theme: str | None = None
 
     def article(self) -> Article:
-        """Return the record as an article (each line of text a paragraph)."""
-        body = "\n\n".join(line.strip() for line in self.text.splitlines() if line.strip())
+        """Return the record as an article (each line of text a paragraph).
+
+        Title and text are decoded as feed text is: entities decoded, tags stripped.
+        """
+        from digest.html_text import html_to_line, html_to_text
+
+        body = "\n\n".join(html_to_text(line) for line in self.text.splitlines() if line.strip())
         # No headline (the CNN/DailyMail sample): the article has none.
-        return Article(id=self.id, source=self.source or "eval", title=self.title.strip(),
+        return Article(id=self.id, source=self.source or "eval", title=html_to_line(self.title),
                        body=body,
                        published=self.published or EPOCH, url=self.url,
                        flags=() if self.published else ("undated",))

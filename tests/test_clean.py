@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -67,3 +68,24 @@ def test_normalize_text_is_idempotent_and_leaves_no_double_spaces(text: str) -> 
     assert normalize_text(once) == once
     assert "  " not in once
     assert "\n\n\n" not in once
+
+
+@pytest.mark.parametrize(("paragraph", "expected"), [
+    ("The president spoke on Friday. (Image credit: Evan Vucci/AP) He took questions.",
+     "The president spoke on Friday. He took questions."),
+    ("Image copyright Getty Images The app was removed from the store.",
+     "The app was removed from the store."),
+    ("The app was removed Dado Ruvic/Reuters from the store on Thursday.",
+     "The app was removed from the store on Thursday."),
+    ("Apps were pulled. (Photo: Telegram) The founder said so. Read more...",
+     "Apps were pulled. The founder said so."),
+    ("The pier reopened. The post Pier reopens appeared first on Coast News.",
+     "The pier reopened."),
+])
+def test_credits_and_boilerplate_go_wherever_they_stand(paragraph: str, expected: str) -> None:
+    assert clean_body(paragraph, "", build_rules()) == expected
+
+
+def test_inline_rules_leave_ordinary_prose_alone() -> None:
+    prose = "Reuters reported that the photo agency's image library was sold for $5m."
+    assert clean_body(prose, "", build_rules()) == prose

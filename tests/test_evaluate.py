@@ -75,3 +75,13 @@ def test_eval_grouping_scores_stories_and_themes(
     printed = capsys.readouterr().out
     assert "stories (B-cubed)" in printed and "F1 1.000" in printed
     assert "NMI" in printed
+
+
+def test_eval_text_is_decoded_as_feed_text_is() -> None:
+    from digest.evaluate import Record
+
+    record = Record(id="1", title="Oil firm#39;s shares &amp;lt;b&amp;gt;rise&amp;lt;/b&amp;gt;",
+                    text='Prices rose. &lt;A HREF="http://www.example.com/x"&gt;More&lt;/A&gt;')
+    article = record.article()
+    assert article.title == "Oil firm's shares rise"
+    assert "href" not in article.body.lower() and "&" not in article.body
