@@ -44,20 +44,22 @@ DEFAULT_CUT_FROM: tuple[str, ...] = (
 # captions, agency credits, "Read more" tails, feed footers. Each pattern
 # matches the furniture only, never the sentence around it.
 _AGENCY = r"(?:AP|AFP|Reuters|PA|EPA|Getty(?: Images)?|Bloomberg|Shutterstock|Xinhua|NPR|dpa)"
-DEFAULT_INLINE: tuple[str, ...] = (
+DEFAULT_INLINE: tuple[tuple[str, str], ...] = (
+    # (a word the paragraph must hold, case folded, for the pattern to be tried: cheap), pattern
     # "(Image credit: Evan Vucci/AP)", "(Photo: Telegram)", "(AP Photo/Evan Vucci)"
-    r"\((?:image|photo|picture|video)s?(?: credit| courtesy)?s?\s*:[^()]{0,120}\)",
-    r"\(" + _AGENCY + r"(?: Photo| Images)?(?:\s*/[^()]{0,80})?\)(?!\s*[-—–])",
+    ("(", r"\((?i:image|photo|picture|video)s?(?i: credit| courtesy)?s?\s*:[^()]{0,120}\)"),
+    ("(", r"\(" + _AGENCY + r"(?: Photo| Images)?(?:\s*/[^()]{0,80})?\)(?!\s*[-—–])"),
     # "Image copyright Getty Images", "Image caption", "Hide Caption 1 of 59"
-    r"\bimage (?:copyright|caption)\s+(?:" + _AGENCY + r"|[A-Z][\w.&'-]+(?: [A-Z][\w.&'-]+)?)",
-    r"\bhide caption(?: \d+ of \d+)?",
-    r"\bphotos?: [A-Z][^.!?]{0,60}?/" + _AGENCY + r"\b",
+    ("image", r"\b(?i:image (?:copyright|caption))\s+(?:" + _AGENCY
+     + r"|[A-Z][\w.&'-]+(?: [A-Z][\w.&'-]+)?)"),
+    ("caption", r"\b(?i:hide caption)(?: \d+ of \d+)?"),
+    ("photo", r"\b(?i:photos?): [A-Z][^.!?]{0,60}?/" + _AGENCY + r"\b"),
     # "Dado Ruvic/Reuters": a photographer's name and agency standing in a sentence.
-    r"\b[A-Z][\w'-]+ [A-Z][\w'-]+/" + _AGENCY + r"\b",
+    ("/", r"\b[A-Z][\w'-]+ [A-Z][\w'-]+/" + _AGENCY + r"\b"),
     # Tails of feed items.
-    r"(?:read more|continue reading|read the full story|full story)(?: (?:at|on) [^.]{1,60})?"
-    r"\s*(?:\.{3}|…|»|→|>>)?\s*$",
-    r"\bthe post .{1,200}? appeared first on .{1,100}?(?:\.|$)",
+    *((phrase, r"(?i:" + phrase + r")(?: (?:at|on) [^.]{1,60})?\s*(?:\.{3}|…|»|→|>>)?\s*$")
+      for phrase in ("read more", "continue reading", "full story")),
+    ("appeared first", r"\b(?i:the post) .{1,200}? (?i:appeared first on) .{1,100}?(?:\.|$)"),
 )
 
 # Furniture after a cut marker is headlines and form text; a paragraph this long
@@ -74,7 +76,7 @@ class CleaningRules:
 
     drop_lines: tuple[re.Pattern[str], ...]
     cut_from: tuple[re.Pattern[str], ...]
-    inline: tuple[re.Pattern[str], ...] = ()
+    inline: tuple[tuple[str, re.Pattern[str]], ...] = ()
 
 
 def build_rules(
@@ -86,7 +88,7 @@ def build_rules(
     return CleaningRules(
         tuple(re.compile(p, re.IGNORECASE) for p in drops),
         tuple(re.compile(p, re.IGNORECASE) for p in cuts),
-        tuple(re.compile(p, re.IGNORECASE) for p in DEFAULT_INLINE) if use_defaults else (),
+        tuple((word, re.compile(p)) for word, p in DEFAULT_INLINE) if use_defaults else (),
     )
 
 
@@ -117,10 +119,14 @@ def clean_body(body: str, title: str, rules: CleaningRules) -> str:
     return "\n\n".join(p for p in kept if p)
 
 
-def _strip_inline(paragraph: str, patterns: tuple[re.Pattern[str], ...]) -> str:
-    for pattern in patterns:
-        paragraph = pattern.sub(" ", paragraph)
-    return " ".join(paragraph.split())
+def _strip_inline(paragraph: str, patterns: tuple[tuple[str, re.Pattern[str]], ...]) -> str:
+    folded = paragraph.casefold()
+    changed = False
+    for word, pattern in patterns:
+        if word in folded:
+            paragraph, count = pattern.subn(" ", paragraph)
+            changed = changed or bool(count)
+    return " ".join(paragraph.split()) if changed else paragraph
 
 
 def clean_article(article: Article, rules: CleaningRules) -> Article:

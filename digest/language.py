@@ -6,6 +6,7 @@ downloaded), limited to the languages the summarizers support.
 
 from __future__ import annotations
 
+import hashlib
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,9 @@ CODES: dict[str, str] = {
 }
 AUTO = "auto"
 _SAMPLE_CHARS = 2000
+# Languages detected in this process, by a hash of the text sample (16 bytes
+# and a short string each: about 5 MB for 50,000 articles).
+_DETECTED: dict[bytes, str | None] = {}
 
 
 def from_code(code: str | None) -> str | None:
@@ -31,12 +35,19 @@ def from_code(code: str | None) -> str | None:
 
 
 def detect(text: str) -> str | None:
-    """Return the language of `text` among the supported ones, or None for too little text."""
+    """Return the language of `text` among the supported ones, or None for too little text.
+
+    Each stage that needs an article's language asks for it; the answer for
+    one text is remembered (by a hash of its sample), so it is computed once.
+    """
     sample = " ".join(text[:_SAMPLE_CHARS].split())
     if len(sample) < 20:
         return None
-    code, _ = _identifier().classify(sample)
-    return CODES.get(code)
+    key = hashlib.blake2b(sample.encode(), digest_size=16).digest()
+    if key not in _DETECTED:
+        code, _ = _identifier().classify(sample)
+        _DETECTED[key] = CODES.get(code)
+    return _DETECTED[key]
 
 
 def language_of(article: Article, fallback: str = "english") -> str:

@@ -79,6 +79,8 @@ class NewsSummarizer(AbstractSummarizer):  # type: ignore[misc]
         else:
             super().__init__(stemmer)
         self.stop_words = stop_words
+        # Stems by surface word: news repeats its words, Snowball is slow.
+        self._stems: dict[str, str] = {}
 
     def __call__(self, document: Any, sentences_count: int | WordBudget) -> tuple[Any, ...]:
         sentences = list(document.sentences)
@@ -97,8 +99,15 @@ class NewsSummarizer(AbstractSummarizer):  # type: ignore[misc]
         return tuple(sentences[i] for i in sorted(chosen))
 
     def _bag(self, words: Any) -> Counter[str]:
-        return Counter(self.stem_word(w) for w in words
-                       if self.normalize_word(w) not in self.stop_words)
+        bag: Counter[str] = Counter()
+        for word in words:
+            stem = self._stems.get(word)
+            if stem is None:
+                normal = self.normalize_word(word)
+                stem = self._stems[word] = "" if normal in self.stop_words else self.stem_word(word)
+            if stem:
+                bag[stem] += 1
+        return bag
 
     def _scores(self, bags: Sequence[Counter[str]], headline: Counter[str]) -> list[float]:
         count = len(bags)
@@ -111,11 +120,17 @@ class NewsSummarizer(AbstractSummarizer):  # type: ignore[misc]
         for vector in vectors:
             for word, weight in vector.items():
                 total[word] = total.get(word, 0.0) + weight
+        total_square = sum(v * v for v in total.values())
         headline_words = set(headline)
         scores = []
         for index, vector in enumerate(vectors):
-            rest = {w: total[w] - vector.get(w, 0.0) for w in total}
-            centrality = _cosine(vector, rest)
+            # Cosine with the rest of the article (total minus this sentence),
+            # from dot products with the total: linear in the sentence's words.
+            dot = sum(v * total[w] for w, v in vector.items())
+            square = sum(v * v for v in vector.values())
+            rest_square = total_square - 2.0 * dot + square
+            norm = math.sqrt(square * rest_square) if square > 0 and rest_square > 1e-12 else 0.0
+            centrality = (dot - square) / norm if norm else 0.0
             overlap = (len(headline_words & vector.keys()) / len(headline_words)
                        if headline_words else 0.0)
             position = 1.0 / (1.0 + index / self.position_scale)

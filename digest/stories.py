@@ -4,7 +4,7 @@ Two kinds of evidence join articles:
 
 - Near-duplicates (syndicated wire copy, lightly edited versions): 5-word
   shingle Jaccard of at least `NEAR_DUPLICATE_JACCARD`, found with MinHash
-  LSH (datasketch) and checked exactly. They always merge.
+  LSH (banded signatures) and checked exactly. They always merge.
 - Same event: the cosine of the two leads (headline and first paragraphs),
   each word weighted by its rarity in the language at large
   (`digest.rarity`, wordfreq), of at least `similarity`, with at least two
@@ -34,6 +34,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from digest.dedup import normalized_words
@@ -43,7 +44,12 @@ from digest.rarity import Rarity
 
 NEAR_DUPLICATE_JACCARD = 0.5
 SHINGLE_WORDS = 5
-NUM_PERM = 128
+# MinHash: 42 bands of 3 values (126 permutations). A pair at Jaccard J shares
+# a band with probability 1 - (1 - J^3)^42: 0.996 at the 0.5 that makes a
+# near-copy, 0.29 at 0.2 (those candidates are checked exactly and dropped).
+BANDS = 42
+BAND_ROWS = 3
+NUM_PERM = BANDS * BAND_ROWS
 # The lead: news puts who, what, where and when in the headline and the first
 # paragraph or two; later paragraphs drift into background shared by the
 # whole saga (earlier steps, the same people), which is what merged topics.
@@ -97,40 +103,86 @@ class Story:
         return self.article_ids[0]
 
 
-def shingles(text: str, size: int = SHINGLE_WORDS) -> set[bytes]:
-    """Return the article's word `size`-grams (casefolded, punctuation dropped), hashed."""
+def shingles(text: str, size: int = SHINGLE_WORDS) -> Any:
+    """Return the article's word `size`-grams (casefolded, punctuation dropped), hashed.
+
+    A sorted array of distinct 64-bit hashes. Each word is hashed once
+    (blake2b, so the same on every run), and a gram's hash is a polynomial of
+    its words' hashes, computed for all grams at once.
+    """
+    import numpy as np
+
     words = normalized_words(text).split()
-    grams = ([" ".join(words)] if 0 < len(words) < size
-             else [" ".join(words[i:i + size]) for i in range(len(words) - size + 1)])
-    return {hashlib.blake2b(g.encode(), digest_size=8).digest() for g in grams}
+    if not words:
+        return np.zeros(0, dtype=np.uint64)
+    for word in set(words).difference(_WORD_HASHES):
+        _WORD_HASHES[word] = int.from_bytes(
+            hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+    codes = np.fromiter(map(_WORD_HASHES.__getitem__, words), dtype=np.uint64,
+                        count=len(words))
+    size = min(size, len(words))  # a text shorter than a gram is one gram
+    count = len(words) - size + 1
+    grams = np.zeros(count, dtype=np.uint64)
+    for offset in range(size):
+        grams = grams * np.uint64(_BASE) + codes[offset:offset + count]  # wraps mod 2**64
+    return np.unique(grams)
+
+
+_BASE = 1_000_003  # the multiplier of the gram hash: odd, so no word's bits are lost
+_WORD_HASHES: dict[str, int] = {}
 
 
 def near_duplicate_pairs(
     articles: Sequence[Article], threshold: float = NEAR_DUPLICATE_JACCARD
 ) -> list[tuple[int, int, float]]:
-    """Return (i, j, jaccard) for article pairs whose texts are near-copies."""
-    from datasketch import MinHash, MinHashLSH
+    """Return (i, j, jaccard) for article pairs whose texts are near-copies.
+
+    Candidates are articles whose MinHash signatures agree on a whole band of
+    `BAND_ROWS` values (LSH banding); each candidate is checked exactly.
+    """
+    import numpy as np
 
     sets = [shingles(f"{a.title}\n{a.body}") for a in articles]
-    # The shingles are hashes already: their first 4 bytes serve as MinHash's
-    # 32-bit hash (datasketch would otherwise SHA-1 every one again).
-    hashes = MinHash.bulk([sorted(s) for s in sets], num_perm=NUM_PERM, hashfunc=_hash32)
-    # A slightly lower LSH threshold: candidates are checked exactly anyway.
-    lsh = MinHashLSH(threshold=max(threshold - 0.15, 0.1), num_perm=NUM_PERM)
+    buckets: list[dict[bytes, list[int]]] = [defaultdict(list) for _ in range(BANDS)]
     pairs = []
-    for index, minhash in enumerate(hashes):
-        if not sets[index]:
+    for index, grams in enumerate(sets):
+        if not len(grams):
             continue
-        for other in lsh.query(minhash):
-            jaccard = len(sets[index] & sets[other]) / len(sets[index] | sets[other])
+        signature = _signature(grams)
+        candidates: set[int] = set()
+        for band, bucket in enumerate(buckets):
+            members = bucket[signature[band * BAND_ROWS:(band + 1) * BAND_ROWS].tobytes()]
+            candidates.update(members)
+            members.append(index)
+        for other in sorted(candidates):
+            shared = len(np.intersect1d(grams, sets[other], assume_unique=True))
+            jaccard = shared / (len(grams) + len(sets[other]) - shared)
             if jaccard >= threshold:
-                pairs.append((min(index, other), max(index, other), jaccard))
-        lsh.insert(index, minhash)
+                pairs.append((other, index, jaccard))
     return sorted(pairs)
 
 
-def _hash32(shingle: bytes) -> int:
-    return int.from_bytes(shingle[:4], "little")
+def _signature(grams: Any) -> Any:
+    """Return the MinHash signature of hashed shingles: NUM_PERM 32-bit minima.
+
+    Each permutation is a multiply-shift hash, (a * h + b) >> 32 on 64 bits
+    with odd a (Dietzfelbinger et al. 1997), which needs no modulo.
+    """
+    import numpy as np
+
+    a, b = _permutations()
+    permuted = (grams[:, None] * a + b) >> np.uint64(32)
+    return permuted.min(axis=0)
+
+
+@cache
+def _permutations() -> Any:
+    import numpy as np
+
+    generator = np.random.default_rng(1)  # fixed: signatures are the same on every run
+    a = generator.integers(0, 2**63, size=NUM_PERM, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    b = generator.integers(0, 2**63, size=NUM_PERM, dtype=np.uint64)
+    return a, b
 
 
 def group_stories(
