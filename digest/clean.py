@@ -48,7 +48,10 @@ DEFAULT_INLINE: tuple[tuple[str, str], ...] = (
     # (a word the paragraph must hold, case folded, for the pattern to be tried: cheap), pattern
     # "(Image credit: Evan Vucci/AP)", "(Photo: Telegram)", "(AP Photo/Evan Vucci)"
     ("(", r"\((?i:image|photo|picture|video)s?(?i: credit| courtesy)?s?\s*:[^()]{0,120}\)"),
-    ("(", r"\(" + _AGENCY + r"(?: Photo| Images)?(?:\s*/[^()]{0,80})?\)(?!\s*[-—–])"),
+    # "(AP Photo/Evan Vucci)", "(Reuters/Jane Doe)", "(Getty Images)"; a bare "(EPA)" may
+    # be an agency of another kind, and "(AP)" in a dateline is no picture credit.
+    ("(", r"\(" + _AGENCY + r"(?: Photo| Images)?\s*/[^()]{1,80}\)"),
+    ("(", r"\((?:AP|AFP|Reuters|PA|EPA) Photo\)|\(Getty(?: Images)?\)"),
     # "Image copyright Getty Images", "Image caption", "Hide Caption 1 of 59"
     ("image", r"\b(?i:image (?:copyright|caption))\s+(?:" + _AGENCY
      + r"|[A-Z][\w.&'-]+(?: [A-Z][\w.&'-]+)?)"),

@@ -143,12 +143,13 @@ class NewsSummarizer(AbstractSummarizer):  # type: ignore[misc]
         sentences: Sequence[Any], count: int, budget: int | None,
     ) -> list[int]:
         vectors = {i: {w: 1.0 + math.log(n) for w, n in bags[i].items()} for i in content}
+        norms = {i: math.sqrt(sum(v * v for v in vector.values())) for i, vector in vectors.items()}
         left = dict(zip(content, scores, strict=True))
+        # Each sentence's highest similarity to a chosen one, updated as sentences are chosen.
+        overlap = dict.fromkeys(content, 0.0)
         chosen: list[int] = []
         words = 0
         while left and (budget is not None or len(chosen) < count):
-            overlap = {i: max((_cosine(vectors[i], vectors[j]) for j in chosen), default=0.0)
-                       for i in left}
             best = max(left, key=lambda i: (left[i] - self.redundancy * overlap[i], -i))
             del left[best]
             if overlap[best] >= self.restatement:
@@ -158,6 +159,9 @@ class NewsSummarizer(AbstractSummarizer):  # type: ignore[misc]
                 continue  # a shorter sentence may still fit; never cut one
             chosen.append(best)
             words += size
+            for i in left:
+                similarity = _dot(vectors[i], vectors[best]) / (norms[i] * norms[best] or 1.0)
+                overlap[i] = max(overlap[i], similarity)
         return chosen
 
 
@@ -184,11 +188,7 @@ class WordBudget:
         return kept
 
 
-def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
+def _dot(a: dict[str, float], b: dict[str, float]) -> float:
     if len(a) > len(b):
         a, b = b, a
-    dot = sum(weight * b.get(word, 0.0) for word, weight in a.items())
-    if not dot:
-        return 0.0
-    norm = math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values()))
-    return dot / norm if norm else 0.0
+    return sum(weight * b.get(word, 0.0) for word, weight in a.items())

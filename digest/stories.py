@@ -308,19 +308,19 @@ def _vectors(
     for article in articles:
         name = resolve(article, language) if language == AUTO else language
         rarity = weighers.get(name) or weighers.setdefault(name, Rarity(name))
-        opening = " ".join(article.body.split()[:OPENING_WORDS])
+        opening = " ".join(article.body.split(maxsplit=OPENING_WORDS)[:OPENING_WORDS])
         bag: dict[str, int] = defaultdict(int)
         for token in _TOKEN.findall(f"{article.title} " * TITLE_WEIGHT + opening):
             bag[token.casefold().rstrip(".,")] += 1
-        weights = {w: (1.0 + math.log(n)) * _weight(w, rarity) for w, n in bag.items()}
+        rare = {w: _weight(w, rarity) for w in bag}
+        weights = {w: (1.0 + math.log(n)) * rare[w] for w, n in bag.items() if rare[w] > 0}
         norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
         vector = {}
         for word, value in weights.items():
-            if value > 0:
-                key = vocabulary.setdefault(word, len(vocabulary))
-                vector[key] = value / norm
-                if _weight(word, rarity) >= SPECIFIC_WEIGHT:
-                    specific.add(key)
+            key = vocabulary.setdefault(word, len(vocabulary))
+            vector[key] = value / norm
+            if rare[word] >= SPECIFIC_WEIGHT:
+                specific.add(key)
         vectors.append(vector)
     return vectors, specific
 

@@ -87,5 +87,7 @@ def test_credits_and_boilerplate_go_wherever_they_stand(paragraph: str, expected
 
 
 def test_inline_rules_leave_ordinary_prose_alone() -> None:
-    prose = "Reuters reported that the photo agency's image library was sold for $5m."
-    assert clean_body(prose, "", build_rules()) == prose
+    for prose in ("Reuters reported that the photo agency's image library was sold for $5m.",
+                  "Old gadgets should be recycled, said the Environmental Protection Agency (EPA).",
+                  "WASHINGTON (AP) — The Senate passed the bill on a vote of 51-49."):
+        assert clean_body(prose, "", build_rules()) == prose
