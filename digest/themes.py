@@ -256,7 +256,35 @@ def _tfidf(articles: Sequence[Article], language: str) -> tuple[Any, np.ndarray]
         from scipy.sparse import csr_matrix
 
         return csr_matrix((len(articles), 0), dtype=np.float32), np.array([], dtype=object)
-    return matrix, vectorizer.get_feature_names_out()
+    terms = vectorizer.get_feature_names_out()
+    return _weigh_by_rarity(matrix, terms, _main_language(articles, language)), terms
+
+
+def _weigh_by_rarity(matrix: Any, terms: np.ndarray, language: str) -> Any:
+    """Scale each term's column by its rarity in the language at large (`digest.rarity`).
+
+    The day's IDF says which words split the day; rarity says which words are
+    telling at all ("year", "people" and "said" are not, "Oscar" and "broadband"
+    are), which the day cannot say when it is small or its texts short. On the
+    dev sets this lifted section NMI on BBC short items 0.491 -> 0.502 and on
+    the event set 0.202 -> 0.544, BBC 0.899 -> 0.901 (bench/README.md).
+    """
+    from scipy.sparse import diags
+
+    from digest.rarity import Rarity
+
+    rarity = Rarity(language)
+    weights = np.array([rarity(str(t)) for t in terms], dtype=np.float32)
+    return (matrix @ diags(weights)).tocsr()
+
+
+def _main_language(articles: Sequence[Article], language: str) -> str:
+    from collections import Counter
+
+    from digest.language import resolve
+
+    counts = Counter(resolve(a, language) for a in articles)
+    return counts.most_common(1)[0][0] if counts else "english"
 
 
 def _cluster(matrix: Any, min_similarity: float) -> np.ndarray:
