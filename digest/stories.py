@@ -60,7 +60,7 @@ TITLE_WEIGHT = 2
 # more than MAX_POSTINGS articles is too common to propose pairs.
 INDEX_TERMS = 12
 # How fast the similarity needed rises with time beyond the window (per doubling).
-TIME_PENALTY = 0.25
+TIME_PENALTY = 0.05
 PAIR_CHUNK = 200_000
 # Evidence of one event is specific detail: at least MIN_SHARED_WORDS words
 # of rarity SPECIFIC_WEIGHT or more (wordfreq zipf 5 or less, rarer than 1 in
@@ -76,7 +76,7 @@ FIGURE_WEIGHT = 4.0
 # need this many times the usual similarity. 4 puts the bar for one outlet's
 # articles at 0.48 with the default 0.12: half of their weighted lead words
 # must agree. bench/README.md ("Judgement") shows 2-5.
-SAME_SOURCE_FACTOR = 4.0
+SAME_SOURCE_FACTOR = 5.0
 # A lone article may join a story already reported by several articles
 # (MIN_CORROBORATED or more) at this fraction of the usual bar: the story's
 # many reports say more about the event than one pair does. Set on the
@@ -193,84 +193,39 @@ def group_stories(
     if not articles:
         return []
     ordered = sorted(articles, key=lambda a: a.id)
-    parent = list(range(len(ordered)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    vectors, specific = _vectors(ordered, language)
+    groups = _Groups(ordered, vectors)
     copies: set[int] = set()
     for i, j, _ in near_duplicate_pairs(ordered):
-        a, b = root(i), root(j)
-        if a != b:
-            parent[max(a, b)] = min(a, b)
+        groups.merge(groups.root(i), groups.root(j))
         copies.update((i, j))
-
-    vectors, specific = _vectors(ordered, language)
-    times = [_timestamp(a) for a in ordered]
-    centroids = _Centroids()
-    moments: dict[int, list[float]] = {}
-    for index in range(len(ordered)):
-        top = root(index)
-        centroids.add(top, vectors[index])
-        if times[index] is not None:
-            moments.setdefault(top, []).append(times[index])  # type: ignore[arg-type]
     required = _TimeScaledThreshold(similarity, window_hours * 3600.0)
-    outlets = {i: {ordered[i].source} for i in range(len(ordered))}
-    for index in range(len(ordered)):
-        if root(index) != index:
-            outlets[root(index)] |= outlets.pop(index, set())
-
-    def bar(a: int, b: int) -> float:
-        return SAME_SOURCE_FACTOR if outlets[a] & outlets[b] else 1.0
+    loose = _TimeScaledThreshold(similarity * min(ORPHAN_FACTOR, 1.0), window_hours * 3600.0)
     # Two groups that failed the check fail it again until one of
     # them grows: remember refusals by the groups' sizes.
     refused: set[tuple[int, int, int, int]] = set()
-    size = [1] * len(ordered)
-    for index in range(len(ordered)):
-        if root(index) != index:
-            size[root(index)] += 1
-    loose = _TimeScaledThreshold(similarity * min(ORPHAN_FACTOR, 1.0), window_hours * 3600.0)
-    pairs = _event_pairs(vectors, specific, times, loose, required)
+    pairs = _event_pairs(vectors, specific, groups.times, loose, required)
     for i, j, strong in pairs:
         if not strong:
             continue
-        a, b = sorted((root(i), root(j)))
-        if a == b or (a, size[a], b, size[b]) in refused:
+        a, b = sorted((groups.root(i), groups.root(j)))
+        key = (a, groups.size[a], b, groups.size[b])
+        if a == b or key in refused:
             continue
-        gap = _gap(moments.get(a), moments.get(b))
-        if centroids.average(a, b, size[a], size[b]) < required(gap) * bar(a, b):
-            refused.add((a, size[a], b, size[b]))
-            continue
-        outlets[a] |= outlets.pop(b)
-        parent[b] = a
-        size[a] += size[b]
-        centroids.merge(a, b)
-        moments.setdefault(a, []).extend(moments.pop(b, []))
-
+        if groups.same_event(a, b, required, required):
+            groups.merge(a, b)
+        else:
+            refused.add(key)
     # Second pass: lone articles may join well-corroborated stories.
     if ORPHAN_FACTOR < 1.0:
         for i, j, _ in pairs:
-            a, b = sorted((root(i), root(j)))
-            if (a == b or min(size[a], size[b]) > 1
-                    or max(size[a], size[b]) < MIN_CORROBORATED):
-                continue
-            gap = _gap(moments.get(a), moments.get(b))
-            if centroids.average(a, b, size[a], size[b]) < loose(gap) * bar(a, b):
-                continue
-            outlets[a] |= outlets.pop(b)
-            parent[b] = a
-            size[a] += size[b]
-            centroids.merge(a, b)
-            moments.setdefault(a, []).extend(moments.pop(b, []))
-
-    members: dict[int, list[int]] = defaultdict(list)
-    for index in range(len(ordered)):
-        members[root(index)].append(index)
+            a, b = sorted((groups.root(i), groups.root(j)))
+            if (a != b and min(groups.size[a], groups.size[b]) == 1
+                    and max(groups.size[a], groups.size[b]) >= MIN_CORROBORATED
+                    and groups.same_event(a, b, loose, required)):
+                groups.merge(a, b)
     stories = []
-    for group in members.values():
+    for group in groups.members().values():
         chosen = sorted(group, key=lambda i: _representative_order(ordered[i]))
         ids = tuple(ordered[i].id for i in chosen)
         stories.append(Story(id=_story_id(ids), article_ids=ids,
@@ -278,6 +233,74 @@ def group_stories(
                                                    if i in copies)))
     stories.sort(key=lambda s: (-len(s.article_ids), s.id))
     return stories
+
+
+class _Groups:
+    """Articles merged into groups (union-find), with what the merge checks need."""
+
+    def __init__(self, articles: Sequence[Article], vectors: Sequence[dict[int, float]]) -> None:
+        self.vectors = vectors
+        self.parent = list(range(len(articles)))
+        self.size = [1] * len(articles)
+        self.times = [_timestamp(a) for a in articles]
+        self.centroids = _Centroids()
+        self.moments: dict[int, list[float]] = {}
+        # Each group's members by outlet: one outlet's articles are checked pair by pair.
+        self.outlets: dict[int, dict[str, list[int]]] = {}
+        for index, article in enumerate(articles):
+            self.centroids.add(index, vectors[index])
+            moment = self.times[index]
+            if moment is not None:
+                self.moments[index] = [moment]
+            self.outlets[index] = {article.source: [index]}
+
+    def root(self, i: int) -> int:
+        parent = self.parent
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def merge(self, a: int, b: int) -> None:
+        """Merge group `b` into `a` (both roots; the smaller index stays the root)."""
+        if a == b:
+            return
+        a, b = min(a, b), max(a, b)
+        self.parent[b] = a
+        self.size[a] += self.size[b]
+        self.centroids.merge(a, b)
+        self.moments.setdefault(a, []).extend(self.moments.pop(b, []))
+        mine = self.outlets[a]
+        for outlet, members in self.outlets.pop(b).items():
+            mine.setdefault(outlet, []).extend(members)
+
+    def same_event(
+        self, a: int, b: int, bar: _TimeScaledThreshold, strict: _TimeScaledThreshold,
+    ) -> bool:
+        """Whether groups `a` and `b` report one event, by `bar` at the gap between them.
+
+        Over all pairs, the mean similarity must clear `bar` (so one loose
+        link cannot chain two events). Two articles of one outlet must each
+        clear `SAME_SOURCE_FACTOR` times the `strict` bar: an outlet covers an
+        event once, and its second article on a saga is the saga's next step.
+        """
+        gap = _gap(self.moments.get(a), self.moments.get(b))
+        if self.centroids.average(a, b, self.size[a], self.size[b]) < bar(gap):
+            return False
+        needed = strict(gap) * SAME_SOURCE_FACTOR
+        theirs = self.outlets[b]
+        for outlet, mine in self.outlets[a].items():
+            for x in mine:
+                for y in theirs.get(outlet, ()):
+                    if _dot(self.vectors[x], self.vectors[y]) < needed:
+                        return False
+        return True
+
+    def members(self) -> dict[int, list[int]]:
+        groups: dict[int, list[int]] = defaultdict(list)
+        for index in range(len(self.parent)):
+            groups[self.root(index)].append(index)
+        return groups
 
 
 def _representative_order(article: Article) -> tuple[int, datetime, str]:
@@ -334,10 +357,14 @@ def _weight(word: str, rarity: Rarity) -> float:
 class _TimeScaledThreshold:
     """The similarity two articles (or stories) need, growing with the time between them.
 
-    Within `window` seconds it is `similarity`; beyond, it rises by
-    `TIME_PENALTY` times the doublings of the excess (log2), so follow-up
-    coverage a week later still joins when it is clearly the same story,
-    while a similar event months later does not.
+    Within `window` seconds it is `similarity`. Beyond, the distance left to
+    certainty (1 - similarity) shrinks by 1 / (1 + TIME_PENALTY * doublings
+    of the excess): with the defaults 0.16 at six days, 0.22 at 18 days, 0.33
+    at 200 days and 0.37 at two years, so coverage spread over a week still
+    joins when it is clearly the same story, while a loosely similar event
+    months later does not.
+    Undated articles, and articles with one timestamp, get the base bar: time
+    never separates them, their words must.
     """
 
     def __init__(self, similarity: float, window: float) -> None:
@@ -350,12 +377,13 @@ class _TimeScaledThreshold:
 
         gaps = np.where(np.isnan(gaps), 0.0, gaps)
         excess = np.maximum(gaps, self.window) / self.window
-        return self.similarity * (1.0 + TIME_PENALTY * np.log2(excess))
+        return 1.0 - (1.0 - self.similarity) / (1.0 + TIME_PENALTY * np.log2(excess))
 
     def __call__(self, gap: float | None) -> float:
         if gap is None or gap <= self.window:
             return self.similarity
-        return self.similarity * (1.0 + TIME_PENALTY * math.log2(gap / self.window))
+        doublings = math.log2(gap / self.window)
+        return 1.0 - (1.0 - self.similarity) / (1.0 + TIME_PENALTY * doublings)
 
 
 def _timestamp(article: Article) -> float | None:

@@ -69,17 +69,16 @@ def test_grouping_is_deterministic_whatever_the_order(
 def test_a_similar_event_months_later_is_another_story(
     make_article: Callable[..., Article],
 ) -> None:
-    first = make_article(id="may", title="Storm cracks Eastport pier supports",
+    first = make_article(id="may", source="Coast News", title="Storm cracks Dover pier supports",
                          body="Storm waves cracked two concrete supports of the northern pier "
-                              "in Eastport, and the harbour authority closed it.",
+                              "in Dover overnight, and the harbour authority closed it.",
                          published=T0)
-    # Follow-up coverage in other words (TF-IDF cosine about 0.25 with the first).
-    later = make_article(id="nov", title="Eastport ferries change berth",
-                         body="Ferries moved to the southern berth in Eastport on Wednesday "
-                              "after storm damage closed the northern pier.",
+    # Coverage of the closure in other words (cosine 0.27 with the first).
+    later = make_article(id="nov", source="Island Times", title="Ferries diverted to Folkestone",
+                         body="Cross-Channel ferries sailed from Folkestone on Wednesday after "
+                              "the storm closed the northern pier in Dover, the operator said.",
                          published=T0 + timedelta(days=1))
-    much_later = make_article(id="next-year", title=later.title, body=later.body,
-                              published=T0 + timedelta(days=200))
+    much_later = replace(later, id="next-year", published=T0 + timedelta(days=200))
     together = group_stories([first, later])
     assert [sorted(s.article_ids) for s in together] == [["may", "nov"]]
     apart = group_stories([first, much_later])
@@ -180,3 +179,24 @@ def test_a_word_weighs_the_same_on_a_small_day_and_a_big_one() -> None:
     assert rarity("the") == 0.0
     assert rarity("said") < rarity("minister") < rarity("zelenskyy")
     assert rarity("kyiv") > 3.0
+
+
+def test_one_outlets_launch_and_later_recall_of_a_phone_are_two_stories() -> None:
+    # The same outlet on one product: its second article is the next step.
+    assert groups(fixture_articles("launch", "recall", "recall-b")) == [
+        ["launch"], ["recall", "recall-b"]]
+
+
+def test_one_outlet_needs_each_pair_of_its_articles_to_be_alike(
+    make_article: Callable[..., Article],
+) -> None:
+    # Two other outlets bridge the group, but one outlet's two articles on
+    # the saga (the launch and the recall) never end up in one story.
+    articles = fixture_articles("launch", "recall", "recall-b")
+    bridge = replace(articles[0], id="launch-b", source="Tech Ledger",
+                     title="Quill Nimbus 7 folding phone launched, recalled later",
+                     body="Quill's folding Nimbus 7, unveiled at an event in Portsmith, is "
+                          "being recalled after batteries caught fire; owners get refunds "
+                          "of the $1,299 price.")
+    for story in groups([*articles, bridge]):
+        assert not {"launch", "recall"} <= set(story)
