@@ -177,8 +177,7 @@ def _iso_date(value: Any) -> datetime | None:
 
 
 def _article(entry: dict[str, Any], *, source: str, feed_key: str, now: datetime) -> Article | None:
-    body = html_to_text(entry["body"]) if not entry["plain"] else html_to_text(
-        entry["body"].replace("<", "&lt;"))
+    body = html_to_text(entry["body"], plain=entry["plain"])
     title = html_to_line(entry["title"])
     link = _web_link(entry["link"])
     if not title and not body and not link:

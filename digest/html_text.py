@@ -20,15 +20,18 @@ _REMNANT = re.compile(r"(?<![&;])(#\d{2,5});|(?<![&\w;])(quot|amp|lt|gt|nbsp|apo
 _CONFIG = ParserConfig(css=CSS_PROFILES["strict"], display_images=False, display_links=False)
 
 
-def html_to_text(markup: str) -> str:
+def html_to_text(markup: str, *, plain: bool = False) -> str:
     """Return the readable text of `markup`, one paragraph per block, blank lines between.
 
-    A string with no tags is taken as text (entities still decoded).
+    Entities are decoded, also when escaped twice ("&amp;lt;b&amp;gt;") or
+    missing their "&" ("#39;"); tags, including tags that were escaped, are
+    then stripped. With `plain` (a feed that declares its text plain) nothing
+    is taken for a tag: entities are decoded and "<" stays text.
     """
     if not markup or not markup.strip():
         return ""
     markup = _decode_entities(markup)
-    if not _TAG.search(markup):
+    if plain or not _TAG.search(markup):
         return normalize_text(markup)
     text = get_text(markup, _CONFIG)
     # inscriptis separates blocks with single newlines; each becomes a paragraph.

@@ -139,7 +139,13 @@ class _PhraseLabeler:
     def __init__(self, articles: Sequence[Article], language: str, min_df: int = 2) -> None:
         from sklearn.feature_extraction.text import CountVectorizer
 
+        import re
+
         self.language = language if language != "auto" else "english"
+        # The outlets' own names ("Aeon", "BBC News") label no section: they
+        # are in every item of their feed whatever it is about.
+        self.outlets = {w for a in articles for w in re.findall(r"\w+", a.source.casefold())}
+        self.outlets |= {" ".join(a.source.casefold().split()) for a in articles}
         self.texts = [f"{a.title}. {' '.join(a.body.split()[:LABEL_WORDS])}" for a in articles]
         self.vectorizer = CountVectorizer(
             ngram_range=(1, 3), stop_words=stop_words_for(articles, language) or None,
@@ -177,7 +183,7 @@ class _PhraseLabeler:
             if words & set(phrase.split()):
                 continue
             surface = self._surface(phrase, members)
-            if not acceptable_phrase(surface):
+            if phrase in self.outlets or not acceptable_phrase(surface):
                 continue
             chosen.append(surface)
             words |= set(phrase.split())

@@ -205,3 +205,12 @@ def test_a_feed_with_no_items_is_still_a_feed() -> None:
     broken = parse(b"<rss><channel><title>Quiet &#160; days</title></channel></rss")
     assert broken.is_feed and broken.title.startswith("Quiet")
     assert broken.problems[0].endswith("no items found")
+
+
+def test_a_plain_text_item_keeps_its_angle_brackets() -> None:
+    from digest.html_text import html_to_text
+
+    assert html_to_text("Use <b> for bold &amp; x &lt; y", plain=True) == (
+        "Use <b> for bold & x < y")
+    assert html_to_text("Use <b>bold</b> &amp;lt;i&amp;gt;twice&amp;lt;/i&amp;gt;") == (
+        "Use bold twice")

@@ -32,7 +32,7 @@ def test_run_writes_digests_index_and_rows(
     with Store(config.store_path) as store:
         assert store.count("articles") == 6
         assert store.count("duplicates") == 1
-        assert store.count("summaries") == 5  # one per story (the copy joins its original)
+        assert store.count("summaries") == 6  # one per story: six different events
         assert store.count("digest_articles") == 6
         status = store.db.execute("SELECT status, read, new FROM runs").fetchall()
         assert status == [("completed", 7, 6)]
@@ -50,7 +50,7 @@ def test_rerun_for_the_same_day_gives_the_same_digest_and_no_new_rows(
     assert second.counts.new == 0
     with Store(config.store_path) as store:
         assert store.count("articles") == 6
-        assert store.count("summaries") == 5
+        assert store.count("summaries") == 6
         assert store.count("digests") == 1
 
 
