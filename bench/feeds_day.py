@@ -34,7 +34,8 @@ def main() -> None:
     now = datetime(2023, 11, 25, tzinfo=UTC)
     articles = []
     for path in sorted((args.data / "rss_atom_feeds" / "real_news_feeds").glob("*.xml")):
-        parsed = parse_feed(path.read_bytes(), source=path.stem, feed_key=f"file:{path.name}", now=now)
+        parsed = parse_feed(path.read_bytes(), source=path.stem, feed_key=f"file:{path.name}",
+                            now=now)
         articles += parsed.articles
     articles = clean_articles(articles, build_rules())
     by_id = {a.id: a for a in articles}

@@ -137,9 +137,9 @@ class _PhraseLabeler:
     """Label a group of articles with the word n-grams most typical of it."""
 
     def __init__(self, articles: Sequence[Article], language: str, min_df: int = 2) -> None:
-        from sklearn.feature_extraction.text import CountVectorizer
-
         import re
+
+        from sklearn.feature_extraction.text import CountVectorizer
 
         self.language = language if language != "auto" else "english"
         # The outlets' own names ("Aeon", "BBC News") label no section: they
