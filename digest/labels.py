@@ -28,7 +28,7 @@ CREDITS = _vocabulary(
     "copyright shutterstock alamy toggle enlarge hide video videos gallery ")
 # What is left of markup and entities when text was not decoded.
 MARKUP = _vocabulary(
-    "lt gt amp quot apos nbsp href http https www html htm com org net src img alt div "
+    "lt gt amp quot apos nbsp href http https www html htm com org src img alt div "
     "span br nofollow rel target blank ")
 # Feed and page boilerplate.
 BOILERPLATE = _vocabulary(
@@ -51,7 +51,7 @@ FUNCTION_WORDS = _vocabulary(
 COMMON_VERBS = _vocabulary(
     "win wins won beat beats lose loses lost started start starts called call calls "
     "involved make makes made take takes took get gets got go goes went come comes came "
-    "set sets show shows shown see sees saw seen give gives gave keep keeps kept hit hits "
+    "set sets see sees saw seen give gives gave keep keeps kept hit hits "
     "face faces faced back backs backed hold holds held rise rises rose fall falls fell "
     "cut cuts use uses used plan plans planned need needs needed want wants wanted expect "
     "expects expected claim claims claimed warn warns warned urge urges urged ask asks "
