@@ -68,6 +68,12 @@ PAIR_CHUNK = 200_000
 # appear in both leads. One word in common ("Apple", "storm") is a topic.
 MIN_SHARED_WORDS = 2
 SPECIFIC_WEIGHT = 2.0
+# Headlines that agree: a merge needs a pair of articles each of whose
+# headline's telling words (rarity HEADLINE_MIN_WEIGHT or more, so not "the"
+# or "says") are, by weight, at least HEADLINE_AGREEMENT in the other's
+# headline or lead. Measured 0 / 0.25 / 0.3 / 0.45 (bench/README.md).
+HEADLINE_AGREEMENT = 0.3
+HEADLINE_MIN_WEIGHT = 1.0
 # A figure ("4.75", "539", "6bn") weighs as a rare word (zipf 3).
 FIGURE_WEIGHT = 4.0
 # One outlet covers one event once (an update is a near-copy, merged anyway):
@@ -204,7 +210,10 @@ def group_stories(
     # Two groups that failed the check fail it again until one of
     # them grows: remember refusals by the groups' sizes.
     refused: set[tuple[int, int, int, int]] = set()
-    pairs = _event_pairs(vectors, specific, groups.times, loose, required)
+    headlines = _Headlines(ordered, language)
+    pairs = [(i, j, strong) for i, j, strong
+             in _event_pairs(vectors, specific, groups.times, loose, required)
+             if headlines.agreement(i, j) >= HEADLINE_AGREEMENT]
     for i, j, strong in pairs:
         if not strong:
             continue
@@ -233,6 +242,64 @@ def group_stories(
                                                    if i in copies)))
     stories.sort(key=lambda s: (-len(s.article_ids), s.id))
     return stories
+
+
+class _Headlines:
+    """Each article's headline words and lead words, to tell whether two headlines agree."""
+
+    def __init__(self, articles: Sequence[Article], language: str) -> None:
+        from digest.language import resolve
+
+        stemmers: dict[str, Any] = {}
+        self.heads: list[dict[str, float]] = []
+        self.leads: list[set[str]] = []
+        for article in articles:
+            name = resolve(article, language) if language == AUTO else language
+            stem = stemmers.get(name) or stemmers.setdefault(name, _stemmer(name))
+            rarity = Rarity(name)
+            head = {}
+            for token in _TOKEN.findall(article.title):
+                word = token.casefold().rstrip(".,")
+                weight = _weight(word, rarity)
+                if weight >= HEADLINE_MIN_WEIGHT:
+                    head[stem(word)] = weight
+            opening = article.body.split(maxsplit=OPENING_WORDS)[:OPENING_WORDS]
+            lead = {stem(t.casefold().rstrip(".,")) for t in _TOKEN.findall(" ".join(opening))}
+            self.heads.append(head)
+            self.leads.append(lead | set(head))
+
+    def agreement(self, i: int, j: int) -> float:
+        """The share of each headline's weighted words that the other's headline or lead has.
+
+        The smaller of the two: both headlines must be about what the other
+        article reports. 1.0 when a headline has no telling word at all.
+        """
+        return min(self._covered(self.heads[i], self.leads[j]),
+                   self._covered(self.heads[j], self.leads[i]))
+
+    @staticmethod
+    def _covered(head: dict[str, float], lead: set[str]) -> float:
+        total = sum(head.values())
+        return sum(w for word, w in head.items() if word in lead) / total if total else 1.0
+
+
+def _stemmer(language: str) -> Any:
+    """Return a memoised Snowball stem function for `language` (identity if there is none)."""
+    from nltk.stem.snowball import SnowballStemmer
+
+    try:
+        stemmer = SnowballStemmer(language)
+    except ValueError:
+        return lambda word: word
+    memo: dict[str, str] = {}
+
+    def stem(word: str) -> str:
+        found = memo.get(word)
+        if found is None:
+            found = memo[word] = stemmer.stem(word)
+        return found
+
+    return stem
 
 
 class _Groups:

@@ -127,8 +127,8 @@ def _sections(matrix: Any) -> np.ndarray:
     if jump(k) < CLEAR_JUMP:
         k = largest
     # The partition itself: k-means, best of several k-means++ starts. Seeded
-    # with Ward's cut instead, it kept that cut's accidents (BBC NMI 0.85 vs
-    # 0.90, short items 0.43 vs 0.63 at k = 5; bench/README.md).
+    # with Ward's cut instead it kept that cut's accidents (BBC NMI 0.845 vs
+    # 0.903; bench/README.md, "Judgement").
     refined = KMeans(k, n_init=KMEANS_STARTS, random_state=0).fit_predict(vectors)
     return np.asarray(refined)
 

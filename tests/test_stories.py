@@ -66,23 +66,39 @@ def test_grouping_is_deterministic_whatever_the_order(
     assert group_stories(articles) == group_stories(list(reversed(articles)))
 
 
-def test_a_similar_event_months_later_is_another_story(
+def test_a_similar_event_years_later_is_another_story(
     make_article: Callable[..., Article],
 ) -> None:
     first = make_article(id="may", source="Coast News", title="Storm cracks Dover pier supports",
                          body="Storm waves cracked two concrete supports of the northern pier "
                               "in Dover overnight, and the harbour authority closed it.",
                          published=T0)
-    # Coverage of the closure in other words (cosine 0.27 with the first).
-    later = make_article(id="nov", source="Island Times", title="Ferries diverted to Folkestone",
+    # Coverage of the closure in other words (cosine 0.37, headlines agree 0.34).
+    later = make_article(id="nov", source="Island Times",
+                         title="Ferries diverted as storm shuts pier",
                          body="Cross-Channel ferries sailed from Folkestone on Wednesday after "
-                              "the storm closed the northern pier in Dover, the operator said.",
+                              "damage closed the northern pier in Dover, operators said, and "
+                              "queues formed on the motorway.",
                          published=T0 + timedelta(days=1))
-    much_later = replace(later, id="next-year", published=T0 + timedelta(days=200))
+    much_later = replace(later, id="next-year", published=T0 + timedelta(days=5 * 365))
     together = group_stories([first, later])
     assert [sorted(s.article_ids) for s in together] == [["may", "nov"]]
     apart = group_stories([first, much_later])
     assert sorted(len(s.article_ids) for s in apart) == [1, 1]
+
+
+def test_reports_whose_headlines_tell_of_other_things_stay_apart(
+    make_article: Callable[..., Article],
+) -> None:
+    # Same leads' vocabulary, but each headline names a happening the other
+    # article does not report.
+    body = ("Orrin Rovers beat Vale United 3-0 at the national stadium. Lia Brennan scored "
+            "twice for Orrin Rovers against Vale United.")
+    final = make_article(id="final", source="Sports Desk", title="Rovers lift Eastland Cup",
+                         body=body)
+    ban = make_article(id="ban", source="The Terrace", title="Brennan banned for three matches "
+                       "over stadium clash", body=body + " Brennan was sent off in the tunnel.")
+    assert groups([final, ban]) == [["ban"], ["final"]]
 
 
 def test_exact_and_near_copies_are_found_without_false_pairs(
