@@ -35,7 +35,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from digest.dedup import normalized_words
@@ -215,9 +215,7 @@ def group_stories(
     # Two groups that failed the check fail it again until one of
     # them grows: remember refusals by the groups' sizes.
     refused: set[tuple[int, int, int, int]] = set()
-    pairs = [(i, j, strong) for i, j, strong
-             in _event_pairs(vectors, leads.specific, groups.times, loose, required)
-             if leads.agreement(i, j) >= HEADLINE_AGREEMENT]
+    pairs = _event_pairs(leads, groups.times, loose, required)
     for i, j, strong in pairs:
         if not strong:
             continue
@@ -334,19 +332,52 @@ class _Leads:
     heads: list[dict[str, float]]  # the headline's telling words (truncated) and weights
     words: list[set[str]]  # the telling words (truncated) of headline and lead
 
-    def agreement(self, i: int, j: int) -> float:
-        """The share of each headline's weighted words that the other's headline or lead has.
+    def agreements(self, left: Any, right: Any) -> Any:
+        """For article pairs (two index arrays): how far their headlines agree.
 
-        The smaller of the two: both headlines must be about what the other
-        article reports. 1.0 when a headline has no telling word at all.
+        Each headline's telling words, by weight, that the other's headline
+        or lead has; the smaller of the two shares, since both headlines must
+        be about what the other article reports. 1.0 for a headline with no
+        telling word at all.
         """
-        return min(_covered(self.heads[i], self.words[j]),
-                   _covered(self.heads[j], self.words[i]))
+        import numpy as np
 
+        heads, words, totals = self._matrices
+        out = np.empty(len(left))
+        for start in range(0, len(left), PAIR_CHUNK):
+            i, j = left[start:start + PAIR_CHUNK], right[start:start + PAIR_CHUNK]
+            forward = np.asarray(heads[i].multiply(words[j]).sum(axis=1)).ravel()
+            backward = np.asarray(heads[j].multiply(words[i]).sum(axis=1)).ravel()
+            with np.errstate(invalid="ignore", divide="ignore"):
+                shares = np.minimum(np.where(totals[i] > 0, forward / totals[i], 1.0),
+                                    np.where(totals[j] > 0, backward / totals[j], 1.0))
+            out[start:start + PAIR_CHUNK] = shares
+        return out
 
-def _covered(head: dict[str, float], words: set[str]) -> float:
-    total = sum(head.values())
-    return sum(w for word, w in head.items() if word in words) / total if total else 1.0
+    @cached_property
+    def _matrices(self) -> tuple[Any, Any, Any]:
+        import numpy as np
+        from scipy.sparse import csr_matrix
+
+        index: dict[str, int] = {}
+        rows, columns, values = [], [], []
+        for n, head in enumerate(self.heads):
+            for word, weight in head.items():
+                rows.append(n)
+                columns.append(index.setdefault(word, len(index)))
+                values.append(weight)
+        word_rows, word_columns = [], []
+        for n, words in enumerate(self.words):
+            for word in words:
+                column = index.get(word)
+                if column is not None:  # only words some headline has matter
+                    word_rows.append(n)
+                    word_columns.append(column)
+        shape = (len(self.heads), max(len(index), 1))
+        heads = csr_matrix((values, (rows, columns)), shape=shape)
+        words = csr_matrix((np.ones(len(word_rows)), (word_rows, word_columns)), shape=shape)
+        totals = np.asarray(heads.sum(axis=1)).ravel()
+        return heads, words, totals
 
 
 def _vectors(articles: Sequence[Article], language: str) -> _Leads:
@@ -438,13 +469,14 @@ def _gap(a: list[float] | None, b: list[float] | None) -> float | None:
 
 
 def _event_pairs(
-    vectors: Sequence[dict[int, float]], specific: set[int], times: Sequence[float | None],
+    leads: _Leads, times: Sequence[float | None],
     loose: _TimeScaledThreshold, required: _TimeScaledThreshold,
 ) -> list[tuple[int, int, bool]]:
-    """Return candidate pairs (i < j) that pass `loose`, strongest first.
+    """Return candidate pairs (i < j) that pass `loose` and agree in headline, strongest first.
 
     Each comes with whether it also passes `required` (the first pass's bar).
     """
+    vectors, specific = leads.vectors, leads.specific
     import numpy as np
     from scipy.sparse import csr_matrix
 
@@ -485,6 +517,8 @@ def _event_pairs(
         kept_strong.append(cosine[ok] >= required.many(gaps[ok]))
     i, j, cosine, strong = (np.concatenate(kept_left), np.concatenate(kept_right),
                             np.concatenate(kept_cosine), np.concatenate(kept_strong))
+    agree = leads.agreements(i, j) >= HEADLINE_AGREEMENT
+    i, j, cosine, strong = i[agree], j[agree], cosine[agree], strong[agree]
     order = np.lexsort((j, i, -cosine))
     return [(int(a), int(b), bool(c))
             for a, b, c in zip(i[order], j[order], strong[order], strict=True)]
