@@ -36,6 +36,11 @@ class FeedConfig:
 class SourcesConfig:
     folders: tuple[str, ...] = ("seeds",)
     feeds: tuple[FeedConfig, ...] = ()
+    # A file larger than this is skipped and reported: memory stays bounded
+    # (5 MB is about 800,000 words, far beyond any article).
+    max_file_bytes: int = 5_000_000
+    # A link whose target lies outside its folder is refused unless this is true.
+    follow_links: bool = False
 
 
 @dataclass(frozen=True)
@@ -334,6 +339,8 @@ def _validate(config: Config) -> None:
                           "developing_min at least 1")
     if config.stories.window_hours <= 0:
         raise ConfigError(f"{where}: [stories] window_hours must be more than 0")
+    if config.sources.max_file_bytes <= 0:
+        raise ConfigError(f"{where}: [sources] max_file_bytes must be more than 0")
     if not 0.0 < config.themes.min_similarity < 1.0:
         raise ConfigError(f"{where}: [themes] min_similarity must be between 0 and 1")
     if config.themes.max_singletons < 0:

@@ -16,7 +16,7 @@ import httpx
 
 from digest import mail
 from digest.clean import build_rules, clean_articles
-from digest.config import Config
+from digest.config import Config, SourcesConfig
 from digest.dedup import find_duplicates
 from digest.feeds import FeedRead, read_feed
 from digest.fetch import HostLimiter, make_client
@@ -81,9 +81,10 @@ def today(config: Config) -> date:
     return datetime.now(config.zone).date()
 
 
-def read_source(folder: str) -> IngestResult:
+def read_source(folder: str, settings: SourcesConfig) -> IngestResult:
     """Read one configured source, logging each problem on one line."""
-    result = read_folder(folder)
+    result = read_folder(folder, max_bytes=settings.max_file_bytes,
+                         follow_links=settings.follow_links)
     for problem in result.problems:
         log.warning("%s", problem)
     return result
@@ -326,7 +327,8 @@ def run_pipeline(
         counts = DigestCounts()
         try:
             with stage("read"):
-                results = [read_source(folder) for folder in config.sources.folders]
+                results = [read_source(folder, config.sources)
+                           for folder in config.sources.folders]
                 record_sources(store, results, now)
                 reads = read_feeds(feed_jobs(store, config), config, now)
                 record_feeds(store, reads, now)

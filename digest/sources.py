@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
 from datetime import UTC, datetime
 from pathlib import Path
 
 from digest.models import Article, IngestResult, SourceProblem
 
 ARTICLE_SUFFIXES = (".txt", ".md")
+# The default of [sources] max_file_bytes.
+MAX_FILE_BYTES = 5_000_000
 # Bytes looked at to tell text from binary, as `file` and git do.
 _SNIFF_BYTES = 8192
 # A first line longer than this is a paragraph, not a headline: the title is
@@ -24,11 +28,16 @@ def article_id(source: str, key: str) -> str:
     return hashlib.sha256(f"{source}\0{key}".encode()).hexdigest()[:16]
 
 
-def read_folder(folder: str | Path, source: str | None = None) -> IngestResult:
+def read_folder(
+    folder: str | Path, source: str | None = None, max_bytes: int = MAX_FILE_BYTES,
+    follow_links: bool = False,
+) -> IngestResult:
     """Read every .txt and .md file in `folder` into articles.
 
-    Files that cannot be used (empty, binary, unreadable) become problems that
-    name the file; the other files are still read.
+    Files that cannot be used (empty, binary, unreadable, not a regular file,
+    larger than `max_bytes`, a link leading out of the folder unless
+    `follow_links`) become problems that name the file; the other files are
+    still read.
     """
     path = Path(folder)
     name = source or path.resolve().name
@@ -38,9 +47,13 @@ def read_folder(folder: str | Path, source: str | None = None) -> IngestResult:
     articles: list[Article] = []
     problems: list[SourceProblem] = []
     files = sorted(p for p in path.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES)
+    inside = path.resolve()
     for file in files:
         try:
-            article = read_article_file(file, name)
+            if not follow_links and not file.resolve().is_relative_to(inside):
+                raise ValueError("links outside the folder; refused "
+                                 "(set [sources] follow_links = true to read it)")
+            article = read_article_file(file, name, max_bytes)
         except ValueError as exc:
             problems.append(SourceProblem(name, file.name, str(exc)))
             continue
@@ -53,16 +66,21 @@ def read_folder(folder: str | Path, source: str | None = None) -> IngestResult:
     return IngestResult(name, str(path), tuple(articles), tuple(problems))
 
 
-def read_article_file(file: Path, source: str) -> Article:
-    """Return the article in `file`; raise ValueError saying why it is unusable."""
-    raw = file.read_bytes()
+def read_article_file(file: Path, source: str, max_bytes: int = MAX_FILE_BYTES) -> Article:
+    """Return the article in `file`; raise ValueError saying why it is unusable.
+
+    Only a regular file is read (never a FIFO, a device or a socket: it is
+    opened without blocking and checked before any read), and never more than
+    `max_bytes`.
+    """
+    raw, modified = _read_regular(file, max_bytes)
     if b"\0" in raw[:_SNIFF_BYTES]:
         raise ValueError("binary file skipped")
     text, flags = decode_text(raw)
     title, body = split_title(text, markdown=file.suffix.lower() == ".md")
     if not title:
         raise ValueError("empty file skipped")
-    published = datetime.fromtimestamp(file.stat().st_mtime, tz=UTC)
+    published = datetime.fromtimestamp(modified, tz=UTC)
     return Article(
         id=article_id(source, file.name),
         source=source,
@@ -72,6 +90,26 @@ def read_article_file(file: Path, source: str) -> Article:
         location=str(file),
         flags=flags,
     )
+
+
+def _read_regular(file: Path, max_bytes: int) -> tuple[bytes, float]:
+    """Return the bytes and modification time of the regular file `file`."""
+    descriptor = os.open(file, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            raise ValueError("not a regular file (a FIFO, device or socket); skipped")
+        if status.st_size > max_bytes:
+            raise ValueError(f"{status.st_size:,} bytes, more than the {max_bytes:,} of "
+                             "[sources] max_file_bytes; skipped")
+        with os.fdopen(descriptor, "rb", closefd=False) as handle:
+            raw = handle.read(max_bytes + 1)
+        if len(raw) > max_bytes:  # grew while we read it
+            raise ValueError(f"more than the {max_bytes:,} bytes of [sources] "
+                             "max_file_bytes; skipped")
+        return raw, status.st_mtime
+    finally:
+        os.close(descriptor)
 
 
 def decode_text(raw: bytes) -> tuple[str, tuple[str, ...]]:

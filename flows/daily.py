@@ -6,15 +6,15 @@ import datetime as dt
 import os
 from typing import Any
 
-# Offline, Prefect's server otherwise logs telemetry errors (DEVELOPERS.md).
+# Offline, Prefect's server otherwise logs telemetry errors.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger, task, unmapped
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from digest import mail, pipeline
-from digest.config import Config, load_config
+from digest.config import Config, SourcesConfig, load_config
 from digest.errors import DigestError
 from digest.feeds import FeedRead
 from digest.fetch import HostLimiter, make_client
@@ -39,8 +39,8 @@ RETRY_DELAY_SECONDS = 5
 
 @task(name="read-source", retries=RETRIES, retry_delay_seconds=RETRY_DELAY_SECONDS,
       cache_policy=NO_CACHE)
-def read_source(folder: str) -> IngestResult:
-    return pipeline.read_source(folder)
+def read_source(folder: str, settings: SourcesConfig) -> IngestResult:
+    return pipeline.read_source(folder, settings)
 
 
 @task(name="plan-feeds", retries=RETRIES, retry_delay_seconds=RETRY_DELAY_SECONDS,
@@ -201,7 +201,8 @@ def daily_digest(
         run_id = store.start_run(day, now)
     counts = DigestCounts()
     try:
-        results = [f.result() for f in read_source.map(list(settings.sources.folders))]
+        results = [f.result() for f in read_source.map(list(settings.sources.folders),
+                                                           unmapped(settings.sources))]
         reads = read_all_feeds(settings, now)
         record_sources(settings, results, reads, now)
         results += [read.result for read in reads]

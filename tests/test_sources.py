@@ -88,3 +88,40 @@ def test_a_paragraph_as_first_line_gives_its_first_sentence_as_title() -> None:
 def test_ids_are_stable_and_differ_by_source() -> None:
     assert article_id("a", "x.txt") == article_id("a", "x.txt")
     assert article_id("a", "x.txt") != article_id("b", "x.txt")
+
+
+def _hostile_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    (folder / "good.txt").write_text("Harbour reopens\n\nThe harbour reopened on Monday.\n")
+    os.mkfifo(folder / "pipe.txt")
+    (folder / "zero.txt").symlink_to("/dev/zero")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("Secret\n\nNot for the digest.\n")
+    (folder / "passwd.txt").symlink_to(secret)
+    (folder / "inside.txt").symlink_to(folder / "good.txt")
+    (folder / "huge.txt").write_bytes(b"Huge\n\n" + b"word " * 300_000)
+    return folder
+
+
+def test_a_fifo_a_device_a_link_out_and_a_huge_file_are_reported_not_read(
+    tmp_path: Path,
+) -> None:
+    folder = _hostile_folder(tmp_path)
+    result = read_folder(folder, max_bytes=1_000_000)
+    assert sorted(a.location.rsplit("/", 1)[-1] for a in result.articles) == [
+        "good.txt", "inside.txt"]
+    problems = {p.item: p.message for p in result.problems}
+    assert "not a regular file" in problems["pipe.txt"]
+    assert "outside the folder" in problems["zero.txt"]
+    assert "outside the folder" in problems["passwd.txt"]
+    assert "max_file_bytes" in problems["huge.txt"]
+    assert "Not for the digest" not in " ".join(a.body for a in result.articles)
+
+
+def test_links_out_of_the_folder_are_read_when_allowed(tmp_path: Path) -> None:
+    folder = _hostile_folder(tmp_path)
+    result = read_folder(folder, max_bytes=1_000_000, follow_links=True)
+    assert "Secret" in {a.title for a in result.articles}
+    # Followed, a link to a device is still not a regular file.
+    assert "not a regular file" in {p.item: p.message for p in result.problems}["zero.txt"]
