@@ -131,7 +131,7 @@ def _from_feedparser(entry: Any, feed_language: str = "") -> dict[str, Any]:
         "title": entry.get("title", ""),
         "body": body,
         "plain": body_type == "text/plain",
-        "published": (datetime.fromtimestamp(calendar.timegm(moment), UTC) if moment else None),
+        "published": _parsed_date(moment),
         "language": ((best or {}).get("language") or entry.get("title_detail", {}).get("language")
                      or feed_language),
     }
@@ -142,6 +142,8 @@ def _json_feed(content: bytes) -> _Document:
         document = json.loads(content.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return "", [], [f"not a usable JSON Feed ({exc})"], False
+    except RecursionError:
+        return "", [], ["not a usable JSON Feed (nested too deeply)"], False
     items = document.get("items") if isinstance(document, dict) else None
     if not isinstance(items, list):
         return "", [], ["not a JSON Feed (no items list)"], False
@@ -167,13 +169,24 @@ def _json_feed(content: bytes) -> _Document:
 
 
 def _iso_date(value: Any) -> datetime | None:
+    """Return an ISO 8601 time as UTC; None when missing, malformed or out of range."""
     if not isinstance(value, str):
         return None
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):  # "9999-12-31T23:59:59-10:00" is past year 9999 in UTC
         return None
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _parsed_date(moment: Any) -> datetime | None:
+    """Return feedparser's UTC time tuple as a datetime; None when missing or out of range."""
+    if not moment:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(moment), UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def _article(entry: dict[str, Any], *, source: str, feed_key: str, now: datetime) -> Article | None:
@@ -236,6 +249,19 @@ def read_feed(
     `stored_full_text` maps ids of items whose full text is already stored to
     that text, so their pages are not fetched again.
     """
+    try:
+        return _read_feed(client, state, settings, now, limiter, stored_full_text)
+    except Exception as exc:  # one feed's content never stops the run: its own problem
+        reason = f"could not be read ({type(exc).__name__}: {str(exc)[:200]})"
+        failure = record_failure(state, reason, now, settings, None)
+        problem = SourceProblem(state.name, "", failure.problem or reason)
+        return FeedRead(IngestResult(state.name, state.url, (), (problem,), True), failure.state)
+
+
+def _read_feed(
+    client: httpx.Client, state: FeedState, settings: FetchConfig, now: datetime,
+    limiter: HostLimiter, stored_full_text: Mapping[str, str] | None,
+) -> FeedRead:
     fetched = fetch_feed(client, state, settings, now, limiter)
     name = state.name
     if fetched.content is None:

@@ -1,0 +1,77 @@
+"""Feeds built to break a run: each is reported as its own problem, the run finishes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+
+from pytest_httpserver import HTTPServer
+
+from digest.config import Config
+from digest.pipeline import run_pipeline
+
+DAY = date(2026, 11, 23)
+GOOD = {"version": "https://jsonfeed.org/version/1.1", "title": "Harbour Gazette",
+        "items": [{"id": "1", "title": "Harbour reopens after repairs",
+                   "content_text": "The harbour reopened on Monday after three weeks of work.",
+                   "date_published": "2026-11-23T06:00:00Z"}]}
+
+
+def test_deep_json_and_far_future_dates_do_not_stop_the_run(
+    server: HTTPServer, make_config: Callable[..., Config],
+) -> None:
+    deep = b'{"items": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+    future = dict(GOOD, title="Future Times", items=[{
+        "id": "f1", "title": "Dispatch from the end of time",
+        "content_text": "A date no calendar can hold.",
+        "date_published": "9999-12-31T23:59:59-10:00"}])
+    server.expect_request("/good").respond_with_data(json.dumps(GOOD),
+                                                     content_type="application/feed+json")
+    server.expect_request("/deep").respond_with_data(deep, content_type="application/json")
+    server.expect_request("/future").respond_with_data(json.dumps(future),
+                                                       content_type="application/feed+json")
+    feeds = "".join(f'[[sources.feeds]]\nurl = "{server.url_for(path)}"\nname = "{name}"\n'
+                    for path, name in (("/good", "Good"), ("/deep", "Deep"),
+                                       ("/future", "Future")))
+    config = make_config(extra=feeds + "[fetch]\ntimeout = 5.0\n")
+    result = run_pipeline(config, DAY)
+    html = result.published.html.read_text()
+    assert "Harbour reopens after repairs" in html
+    assert "nested too deeply" in html  # the deep feed, reported
+    # The far-future date is treated as missing: the item is kept, dated when first seen.
+    from digest.store import Store
+
+    with Store(config.store_path) as store:
+        titles = {row[0] for row in store.db.execute("SELECT title FROM articles")}
+    assert "Dispatch from the end of time" in titles
+    assert "Future" not in {p.source for p in result.problems}
+
+
+def test_an_unexpected_error_in_one_feed_is_that_feeds_problem(
+    server: HTTPServer, make_config: Callable[..., Config], monkeypatch: object,
+) -> None:
+    import pytest
+
+    import digest.feeds as feeds_module
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    real = feeds_module.parse_feed
+
+    def explode(content: bytes, **kwargs: object) -> object:
+        if b"Exploding" in content:
+            raise RuntimeError("parser bug")
+        return real(content, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(feeds_module, "parse_feed", explode)
+    boom = dict(GOOD, title="Exploding Post")
+    server.expect_request("/good").respond_with_data(json.dumps(GOOD),
+                                                     content_type="application/feed+json")
+    server.expect_request("/boom").respond_with_data(json.dumps(boom),
+                                                     content_type="application/feed+json")
+    feeds = "".join(f'[[sources.feeds]]\nurl = "{server.url_for(path)}"\nname = "{name}"\n'
+                    for path, name in (("/good", "Good"), ("/boom", "Boom")))
+    result = run_pipeline(make_config(extra=feeds), DAY)
+    html = result.published.html.read_text()
+    assert "Harbour reopens after repairs" in html
+    assert "RuntimeError: parser bug" in html
