@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 import tomllib
@@ -49,7 +50,10 @@ class FetchConfig:
     workers: int = 8
     per_host: int = 2
     connect_timeout: float = 10.0
+    # Seconds a read may wait for data, and the hard limit for a whole request
+    # (headers and body; a server sending a byte a second is cut off at it).
     timeout: float = 30.0
+    total_timeout: float = 60.0
     # Responses larger than this are refused (10 MB: the largest real feed in
     # the shared corpus is well under 1 MB).
     max_bytes: int = 10_000_000
@@ -368,10 +372,12 @@ def _validate(config: Config) -> None:
     for key in ("workers", "per_host", "max_bytes", "max_items", "full_text_min_words"):
         if getattr(fetch, key) < 1:
             raise ConfigError(f"{where}: [fetch] {key} must be at least 1")
-    for key in ("connect_timeout", "timeout", "window_days", "backoff_base_seconds",
-                "backoff_max_seconds"):
-        if getattr(fetch, key) <= 0:
-            raise ConfigError(f"{where}: [fetch] {key} must be more than 0")
+    for key in ("connect_timeout", "timeout", "total_timeout", "window_days",
+                "backoff_base_seconds", "backoff_max_seconds"):
+        value = getattr(fetch, key)
+        if not math.isfinite(value) or value <= 0:
+            raise ConfigError(f"{where}: [fetch] {key} must be a number more than 0, "
+                              f"not {value}")
 
 
 def _validate_email(config: Config) -> None:

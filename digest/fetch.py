@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -23,7 +25,6 @@ USER_AGENT = (f"news-digest/{__version__} (+https://pypi.org/project/news-digest
 ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, "
           "application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5")
 _PERMANENT = {301, 308}
-_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,9 @@ def make_client(settings: FetchConfig) -> httpx.Client:
         timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
         follow_redirects=True,
         max_redirects=5,
-        limits=httpx.Limits(max_connections=settings.workers * 2,
-                            max_keepalive_connections=settings.workers),
+        # No connection is reused: each request opens its own socket, which
+        # its deadline can shut (a feed is fetched once a run anyway).
+        limits=httpx.Limits(max_connections=settings.workers * 2, max_keepalive_connections=0),
     )
 
 
@@ -135,30 +137,84 @@ def backoff_delay(errors: int, settings: FetchConfig) -> timedelta:
 def _get(
     client: httpx.Client, url: str, headers: dict[str, str], settings: FetchConfig
 ) -> tuple[httpx.Response, bytes]:
-    """GET `url` within the size limit and the total time limit."""
-    deadline = time.monotonic() + settings.timeout
+    """GET `url` within the size limit and a hard total deadline, headers included.
+
+    httpx's timeouts apply to each read, so a server that sends one byte a
+    second never trips them. A timer shuts the request's sockets down at the
+    deadline instead: the blocked read then fails at once, wherever it is.
+    """
+    deadline = _Deadline(settings.total_timeout)
     try:
-        with client.stream("GET", url, headers=headers) as response:
+        with client.stream("GET", url, headers=headers,
+                           extensions={"trace": deadline.watch}) as response:
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > settings.max_bytes:
                 raise FetchError(f"response of {int(declared):,} bytes refused "
                                  f"(limit {settings.max_bytes:,})")
             body = bytearray()
-            for chunk in response.iter_bytes(_CHUNK):
+            for chunk in response.iter_bytes():
                 body.extend(chunk)
                 if len(body) > settings.max_bytes:
                     raise FetchError(f"response larger than {settings.max_bytes:,} bytes "
                                      "refused")
-                if time.monotonic() > deadline:
-                    raise FetchError(f"timed out after {settings.timeout:g} s")
+                if deadline.expired:
+                    break
+            if deadline.expired:
+                raise deadline.error()
             return response, bytes(body)
     except httpx.TimeoutException:
-        raise FetchError(f"timed out after {settings.timeout:g} s") from None
+        raise FetchError(f"timed out after {settings.timeout:g} s without data") from None
     except httpx.TooManyRedirects:
         raise FetchError("too many redirects") from None
     except httpx.HTTPError as exc:
+        if deadline.expired:
+            raise deadline.error() from None
         reason = " ".join(str(exc).split()) or type(exc).__name__
         raise FetchError(f"cannot fetch ({reason})") from None
+    finally:
+        deadline.cancel()
+
+
+class _Deadline:
+    """A hard time limit for one request: at the limit, its sockets are shut down."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, event: str, info: dict[str, Any]) -> None:
+        """httpcore's trace hook: remember each socket the request opens."""
+        if event == "connection.connect_tcp.complete":
+            stream = info.get("return_value")
+            sock = stream.get_extra_info("socket") if stream is not None else None
+            if sock is not None:
+                with self._lock:
+                    self._sockets.append(sock)
+                    if self.expired:
+                        _shut(sock)
+
+    def error(self) -> FetchError:
+        return FetchError(f"no complete answer within {self.seconds:g} s "
+                          "([fetch] total_timeout)")
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _permanent_target(response: httpx.Response) -> str | None:

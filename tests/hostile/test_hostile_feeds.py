@@ -75,3 +75,78 @@ def test_an_unexpected_error_in_one_feed_is_that_feeds_problem(
     html = result.published.html.read_text()
     assert "Harbour reopens after repairs" in html
     assert "RuntimeError: parser bug" in html
+
+
+class _Trickle:
+    """A raw TCP server on 127.0.0.1 that answers one byte a second, headers first or body."""
+
+    def __init__(self, slow_headers: bool) -> None:
+        import socket
+        import threading
+
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.slow_headers = slow_headers
+        self.stop = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        import threading
+
+        self.listener.settimeout(0.2)
+        while not self.stop.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
+
+    def _answer(self, connection: object) -> None:
+        import socket
+        import time
+
+        assert isinstance(connection, socket.socket)
+        with connection:
+            try:
+                connection.recv(4096)
+                head = b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
+                if not self.slow_headers:
+                    connection.sendall(head + b"\r\n")
+                    head = b"<rss><channel><title>Slow</title>" + b" " * 1000
+                for byte in head:  # one byte a second, never finishing in time
+                    if self.stop.is_set():
+                        return
+                    connection.sendall(bytes([byte]))
+                    time.sleep(1.0)
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self.stop.set()
+        self.listener.close()
+
+
+def test_a_feed_that_sends_a_byte_a_second_is_cut_off_and_the_run_finishes(
+    server: HTTPServer, make_config: Callable[..., Config],
+) -> None:
+    import time
+
+    slow = [_Trickle(slow_headers=True), _Trickle(slow_headers=False)]
+    try:
+        server.expect_request("/good").respond_with_data(json.dumps(GOOD),
+                                                         content_type="application/feed+json")
+        feeds = (f'[[sources.feeds]]\nurl = "{server.url_for("/good")}"\nname = "Good"\n'
+                 + "".join(f'[[sources.feeds]]\nurl = "http://127.0.0.1:{s.port}/feed"\n'
+                           f'name = "Slow {n}"\n' for n, s in enumerate(slow)))
+        config = make_config(extra=feeds + "[fetch]\ntimeout = 5.0\ntotal_timeout = 3.0\n")
+        start = time.monotonic()
+        result = run_pipeline(config, DAY)
+        elapsed = time.monotonic() - start
+    finally:
+        for trickle in slow:
+            trickle.close()
+    html = result.published.html.read_text()
+    assert "Harbour reopens after repairs" in html
+    reported = {p.source: p.message for p in result.problems}
+    assert "total_timeout" in reported["Slow 0"] and "total_timeout" in reported["Slow 1"]
+    assert elapsed < 30  # generous: the deadline is 3 s; without it the run takes minutes
