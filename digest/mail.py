@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import smtplib
 import ssl
@@ -14,7 +15,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from digest.config import EmailConfig
-from digest.errors import DeliveryError
+from digest.errors import DeliveryError, StoreError
 from digest.models import Digest
 from digest.render import render_email_html, render_text, safe_url
 from digest.store import Store
@@ -25,6 +26,10 @@ PASSWORD_ENV = "DIGEST_SMTP_PASSWORD"
 def env_password() -> str | None:
     """Return the SMTP password from the environment (never from the config file)."""
     return os.environ.get(PASSWORD_ENV) or None
+
+
+# How long a run waits for another run's sending step to end.
+SEND_WAIT_SECONDS = 120.0
 
 
 @dataclass(frozen=True)
@@ -47,8 +52,20 @@ def subject_line(digest: Digest, template: str) -> str:
     return " ".join(subject.split())  # no header injection through a title
 
 
+def message_id(day: date, recipient: str, attempt: int, sender: str) -> str:
+    """Return the Message-ID of `day`'s digest to `recipient`, the `attempt`-th time sent.
+
+    The same inputs give the same id, so a send repeated after a crash is
+    the same message to mail servers and clients, which drop the repeat.
+    """
+    who = hashlib.sha256(recipient.casefold().encode()).hexdigest()[:16]
+    domain = sender.rpartition("@")[2] or "news-digest.invalid"
+    return f"<digest-{day.isoformat()}-{who}-{attempt}@{domain}>"
+
+
 def build_message(
-    digest: Digest, settings: EmailConfig, recipients: Sequence[str], now: datetime
+    digest: Digest, settings: EmailConfig, recipients: Sequence[str], now: datetime,
+    identity: str | None = None,
 ) -> EmailMessage:
     """Return the digest as one message: a plain-text part and an inlined-CSS HTML part."""
     message = EmailMessage(policy=SMTP)
@@ -56,8 +73,8 @@ def build_message(
     message["From"] = settings.from_
     message["To"] = ", ".join(recipients) if recipients else settings.from_
     message["Date"] = format_datetime(now)
-    message["Message-ID"] = make_msgid("digest-" + digest.day.isoformat(),
-                                       domain=settings.from_.rpartition("@")[2] or None)
+    message["Message-ID"] = identity or make_msgid(
+        "digest-" + digest.day.isoformat(), domain=settings.from_.rpartition("@")[2] or None)
     unsubscribe = _unsubscribe(settings.list_unsubscribe)
     if unsubscribe:
         message["List-Unsubscribe"] = f"<{unsubscribe}>"
@@ -137,37 +154,75 @@ def _reasons(refused: dict[str, tuple[int, bytes]]) -> str:
 
 def deliver(
     store: Store, digest: Digest, settings: EmailConfig, folder: Path, now: datetime,
-    password: str | None = None, resend: bool = False,
+    password: str | None = None, resend: bool = False, wait: float = SEND_WAIT_SECONDS,
 ) -> Delivery:
     """Write the day's message to `folder`/digest.eml and send it to whoever has not had it.
 
-    Each recipient gets a given day's digest once: the store remembers who was
-    sent what, so reruns, retries and second triggers send nothing new unless
-    `resend` is true. Raises DeliveryError when sending fails; the recipients
-    not reached stay pending for the next attempt.
+    Each recipient gets a given day's digest once, in a message of their own
+    (no one sees the others' addresses):
+    - one run at a time sends for a store (`Store.sending`; others wait up to
+      `wait` seconds, then stop with a one-line error);
+    - the intent to send is recorded before each send and marked sent after,
+      so a run killed in between leaves "sending": the next run reports it
+      and does not send again (the mail may have arrived); `resend` sends it
+      again under the same Message-ID, and resends the sent ones under a new
+      one;
+    - Message-IDs are deterministic per (day, recipient, attempt).
+    Raises DeliveryError when sending fails; recipients not reached stay pending.
     """
-    day = digest.day
-    done = store.delivered(day) if not resend else set()
-    pending = [r for r in settings.to if r not in done]
-    message = build_message(digest, settings, pending or settings.to, now)
-    eml = write_eml(message, folder / "digest.eml")
-    already = tuple(r for r in settings.to if r in done)
+    eml = write_eml(build_message(digest, settings, settings.to, now), folder / "digest.eml")
     if not settings.to:
         return Delivery(eml, note="no recipients ([email] to is empty)")
     if not settings.smtp_host:
-        return Delivery(eml, already_sent=already,
-                        note=f"not sent: no [email] smtp_host; the message is in {eml}")
+        return Delivery(eml, note=f"not sent: no [email] smtp_host; the message is in {eml}")
+    try:
+        with store.sending(wait):
+            return _send_pending(store, digest, settings, eml, now, password, resend)
+    except StoreError as exc:
+        raise DeliveryError(str(exc)) from None
+
+
+def _send_pending(
+    store: Store, digest: Digest, settings: EmailConfig, eml: Path, now: datetime,
+    password: str | None, resend: bool,
+) -> Delivery:
+    day = digest.day
+    states = store.delivery_states(day)
+    already = tuple(r for r in settings.to if states.get(r, ("",))[0] == "sent")
+    unknown = tuple(r for r in settings.to if states.get(r, ("",))[0] == "sending")
+    pending = [r for r in settings.to if resend or r not in states]
+    notes = [f"{r}: a run stopped while sending {day}'s digest, so it may have arrived; "
+             "not sent again (use --resend)" for r in unknown if r not in pending]
     if not pending:
-        return Delivery(eml, already_sent=already,
-                        note=f"already sent to every recipient for {day} (use --resend)")
-    accepted = send(message, pending, settings, password)
-    message_id = str(message["Message-ID"])
-    store.record_delivery(day, accepted, message_id, str(message["Subject"]), now)
-    refused = [r for r in pending if r not in accepted]
+        note = "; ".join(notes) or f"already sent to every recipient for {day} (use --resend)"
+        return Delivery(eml, already_sent=already, note=note)
+    sent: list[str] = []
+    refused: list[str] = []
+    first_id = None
+    for recipient in pending:
+        before = states.get(recipient)
+        # A send whose outcome is unknown is repeated under its own id.
+        attempt = (before[1] + (before[0] == "sent")) if before else 0
+        identity = message_id(day, recipient, attempt, settings.from_)
+        message = build_message(digest, settings, [recipient], now, identity)
+        store.record_intent(day, recipient, identity, attempt, str(message["Subject"]), now)
+        try:
+            accepted = send(message, [recipient], settings, password)
+        except DeliveryError:
+            store.drop_intent(day, recipient, before)
+            raise
+        if accepted:
+            store.record_delivery(day, recipient, now)
+            sent.append(recipient)
+            first_id = first_id or identity
+        else:
+            store.drop_intent(day, recipient, before)
+            refused.append(recipient)
     if refused:
         raise DeliveryError(f"SMTP {settings.smtp_host}: refused {', '.join(refused)}; "
-                            f"sent to {', '.join(accepted)}")
-    return Delivery(eml, accepted, already, message_id)
+                            f"sent to {', '.join(sent) or 'nobody'}")
+    return Delivery(eml, tuple(sent), tuple(r for r in already if r not in sent), first_id,
+                    note="; ".join(notes))
 
 
 def write_unsent(digest: Digest, settings: EmailConfig, folder: Path, now: datetime) -> Path:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import json
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -42,6 +45,33 @@ class DigestRecord:
     themes: int
 
 
+# How long a write waits for another run's write to finish.
+BUSY_SECONDS = 60.0
+
+
+@contextmanager
+def _file_lock(path: Path, wait: float, busy: str) -> Iterator[None]:
+    """Hold an exclusive OS lock on `path`, waiting up to `wait` seconds for it.
+
+    The kernel releases it when the process ends, however it ends.
+    """
+    with open(path, "a+b") as handle:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StoreError(f"{busy} (waited {wait:g} s); try again when it is "
+                                     "done") from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 class Store:
     """Everything the pipeline keeps between runs, in one SQLite file."""
 
@@ -49,10 +79,18 @@ class Store:
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite_utils.Database(self.path)
+            # Every write transaction starts IMMEDIATE: it takes the write lock
+            # first and waits up to BUSY_SECONDS for another run to finish. A
+            # deferred one that reads and then writes gets "database is
+            # locked" at once instead (SQLite cannot wait without deadlock).
+            connection = sqlite3.connect(self.path, timeout=BUSY_SECONDS,
+                                         isolation_level="IMMEDIATE", check_same_thread=False)
+            self.db = sqlite_utils.Database(connection)
             self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA busy_timeout=10000")
-            self._ensure_schema()
+            # Runs starting together set the schema up one at a time.
+            with _file_lock(self.path.with_name(self.path.name + ".schema-lock"),
+                            BUSY_SECONDS, f"{self.path}: another run holds the store"):
+                self._ensure_schema()
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"{self.path}: cannot open the store ({exc})") from None
 
@@ -119,9 +157,16 @@ class Store:
         )
         db.table("digest_articles").create_index(["article_id"], if_not_exists=True)
         db.table("deliveries").create(
-            {"day": str, "recipient": str, "message_id": str, "subject": str, "sent": str},
+            {"day": str, "recipient": str, "message_id": str, "subject": str, "sent": str,
+             "status": str, "attempt": int},
             pk=("day", "recipient"), if_not_exists=True,
         )
+        # Stores made before sends were recorded as intents: every row was sent.
+        columns = db.table("deliveries").columns_dict
+        if "status" not in columns:
+            db.table("deliveries").add_column("status", str, not_null_default="sent")
+        if "attempt" not in columns:
+            db.table("deliveries").add_column("attempt", int, not_null_default=0)
 
     # sources
 
@@ -396,20 +441,63 @@ class Store:
     # deliveries
 
     def delivered(self, day: date) -> set[str]:
-        """Return the recipients who were sent `day`'s digest."""
-        rows = self.db.execute("SELECT recipient FROM deliveries WHERE day = ?",
-                               [day.isoformat()]).fetchall()
-        return {r[0] for r in rows}
+        """Return the recipients who were sent `day`'s digest (the server accepted it)."""
+        return {r for r, (status, _, _) in self.delivery_states(day).items() if status == "sent"}
 
-    def record_delivery(
-        self, day: date, recipients: Sequence[str], message_id: str, subject: str,
+    def delivery_states(self, day: date) -> dict[str, tuple[str, int, str]]:
+        """Return each recipient's (status, attempt, Message-ID) for `day`.
+
+        Status "sent": the server accepted it. "sending": a run recorded its
+        intent to send and stopped before it knew the outcome.
+        """
+        rows = self.db.execute(
+            "SELECT recipient, status, attempt, message_id FROM deliveries WHERE day = ?",
+            [day.isoformat()]).fetchall()
+        return {r[0]: (r[1], int(r[2]), r[3]) for r in rows}
+
+    def record_intent(
+        self, day: date, recipient: str, message_id: str, attempt: int, subject: str,
         when: datetime,
     ) -> None:
-        """Remember that `day`'s digest went to `recipients` (a resend updates the row)."""
-        rows = [{"day": day.isoformat(), "recipient": r, "message_id": message_id,
-                 "subject": subject, "sent": _iso(when)} for r in recipients]
+        """Record, before sending, that `day`'s digest is about to go to `recipient`."""
         with self.db.conn:
-            self.db.table("deliveries").upsert_all(rows, pk=("day", "recipient"))
+            self.db.table("deliveries").upsert({
+                "day": day.isoformat(), "recipient": recipient, "message_id": message_id,
+                "subject": subject, "sent": _iso(when), "status": "sending", "attempt": attempt,
+            }, pk=("day", "recipient"))
+
+    def record_delivery(self, day: date, recipient: str, when: datetime) -> None:
+        """Record that the server accepted `day`'s digest for `recipient`."""
+        with self.db.conn:
+            self.db.execute(
+                "UPDATE deliveries SET status = 'sent', sent = ? WHERE day = ? AND recipient = ?",
+                [_iso(when), day.isoformat(), recipient])
+
+    def drop_intent(
+        self, day: date, recipient: str, before: tuple[str, int, str] | None,
+    ) -> None:
+        """Undo an intent whose send failed for sure: back to `before` (None: no row)."""
+        with self.db.conn:
+            if before is None:
+                self.db.execute("DELETE FROM deliveries WHERE day = ? AND recipient = ?",
+                                [day.isoformat(), recipient])
+            else:
+                self.db.execute(
+                    "UPDATE deliveries SET status = ?, attempt = ?, message_id = ? "
+                    "WHERE day = ? AND recipient = ?",
+                    [before[0], before[1], before[2], day.isoformat(), recipient])
+
+    @contextmanager
+    def sending(self, wait: float) -> Iterator[None]:
+        """Hold this store's send lock: one run at a time in the sending step.
+
+        A second run waits up to `wait` seconds, then stops with a one-line
+        error. The lock is an OS file lock beside the store, so a killed run
+        releases it.
+        """
+        with _file_lock(self.path.with_name(self.path.name + ".send-lock"), wait,
+                        f"{self.path}: another run is sending this store's digests"):
+            yield
 
     def digests(self) -> list[DigestRecord]:
         """Return every digest written so far, newest first."""

@@ -21,8 +21,14 @@ class Inbox:
     messages: list[tuple[list[str], Message]] = field(default_factory=list)
     refuse: int = 0
     port: int = 0
+    # Seconds to wait before answering DATA (a slow server).
+    delay: float = 0.0
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.delay:
+            import asyncio
+
+            await asyncio.sleep(self.delay)
         if self.refuse:
             self.refuse -= 1
             return "451 4.3.0 Try again later"

@@ -18,7 +18,7 @@ from mailserver import Inbox, free_port, running_inbox
 
 from digest.config import Config, EmailConfig
 from digest.errors import DeliveryError
-from digest.mail import build_message, deliver, subject_line
+from digest.mail import build_message, deliver, message_id, subject_line
 from digest.models import Digest, DigestCounts, DigestEntry, DigestSection
 from digest.pipeline import run_pipeline
 from digest.store import Store
@@ -107,9 +107,15 @@ def test_delivery_is_sent_once_per_recipient_and_day(
         assert third.sent_to == ("cy@example.org",)
         forced = deliver(store, digest_with(), settings(port), tmp_path, NOW, resend=True)
         assert forced.sent_to == ("ann@example.org", "bob@example.org")
+    # One message per recipient: nobody sees the others' addresses.
     assert [rcpts for rcpts, _ in inbox.messages] == [
-        ["ann@example.org", "bob@example.org"], ["cy@example.org"],
-        ["ann@example.org", "bob@example.org"]]
+        ["ann@example.org"], ["bob@example.org"], ["cy@example.org"],
+        ["ann@example.org"], ["bob@example.org"]]
+    assert [m["To"] for _, m in inbox.messages[:2]] == ["ann@example.org", "bob@example.org"]
+    ids = [m["Message-ID"] for _, m in inbox.messages]
+    assert len(set(ids)) == 5  # a resend is a new message, with a new id
+    assert ids[0] == message_id(DAY, "ann@example.org", 0, "digest@example.org")
+    assert ids[3] == message_id(DAY, "ann@example.org", 1, "digest@example.org")
 
 
 def test_failed_send_records_nothing_and_the_next_attempt_sends(
@@ -125,7 +131,7 @@ def test_failed_send_records_nothing_and_the_next_attempt_sends(
         assert (tmp_path / "digest.eml").exists()  # the files stay
         retried = deliver(store, digest_with(), settings(port), tmp_path, NOW)
     assert retried.sent_to == ("ann@example.org", "bob@example.org")
-    assert len(inbox.messages) == 1
+    assert len(inbox.messages) == 2
 
 
 def test_unreachable_server_is_a_one_line_error(tmp_path: Path) -> None:
@@ -169,7 +175,7 @@ def test_starttls_with_a_self_signed_certificate_and_login(
             deliver(store, digest_with(), secure, tmp_path, NOW, password="wrong", resend=True)
         with pytest.raises(DeliveryError, match="no password"):
             deliver(store, digest_with(), secure, tmp_path, NOW, resend=True)
-    assert len(inbox.messages) == 1
+    assert len(inbox.messages) == 2  # one message per recipient
 
 
 def test_run_emails_the_digest_once(
@@ -194,3 +200,60 @@ def test_run_emails_the_digest_once(
     assert saved.split() == html.split()  # the preview file is what was mailed (bar CRLF)
     with Store(config.store_path) as store:
         assert store.delivered(DAY) == {"ann@example.org"}
+
+
+def test_a_send_cut_off_before_it_was_recorded_is_reported_not_repeated(
+    smtp: tuple[Inbox, int], tmp_path: Path,
+) -> None:
+    inbox, port = smtp
+    one = settings(port, to=("ann@example.org",))
+    with Store(tmp_path / "d.db") as store:
+        # A run recorded its intent, the server took the message, and the run
+        # was killed before it could mark the send done.
+        identity = message_id(DAY, "ann@example.org", 0, "digest@example.org")
+        store.record_intent(DAY, "ann@example.org", identity, 0, "subject", NOW)
+        rerun = deliver(store, digest_with(), one, tmp_path, NOW)
+        assert rerun.sent_to == ()
+        assert "may have arrived" in rerun.note and "--resend" in rerun.note
+        # Sent again on request, it is the same message (the same Message-ID).
+        forced = deliver(store, digest_with(), one, tmp_path, NOW, resend=True)
+        assert forced.sent_to == ("ann@example.org",)
+        assert store.delivered(DAY) == {"ann@example.org"}
+    (_, message), = inbox.messages
+    assert message["Message-ID"] == identity
+
+
+def test_runs_sending_at_once_send_each_recipient_one_message(tmp_path: Path) -> None:
+    import threading
+
+    with running_inbox() as inbox:
+        inbox.delay = 0.5  # a slow server: the runs overlap in the sending step
+        results: list[object] = []
+
+        def run() -> None:
+            try:
+                with Store(tmp_path / "d.db") as store:
+                    results.append(deliver(store, digest_with(), settings(inbox.port),
+                                           tmp_path, NOW).sent_to)
+            except Exception as exc:
+                results.append(f"{type(exc).__name__}: {exc}")
+
+        threads = [threading.Thread(target=run) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert sorted(rcpts[0] for rcpts, _ in inbox.messages) == [
+        "ann@example.org", "bob@example.org"]
+    assert results.count(("ann@example.org", "bob@example.org")) == 1, results
+    assert results.count(()) == 3, results
+
+
+def test_a_run_that_cannot_get_its_turn_to_send_stops_with_one_line(
+    smtp: tuple[Inbox, int], tmp_path: Path,
+) -> None:
+    _, port = smtp
+    with (Store(tmp_path / "d.db") as holder, holder.sending(wait=1),
+          Store(tmp_path / "d.db") as store, pytest.raises(DeliveryError) as caught):
+        deliver(store, digest_with(), settings(port), tmp_path, NOW, wait=0.5)
+    assert "another run is sending" in str(caught.value) and "\n" not in str(caught.value)
