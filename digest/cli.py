@@ -207,9 +207,13 @@ def _add_sources_commands(commands: Any) -> None:
 
 def _day(text: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date (use YYYY-MM-DD)") from None
+    # A day's window reaches days beyond it on both sides: keep clear of the calendar's ends.
+    if not dt.date(1900, 1, 1) <= day <= dt.date(9998, 12, 31):
+        raise argparse.ArgumentTypeError(f"'{text}' is out of range (1900-01-01 to 9998-12-31)")
+    return day
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -203,13 +203,50 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         file = Path(path) if path is not None else DEFAULT_CONFIG_PATH
         tables = _read_toml(file)
         origin = str(file)
+    _check_variables(env)
     sections = {
         name: _build_section(name, tables.get(name, {}), origin, env)
         for name in SECTIONS
     }
     config = Config(**sections, origin=origin)
+    _check_numbers(config)
     _validate(config)
     return config
+
+
+# DIGEST_* variables that are not config keys.
+OTHER_VARIABLES = frozenset({"DIGEST_SMTP_PASSWORD", "DIGEST_CHROMIUM"})
+# Integers beyond this are typos (and overflow SQLite's 64-bit integers).
+MAX_INTEGER = 2**31 - 1
+
+
+def _check_variables(env: Mapping[str, str]) -> None:
+    """Refuse a DIGEST_* variable that names no section: a typo would go unnoticed."""
+    for var in sorted(env):
+        if not var.startswith(ENV_PREFIX) or var in OTHER_VARIABLES:
+            continue
+        if not any(var.startswith(f"{ENV_PREFIX}{name.upper()}_") for name in SECTIONS):
+            raise ConfigError(
+                f"environment variable {var}: unknown (settings are DIGEST_<SECTION>_<KEY> "
+                f"with a section of: {', '.join(SECTIONS)}; also read: "
+                f"{', '.join(sorted(OTHER_VARIABLES))})")
+
+
+def _check_numbers(config: Config) -> None:
+    """Refuse numbers no setting can mean: NaN, infinities, integers past 2**31."""
+    for name in SECTIONS:
+        section = getattr(config, name)
+        for item in dataclasses.fields(section):
+            value = getattr(section, item.name)
+            if isinstance(value, bool):
+                continue
+            key = item.name.rstrip("_")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigError(f"{config.origin}: [{name}] {key} must be a finite number, "
+                                  f"not {value}")
+            if isinstance(value, int) and abs(value) > MAX_INTEGER:
+                raise ConfigError(f"{config.origin}: [{name}] {key} = {value} is too large "
+                                  f"(at most {MAX_INTEGER:,})")
 
 
 def _read_toml(file: Path) -> dict[str, dict[str, Any]]:
@@ -319,6 +356,37 @@ def _coerce_text(text: str, kind: Any, where: str) -> Any:
         raise ConfigError(f"{where} must be {_type_name(kind)}, got {text!r}") from None
 
 
+_CRON_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31),
+                ("month", 1, 12), ("weekday", 0, 7))
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_CRON_NAMES = ({name: number for number, name in enumerate(_MONTHS, 1)}
+               | {name: number for number, name in enumerate(_WEEKDAYS)})
+_CRON_PART = re.compile(r"^(\*|(\w+)(?:-(\w+))?)(?:/(\d+))?$")
+
+
+def _cron_field_ok(text: str, low: int, high: int) -> bool:
+    """Whether one cron field (e.g. "*/15", "1-5", "mon,wed", "0") is valid for [low, high]."""
+    def number(word: str) -> int | None:
+        if word.isdigit():
+            return int(word)
+        return _CRON_NAMES.get(word.lower())
+
+    for part in text.split(","):
+        match = _CRON_PART.match(part)
+        if not match:
+            return False
+        if match.group(4) is not None and not 1 <= int(match.group(4)) <= high:
+            return False
+        if match.group(1) == "*":
+            continue
+        first = number(match.group(2))
+        last = number(match.group(3)) if match.group(3) else first
+        if first is None or last is None or not low <= first <= last <= high:
+            return False
+    return True
+
+
 def _validate(config: Config) -> None:
     where = config.origin
     summary = config.summary
@@ -401,6 +469,10 @@ def _validate_email(config: Config) -> None:
     if len(fields) != 5:
         raise ConfigError(f"{where}: [schedule] cron '{config.schedule.cron}' needs five "
                           "fields (minute hour day month weekday), e.g. \"0 7 * * *\"")
+    for text, (what, low, high) in zip(fields, _CRON_FIELDS, strict=True):
+        if not _cron_field_ok(text, low, high):
+            raise ConfigError(f"{where}: [schedule] cron '{config.schedule.cron}': {what} "
+                              f"'{text}' is not valid ({low}-{high}, *, lists, ranges, /step)")
     try:
         ZoneInfo(config.schedule_timezone)
     except (ZoneInfoNotFoundError, ValueError):

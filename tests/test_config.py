@@ -137,3 +137,24 @@ def test_email_from_key_and_environment(tmp_path: Path) -> None:
     assert load_config(path, env={"DIGEST_EMAIL_FROM": "x@example.org"}).email.from_ == \
         "x@example.org"
     assert config.schedule_timezone == "UTC"
+
+
+@pytest.mark.parametrize(("variables", "message"), [
+    ({"DIGEST_SUMMARY_SENTENCES": "99999999999999999999"}, "[summary] sentences = "),
+    ({"DIGEST_FETCH_TIMEOUT": "nan"}, "[fetch] timeout must be a finite number"),
+    ({"DIGEST_FETCH_TOTAL_TIMEOUT": "inf"}, "[fetch] total_timeout must be a finite number"),
+    ({"DIGEST_SUMARY_SENTENCES": "3"}, "environment variable DIGEST_SUMARY_SENTENCES: unknown"),
+    ({"DIGEST_SCHEDULE_CRON": "99 99 * * *"}, "minute '99' is not valid"),
+    ({"DIGEST_SCHEDULE_CRON": "0 7 * 13 *"}, "month '13' is not valid"),
+])
+def test_impossible_settings_are_one_line_errors(
+    variables: dict[str, str], message: str,
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(env=variables)
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_cron_lines_with_names_ranges_and_steps_are_accepted() -> None:
+    config = load_config(env={"DIGEST_SCHEDULE_CRON": "*/15 7-9 * jan-mar mon-fri"})
+    assert config.schedule.cron == "*/15 7-9 * jan-mar mon-fri"
