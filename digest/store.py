@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import json
+import os
+import socket
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -47,6 +49,17 @@ class DigestRecord:
 
 # How long a write waits for another run's write to finish.
 BUSY_SECONDS = 60.0
+
+
+def _alive(pid: int) -> bool:
+    """Whether process `pid` exists on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, another user's
+        return True
+    return True
 
 
 @contextmanager
@@ -143,9 +156,12 @@ class Store:
         db.table("runs").create(
             {"id": int, "day": str, "started": str, "finished": str, "status": str,
              "read": int, "new": int, "duplicates": int, "articles": int, "themes": int,
-             "sources": int, "errors": str},
+             "sources": int, "errors": str, "host": str, "pid": int},
             pk="id", if_not_exists=True,
         )
+        for column, kind in (("host", str), ("pid", int)):  # stores made before these
+            if column not in db.table("runs").columns_dict:
+                db.table("runs").add_column(column, kind)
         db.table("digests").create(
             {"day": str, "html_path": str, "text_path": str, "articles": int,
              "themes": int, "created": str, "updated": str},
@@ -396,12 +412,24 @@ class Store:
     # runs
 
     def start_run(self, day: date, started: datetime) -> int:
-        """Record that a run for `day` started; return its id."""
-        cursor = self.db.execute(
-            "INSERT INTO runs (day, started, status) VALUES (?, ?, 'running')",
-            [day.isoformat(), _iso(started)],
-        )
-        self.db.conn.commit()
+        """Record that a run for `day` started; return its id.
+
+        Runs of this machine still marked running whose process is gone (it
+        was killed) are marked abandoned first.
+        """
+        host = socket.gethostname()
+        with self.db.conn:
+            rows = self.db.execute("SELECT id, pid FROM runs WHERE status = 'running' "
+                                   "AND host = ?", [host]).fetchall()
+            dead = [run for run, pid in rows if pid and not _alive(int(pid))]
+            for run in dead:
+                self.db.execute("UPDATE runs SET status = 'abandoned', finished = ? "
+                                "WHERE id = ?", [_iso(started), run])
+            cursor = self.db.execute(
+                "INSERT INTO runs (day, started, status, host, pid) "
+                "VALUES (?, ?, 'running', ?, ?)",
+                [day.isoformat(), _iso(started), host, os.getpid()],
+            )
         return int(cursor.lastrowid or 0)
 
     def finish_run(

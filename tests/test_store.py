@@ -111,3 +111,25 @@ def test_opening_an_existing_store_keeps_its_data(
         store.save_articles([make_article()], NOW)
     with Store(tmp_path / "s.db") as store:
         assert store.count("articles") == 1
+
+
+def test_a_run_whose_process_is_gone_is_marked_abandoned_by_the_next(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    from digest.models import DigestCounts
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    when = datetime(2026, 11, 20, 7, 0, tzinfo=UTC)
+    with Store(tmp_path / "d.db") as store:
+        store.db.execute("INSERT INTO runs (day, started, status, host, pid) "
+                         "VALUES ('2026-11-19', '2026-11-19T07:00:00+00:00', 'running', ?, ?)",
+                         [socket.gethostname(), int(gone.stdout)])
+        store.db.conn.commit()
+        run = store.start_run(date(2026, 11, 20), when)
+        statuses = dict(store.db.execute("SELECT id, status FROM runs").fetchall())
+        assert sorted(statuses.values()) == ["abandoned", "running"]
+        assert statuses[run] == "running"
+        store.finish_run(run, "completed", DigestCounts(), [], when)
