@@ -161,7 +161,8 @@ def select_for_digest(
     Stored articles count when they were published inside the day's window
     or already shown in an earlier digest for the same day, so `--date` for a
     past day rebuilds it from the store (a backfill) even when the sources
-    have moved on. Left out: articles shown in an earlier day's digest
+    have moved on. Left out: anything published after the day's end (a file's
+    time is its modification time), articles shown in an earlier day's digest
     (unless this day's digest already had them: a rerun keeps its digest
     after an earlier day was backfilled), and feed items published outside
     the window (from `[fetch] window_days` before the day's end to its end).
@@ -172,8 +173,12 @@ def select_for_digest(
                                    if a.id not in read_now]
     shown = (store.in_earlier_digests([a.id for a in candidates], day)
              - store.digest_article_ids(day))
+    # Nothing published after the day's end belongs to it (a backfill of a
+    # past day must not show a file written since); feed items also need to
+    # be recent enough.
     return [a for a in candidates
-            if a.id not in shown and not (a.kind == "feed" and not start <= a.published < end)]
+            if a.id not in shown and a.published < end
+            and not (a.kind == "feed" and a.published < start)]
 
 
 def day_end(day: date, config: Config) -> datetime:

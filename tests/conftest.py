@@ -26,20 +26,29 @@ FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).parent.parent
 
 
+# Files of the copied folders are dated here: before the days the tests make
+# digests for (a digest never shows what was written after its day).
+FILE_TIME = datetime(2026, 11, 19, 12, 0, tzinfo=UTC).timestamp()
+
+
+def _copy_dated(source: Path, target: Path) -> Path:
+    shutil.copytree(source, target)
+    for path in target.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            os.utime(path, (FILE_TIME, FILE_TIME))
+    return target
+
+
 @pytest.fixture
 def articles_dir(tmp_path: Path) -> Path:
-    """A private copy of tests/fixtures/articles."""
-    target = tmp_path / "articles"
-    shutil.copytree(FIXTURES / "articles", target)
-    return target
+    """A private copy of tests/fixtures/articles, its files dated 2026-11-19."""
+    return _copy_dated(FIXTURES / "articles", tmp_path / "articles")
 
 
 @pytest.fixture
 def seeds_dir(tmp_path: Path) -> Path:
-    """A private copy of the repository's seeds/ folder."""
-    target = tmp_path / "seeds"
-    shutil.copytree(REPO / "seeds", target)
-    return target
+    """A private copy of the repository's seeds/ folder, its files dated 2026-11-19."""
+    return _copy_dated(REPO / "seeds", tmp_path / "seeds")
 
 
 @pytest.fixture

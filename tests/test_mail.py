@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import os
 import ssl
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
@@ -184,6 +185,8 @@ def test_run_emails_the_digest_once(
     inbox, port = smtp
     (articles_dir / "evil.txt").write_text(f"{EVIL} in the council\n\nThe council met "
                                            "on Monday and approved the budget.\n")
+    written = NOW.timestamp()  # written on the digest's day, as in real use
+    os.utime(articles_dir / "evil.txt", (written, written))
     config = make_config(articles_dir, extra=(
         f'[email]\nto = ["ann@example.org"]\nfrom = "digest@example.org"\n'
         f'smtp_host = "127.0.0.1"\nsmtp_port = {port}\nsecurity = "none"\n'))

@@ -59,9 +59,11 @@ def test_next_day_does_not_repeat_articles_already_sent(
 ) -> None:
     config = make_config(articles_dir)
     run_pipeline(config, DAY)
-    (articles_dir / "late-news.txt").write_text(
-        "Museum reopens after roof repair\nThe town museum reopened on Saturday after its "
-        "roof was repaired.\n", encoding="utf-8")
+    late = articles_dir / "late-news.txt"
+    late.write_text("Museum reopens after roof repair\nThe town museum reopened on Saturday "
+                    "after its roof was repaired.\n", encoding="utf-8")
+    written = datetime(2026, 11, 21, 9, 0, tzinfo=UTC).timestamp()
+    os.utime(late, (written, written))
     result = run_pipeline(config, date(2026, 11, 21))
     assert result.counts.articles == 1
     html = result.published.html.read_text()
@@ -145,8 +147,10 @@ def test_a_story_already_sent_comes_back_only_as_a_developing_update(
     config = make_config(folder)
 
     def day(number: int, *names: str) -> str:
+        written = datetime(2026, 11, number, 8, 0, tzinfo=UTC).timestamp()
         for name in names:
             (folder / name).write_text(PIER[name], encoding="utf-8")
+            os.utime(folder / name, (written, written))
         result = run_pipeline(config, date(2026, 11, number))
         return result.published.text.read_text(encoding="utf-8")
 
@@ -165,3 +169,17 @@ def test_a_story_already_sent_comes_back_only_as_a_developing_update(
     with Store(config.store_path) as store:
         # The 21st showed one story but recorded the absorbed report as covered too.
         assert len(store.digest_article_ids(date(2026, 11, 21))) == 2
+
+
+def test_a_backfill_never_shows_what_was_written_after_its_day(
+    articles_dir: Path, make_config: Callable[..., Config],
+) -> None:
+    late = articles_dir / "late-news.txt"
+    late.write_text("Museum reopens after roof repair\nThe town museum reopened on Saturday "
+                    "after its roof was repaired.\n", encoding="utf-8")
+    written = datetime(2026, 11, 25, 9, 0, tzinfo=UTC).timestamp()
+    os.utime(late, (written, written))
+    backfill = run_pipeline(make_config(articles_dir), date(2026, 11, 20))
+    html = backfill.published.html.read_text()
+    assert "Teenager wins national chess championship" in html  # written on the 19th
+    assert "Museum reopens" not in html
