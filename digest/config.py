@@ -42,6 +42,8 @@ class SourcesConfig:
     max_file_bytes: int = 5_000_000
     # A link whose target lies outside its folder is refused unless this is true.
     follow_links: bool = False
+    # Subfolders are read too (hidden ones, starting with ".", never).
+    recursive: bool = True
 
 
 @dataclass(frozen=True)

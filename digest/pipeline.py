@@ -18,6 +18,7 @@ from digest import mail
 from digest.clean import build_rules, clean_articles
 from digest.config import Config, SourcesConfig
 from digest.dedup import find_duplicates
+from digest.errors import SourceError
 from digest.feeds import FeedRead, read_feed
 from digest.fetch import HostLimiter, make_client
 from digest.mail import Delivery
@@ -84,10 +85,20 @@ def today(config: Config) -> date:
 def read_source(folder: str, settings: SourcesConfig) -> IngestResult:
     """Read one configured source, logging each problem on one line."""
     result = read_folder(folder, max_bytes=settings.max_file_bytes,
-                         follow_links=settings.follow_links)
+                         follow_links=settings.follow_links, recursive=settings.recursive)
     for problem in result.problems:
         log.warning("%s", problem)
     return result
+
+
+def check_sources(results: Sequence[IngestResult]) -> None:
+    """Raise SourceError when there were sources and every one of them failed.
+
+    A digest made of nothing is no digest: the run fails and says why.
+    """
+    if results and all(r.failed for r in results):
+        reasons = "; ".join(str(p) for r in results for p in r.problems[:1]) or "no reason given"
+        raise SourceError(f"every source failed, so there is no digest: {reasons}")
 
 
 def record_sources(store: Store, results: Sequence[IngestResult], now: datetime) -> None:
@@ -338,6 +349,7 @@ def run_pipeline(
                 reads = read_feeds(feed_jobs(store, config), config, now)
                 record_feeds(store, reads, now)
                 results += [read.result for read in reads]
+                check_sources(results)
             problems = [p for r in results for p in r.problems]
             with stage("clean"):
                 read = clean([a for r in results for a in r.articles], config)

@@ -30,9 +30,9 @@ def article_id(source: str, key: str) -> str:
 
 def read_folder(
     folder: str | Path, source: str | None = None, max_bytes: int = MAX_FILE_BYTES,
-    follow_links: bool = False,
+    follow_links: bool = False, recursive: bool = True,
 ) -> IngestResult:
-    """Read every .txt and .md file in `folder` into articles.
+    """Read every .txt and .md file in `folder` (and its subfolders) into articles.
 
     Files that cannot be used (empty, binary, unreadable, not a regular file,
     larger than `max_bytes`, a link leading out of the folder unless
@@ -46,27 +46,38 @@ def read_folder(
         return IngestResult(name, str(path), problems=(problem,), failed=True)
     articles: list[Article] = []
     problems: list[SourceProblem] = []
-    files = sorted(p for p in path.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES)
+    found = path.rglob("*") if recursive else path.iterdir()
+    files = sorted(p for p in found if p.suffix.lower() in ARTICLE_SUFFIXES
+                   and not any(part.startswith(".") for part in p.relative_to(path).parts))
     inside = path.resolve()
     for file in files:
         try:
             if not follow_links and not file.resolve().is_relative_to(inside):
                 raise ValueError("links outside the folder; refused "
                                  "(set [sources] follow_links = true to read it)")
-            article = read_article_file(file, name, max_bytes)
+            article = read_article_file(file, name, max_bytes,
+                                        key=file.relative_to(path).as_posix())
         except ValueError as exc:
-            problems.append(SourceProblem(name, file.name, str(exc)))
+            problems.append(SourceProblem(name, _shown(file, path), str(exc)))
             continue
         except OSError as exc:
-            problems.append(SourceProblem(name, file.name, f"cannot read ({exc.strerror})"))
+            problems.append(SourceProblem(name, _shown(file, path),
+                                          f"cannot read ({exc.strerror})"))
             continue
         if "decoded-cp1252" in article.flags:
-            problems.append(SourceProblem(name, file.name, "not UTF-8, decoded as cp1252"))
+            problems.append(SourceProblem(name, _shown(file, path),
+                                          "not UTF-8, decoded as cp1252"))
         articles.append(article)
     return IngestResult(name, str(path), tuple(articles), tuple(problems))
 
 
-def read_article_file(file: Path, source: str, max_bytes: int = MAX_FILE_BYTES) -> Article:
+def _shown(file: Path, folder: Path) -> str:
+    return file.relative_to(folder).as_posix()
+
+
+def read_article_file(
+    file: Path, source: str, max_bytes: int = MAX_FILE_BYTES, key: str | None = None,
+) -> Article:
     """Return the article in `file`; raise ValueError saying why it is unusable.
 
     Only a regular file is read (never a FIFO, a device or a socket: it is
@@ -82,7 +93,8 @@ def read_article_file(file: Path, source: str, max_bytes: int = MAX_FILE_BYTES) 
         raise ValueError("empty file skipped")
     published = datetime.fromtimestamp(modified, tz=UTC)
     return Article(
-        id=article_id(source, file.name),
+        # The path inside the folder: a top-level file's id is its name, as before.
+        id=article_id(source, key or file.name),
         source=source,
         title=title,
         body=body,

@@ -206,6 +206,7 @@ def daily_digest(
         reads = read_all_feeds(settings, now)
         record_sources(settings, results, reads, now)
         results += [read.result for read in reads]
+        pipeline.check_sources(results)
         problems = [p for r in results for p in r.problems]
         for problem in problems:
             logger.warning("%s", problem)

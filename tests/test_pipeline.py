@@ -183,3 +183,19 @@ def test_a_backfill_never_shows_what_was_written_after_its_day(
     html = backfill.published.html.read_text()
     assert "Teenager wins national chess championship" in html  # written on the 19th
     assert "Museum reopens" not in html
+
+
+def test_a_run_whose_every_source_failed_fails_and_says_why(
+    tmp_path: Path, make_config: Callable[..., Config],
+) -> None:
+    import pytest
+
+    from digest.errors import SourceError
+    from digest.store import Store
+
+    config = make_config(tmp_path / "missing", tmp_path / "also-missing")
+    with pytest.raises(SourceError, match=r"^every source failed, so there is no digest: "
+                                          r"missing: folder .* does not exist"):
+        run_pipeline(config, DAY)
+    with Store(config.store_path) as store:
+        assert store.db.execute("SELECT status FROM runs").fetchall() == [("failed",)]

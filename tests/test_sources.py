@@ -125,3 +125,14 @@ def test_links_out_of_the_folder_are_read_when_allowed(tmp_path: Path) -> None:
     assert "Secret" in {a.title for a in result.articles}
     # Followed, a link to a device is still not a regular file.
     assert "not a regular file" in {p.item: p.message for p in result.problems}["zero.txt"]
+
+
+def test_subfolders_are_read_unless_turned_off(tmp_path: Path) -> None:
+    folder = tmp_path / "inbox"
+    (folder / "2026" / "11").mkdir(parents=True)
+    (folder / ".git").mkdir()
+    (folder / "2026" / "11" / "ferry.txt").write_text("Ferry back\n\nThe ferry is back.\n")
+    (folder / ".git" / "note.txt").write_text("Hidden\n\nNot news.\n")
+    titles = {a.title for a in read_folder(folder).articles}
+    assert titles == {"Ferry back"}
+    assert read_folder(folder, recursive=False).articles == ()
