@@ -18,7 +18,7 @@ from digest import mail
 from digest.clean import build_rules, clean_articles
 from digest.config import Config, SourcesConfig
 from digest.dedup import find_duplicates
-from digest.errors import SourceError
+from digest.errors import DeliveryError, SourceError
 from digest.feeds import FeedRead, read_feed
 from digest.fetch import HostLimiter, make_client
 from digest.mail import Delivery
@@ -307,9 +307,19 @@ def deliver(
     store: Store, config: Config, published: Published, now: datetime,
     password: str | None = None, resend: bool = False,
 ) -> Delivery:
-    """Write the day's email next to its digest and send it to whoever has not had it."""
-    delivery = mail.deliver(store, published.digest, config.email, published.html.parent, now,
-                            password if password is not None else mail.env_password(), resend)
+    """Write the day's email next to its digest and send it to whoever has not had it.
+
+    A failed send says where the digest is and how to send it later.
+    """
+    try:
+        delivery = mail.deliver(store, published.digest, config.email, published.html.parent,
+                                now, password if password is not None else mail.env_password(),
+                                resend)
+    except DeliveryError as exc:
+        day = published.digest.day.isoformat()
+        raise DeliveryError(f"{exc}; the digest is written ({published.html}); "
+                            f"`digest run --date {day}` sends it to whoever has not had it"
+                            ) from None
     if delivery.note:
         log.info("email: %s", delivery.note)
     return delivery

@@ -186,12 +186,15 @@ def notify_failure(flow: Any, flow_run: Any, state: Any) -> None:
 
 @flow(name="daily-digest", flow_run_name=run_name, on_failure=[notify_failure])
 def daily_digest(
-    date: dt.date | None = None, config: str | None = None, resend: bool = False
+    date: dt.date | None = None, config: str | None = None, resend: bool = False,
+    retry_send: bool = True,
 ) -> dict[str, Any]:
     """Read the sources, drop duplicates, summarize, group by theme, write and email the digest.
 
     `date` defaults to today in the configured time zone; `resend` emails the
-    digest again to recipients who already had it.
+    digest again to recipients who already had it. `retry_send` false (a run
+    by hand, someone is waiting) tries the SMTP server once instead of three
+    more times over six minutes.
     """
     logger = get_run_logger()
     settings = load_config(config)
@@ -223,7 +226,8 @@ def daily_digest(
         published = publish(settings, day, groups, chosen, summaries, counts, problems, now,
                             grouped)
         publish_artifacts(settings, day, groups, chosen, grouped.coverage)
-        delivery = send_email(settings, published, now, resend)
+        sender = send_email if retry_send else send_email.with_options(retries=0)
+        delivery = sender(settings, published, now, resend)
     except Exception as exc:
         with Store(settings.store_path) as store:
             store.finish_run(run_id, "failed", counts, [f"{type(exc).__name__}: {exc}"],

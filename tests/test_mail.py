@@ -260,3 +260,19 @@ def test_a_run_that_cannot_get_its_turn_to_send_stops_with_one_line(
           Store(tmp_path / "d.db") as store, pytest.raises(DeliveryError) as caught):
         deliver(store, digest_with(), settings(port), tmp_path, NOW, wait=0.5)
     assert "another run is sending" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_failed_send_says_where_the_digest_is_and_how_to_send_it(
+    articles_dir: Path, make_config: Callable[..., Config],
+) -> None:
+    config = make_config(articles_dir, extra=(
+        f'[email]\nto = ["ann@example.org"]\nfrom = "digest@example.org"\n'
+        f'smtp_host = "127.0.0.1"\nsmtp_port = {free_port()}\nsecurity = "none"\n'
+        'timeout = 2.0\n'))
+    with pytest.raises(DeliveryError) as caught:
+        run_pipeline(config, DAY)
+    message = str(caught.value)
+    assert "cannot send" in message and "\n" not in message
+    assert f"the digest is written ({config.output_dir / '2026-11-23' / 'digest.html'})" in message
+    assert "`digest run --date 2026-11-23` sends it" in message
+    assert (config.output_dir / "2026-11-23" / "digest.html").exists()
