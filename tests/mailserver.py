@@ -21,8 +21,10 @@ class Inbox:
     messages: list[tuple[list[str], Message]] = field(default_factory=list)
     refuse: int = 0
     port: int = 0
-    # Seconds to wait before answering DATA (a slow server).
+    # Seconds to wait before answering DATA (a slow server), and after taking
+    # the message but before confirming it (the window a crash can fall in).
     delay: float = 0.0
+    confirm_delay: float = 0.0
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.delay:
@@ -34,6 +36,10 @@ class Inbox:
             return "451 4.3.0 Try again later"
         parsed = email.message_from_bytes(envelope.original_content, policy=default)
         self.messages.append((list(envelope.rcpt_tos), parsed))
+        if self.confirm_delay:
+            import asyncio
+
+            await asyncio.sleep(self.confirm_delay)
         return "250 OK"
 
     def email_config(self, to: str = "ann@example.org", extra: str = "") -> str:

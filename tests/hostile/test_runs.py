@@ -1,0 +1,73 @@
+"""Whole runs under attack: four at once, and one killed while the mail server confirms."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from mailserver import running_inbox
+
+from digest.config import Config
+
+RUN = ("from digest.cli import main; raise SystemExit(main())",)
+
+
+def _run(config: Config, *extra: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIGEST_")}
+    return subprocess.Popen(
+        [sys.executable, "-c", *RUN, "run", "--without-prefect", "--date", "2026-11-20",
+         "--config", str(config.origin), *extra],
+        cwd=Path(str(config.origin)).parent, env=env, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def _integrity(config: Config) -> None:
+    with sqlite3.connect(config.store_path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert db.execute("SELECT COUNT(*), COUNT(DISTINCT content_hash) FROM articles"
+                          ).fetchone() == (3, 3)
+
+
+def test_four_runs_at_once_send_one_email_per_recipient(
+    seeds_dir: Path, make_config: Callable[..., Config],
+) -> None:
+    with running_inbox() as inbox:
+        config = make_config(seeds_dir, extra=(
+            '[email]\nto = ["ann@example.org", "bob@example.org"]\n'
+            f'from = "digest@example.org"\nsmtp_host = "127.0.0.1"\n'
+            f'smtp_port = {inbox.port}\nsecurity = "none"\n'))
+        inbox.delay = 0.3
+        runs = [_run(config) for _ in range(4)]
+        outputs = [run.communicate(timeout=300)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0, 0], outputs
+    assert sorted(rcpts[0] for rcpts, _ in inbox.messages) == [
+        "ann@example.org", "bob@example.org"]
+    _integrity(config)
+
+
+def test_a_run_killed_while_the_server_confirms_is_not_sent_twice(
+    seeds_dir: Path, make_config: Callable[..., Config],
+) -> None:
+    with running_inbox() as inbox:
+        config = make_config(seeds_dir, extra=inbox.email_config())
+        inbox.confirm_delay = 30.0  # the server has the message and takes its time to say so
+        run = _run(config)
+        deadline = time.monotonic() + 120
+        while not inbox.messages and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert inbox.messages, "the run never reached the mail server"
+        run.send_signal(signal.SIGKILL)
+        run.wait(timeout=30)
+        inbox.confirm_delay = 0.0
+        rerun = _run(config)
+        output = rerun.communicate(timeout=300)[0]
+    assert rerun.returncode == 0, output
+    assert len(inbox.messages) == 1  # not sent again
+    assert "may have arrived" in output and "--resend" in output
+    _integrity(config)
