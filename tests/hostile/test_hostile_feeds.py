@@ -150,3 +150,39 @@ def test_a_feed_that_sends_a_byte_a_second_is_cut_off_and_the_run_finishes(
     reported = {p.source: p.message for p in result.problems}
     assert "total_timeout" in reported["Slow 0"] and "total_timeout" in reported["Slow 1"]
     assert elapsed < 30  # generous: the deadline is 3 s; without it the run takes minutes
+
+
+def test_bombs_loops_and_endless_bodies_are_cut_off_and_reported(server: HTTPServer) -> None:
+    import gzip
+    from datetime import UTC, datetime
+
+    from werkzeug import Response
+
+    from digest.config import FetchConfig
+    from digest.feeds import read_feed
+    from digest.fetch import HostLimiter, make_client
+    from digest.models import FeedState
+
+    def endless() -> object:
+        while True:
+            yield b"<item>" + b"x" * 65536
+
+    bomb = gzip.compress(b"<rss>" + b" " * 50_000_000)
+    server.expect_request("/bomb").respond_with_data(
+        bomb, headers={"Content-Encoding": "gzip"}, content_type="application/rss+xml")
+    server.expect_request("/loop").respond_with_data(
+        "", status=302, headers={"Location": "/loop"})
+    server.expect_request("/endless").respond_with_response(
+        Response(endless(), content_type="application/rss+xml"))
+    settings = FetchConfig(timeout=5.0, total_timeout=10.0, max_bytes=1_000_000)
+    now = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+    reasons = {}
+    with make_client(settings) as client:
+        for path in ("/bomb", "/loop", "/endless"):
+            state = FeedState(url=server.url_for(path), name=path)
+            read = read_feed(client, state, settings, now, HostLimiter(2, 2))
+            assert read.result.failed and not read.result.articles
+            reasons[path] = read.result.problems[0].message
+    assert "larger than 1,000,000 bytes" in reasons["/bomb"]
+    assert "too many redirects" in reasons["/loop"]
+    assert "larger than 1,000,000 bytes" in reasons["/endless"]
