@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,12 +43,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "handler"):
         parser.print_help()
         return 2
+    # SIGTERM ends the command like Ctrl-C does: cleanly, so what it started
+    # (the temporary Prefect server of `digest run`) is stopped with it.
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         handler: Any = args.handler
         return int(handler(args))
     except DigestError as exc:
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -71,3 +71,39 @@ def test_a_run_killed_while_the_server_confirms_is_not_sent_twice(
     assert len(inbox.messages) == 1  # not sent again
     assert "may have arrived" in output and "--resend" in output
     _integrity(config)
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        text = (task / "children").read_text() if (task / "children").exists() else ""
+        found |= {int(p) for p in text.split()}
+    return found
+
+
+def test_a_terminated_run_stops_its_temporary_prefect_server(
+    seeds_dir: Path, make_config: Callable[..., Config], tmp_path: Path,
+) -> None:
+    config = make_config(seeds_dir)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("DIGEST_") and k != "PREFECT_API_URL"}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    run = subprocess.Popen(
+        [sys.executable, "-c", *RUN, "run", "--date", "2026-11-20", "--config",
+         str(config.origin)], cwd=tmp_path, env=env, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    children: set[int] = set()
+    deadline = time.monotonic() + 120
+    while not children and run.poll() is None and time.monotonic() < deadline:
+        children = _children(run.pid)
+        time.sleep(0.2)
+    if not children:  # the run finished before a server showed up: nothing to test
+        run.communicate(timeout=120)
+        return
+    time.sleep(1.0)
+    run.send_signal(signal.SIGTERM)
+    run.communicate(timeout=120)
+    time.sleep(2.0)
+    alive = [pid for pid in children if Path(f"/proc/{pid}").exists()
+             and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()]
+    assert alive == [], "the temporary Prefect server outlived its run"
