@@ -107,3 +107,29 @@ def test_a_terminated_run_stops_its_temporary_prefect_server(
     alive = [pid for pid in children if Path(f"/proc/{pid}").exists()
              and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()]
     assert alive == [], "the temporary Prefect server outlived its run"
+
+
+def test_runs_killed_at_any_moment_leave_no_duplicates_and_send_once(
+    seeds_dir: Path, make_config: Callable[..., Config],
+) -> None:
+    with running_inbox() as inbox:
+        config = make_config(seeds_dir, extra=inbox.email_config())
+        inbox.confirm_delay = 0.5
+        for seconds in (0.5, 1.5, 2.5, 3.5, 5.0):  # start-up, reading, grouping, sending...
+            run = _run(config)
+            time.sleep(seconds)
+            run.send_signal(signal.SIGKILL)
+            run.wait(timeout=30)
+            _integrity_if_stored(config)
+        final = _run(config)
+        output = final.communicate(timeout=300)[0]
+    assert final.returncode == 0, output
+    assert len(inbox.messages) == 1  # sent once, whichever step the kills hit
+    _integrity(config)
+
+
+def _integrity_if_stored(config: Config) -> None:
+    if not Path(config.store_path).exists():
+        return
+    with sqlite3.connect(config.store_path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
