@@ -72,7 +72,9 @@ def read_folder(
 
 
 def _shown(file: Path, folder: Path) -> str:
-    return file.relative_to(folder).as_posix()
+    """Return the file's path in the folder for a one-line problem (control characters quoted)."""
+    name = file.relative_to(folder).as_posix()
+    return repr(name) if any(ord(c) < 32 or ord(c) == 127 for c in name) else name
 
 
 def read_article_file(
