@@ -35,8 +35,9 @@ LANGUAGES: tuple[str, ...] = (
 )
 
 # Graph and KL summarizers grow quadratically or worse with sentence count
-# (DEVELOPERS.md: LexRank 37 ms at 1,000 words but 1.1 s at 10,000; KL 52 s at
-# 10,000). News puts its key facts first, so only the opening sentences compete.
+# (bench/README.md, "Summarizer cost": LexRank 1.1 s and KL 52 s on a
+# 10,000-word article uncapped). News puts its key facts first, so only the
+# opening sentences compete.
 MAX_INPUT_SENTENCES = 80
 
 # A paragraph this short with no closing punctuation is a subheading, not prose.
@@ -70,7 +71,7 @@ def summarize_article(
     if algorithm == "lsa":
         from threadpoolctl import threadpool_limits
 
-        # LSA's SVD is erratic in time when BLAS spreads over threads (DEVELOPERS.md).
+        # LSA's SVD is erratic in time when BLAS spreads its small matrices over threads.
         with threadpool_limits(limits=1):
             chosen = summarizer(document, length)
     else:
