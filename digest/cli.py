@@ -54,6 +54,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def _without_our_tracebacks(record: logging.LogRecord) -> bool:
+    """Drop the traceback from a log record of one of our own (one-line) errors."""
+    if record.exc_info and isinstance(record.exc_info[1], DigestError):
+        record.exc_info = None
+        record.exc_text = None
+    return True
+
+
 def _terminated(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
@@ -240,6 +248,9 @@ def _run(args: argparse.Namespace) -> int:
         os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
         from flows.daily import daily_digest
 
+        # Errors of ours are one line each: Prefect logs them without a traceback.
+        for name in ("prefect.task_runs", "prefect.flow_runs"):
+            logging.getLogger(name).addFilter(_without_our_tracebacks)
         # By hand: one SMTP attempt, and a one-line error saying where the files are.
         outcome = daily_digest(date=args.date, config=args.config, resend=args.resend,
                                retry_send=False)

@@ -133,3 +133,27 @@ def _integrity_if_stored(config: Config) -> None:
         return
     with sqlite3.connect(config.store_path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_a_hand_run_whose_mail_server_is_down_tries_once_and_says_so_in_a_line(
+    seeds_dir: Path, make_config: Callable[..., Config], tmp_path: Path,
+) -> None:
+    from mailserver import free_port
+
+    config = make_config(seeds_dir, extra=(
+        f'[email]\nto = ["ann@example.org"]\nsmtp_host = "127.0.0.1"\n'
+        f'smtp_port = {free_port()}\nsecurity = "none"\ntimeout = 2.0\n'))
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("DIGEST_") and k != "PREFECT_API_URL"}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    start = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", *RUN, "run", "--date", "2026-11-20", "--config",
+         str(config.origin)], cwd=tmp_path, env=env, text=True, capture_output=True,
+        timeout=300)
+    elapsed = time.monotonic() - start
+    assert done.returncode == 1
+    assert "Traceback" not in done.stdout + done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("DeliveryError: ")]
+    assert len(errors) == 1 and "the digest is written" in errors[0]
+    assert elapsed < 120  # one attempt, not retries after 10 s, 1 min and 5 min
