@@ -73,8 +73,13 @@ class RunResult:
 
     def summary_line(self) -> str:
         c = self.counts
-        return (f"{c.read} articles read, {c.new} new, {c.duplicates} duplicates dropped, "
-                f"{c.articles} in the digest as {c.stories} stories, {c.themes} themes")
+        return (f"{_count(c.read, 'article')} read, {c.new} new, "
+                f"{_count(c.duplicates, 'duplicate')} dropped, {c.articles} in the digest as "
+                f"{_count(c.stories, 'story', 'stories')} in {_count(c.themes, 'section')}")
+
+
+def _count(number: int, one: str, many: str = "") -> str:
+    return f"{number} {one if number == 1 else (many or one + 's')}"
 
 
 def today(config: Config) -> date:

@@ -19,7 +19,7 @@ def test_run_prints_where_the_digest_is_and_a_summary(
     out = capsys.readouterr().out
     assert code == 0
     assert f"Digest for 2026-11-20: {tmp_path}/out/2026-11-20/digest.html" in out
-    assert "7 articles read, 6 new, 1 duplicates dropped, 6 in the digest" in out
+    assert "7 articles read, 6 new, 1 duplicate dropped, 6 in the digest as 6 stories in " in out
     assert (tmp_path / "out" / "2026-11-20" / "digest.txt").exists()
 
 

@@ -276,3 +276,12 @@ def test_a_failed_send_says_where_the_digest_is_and_how_to_send_it(
     assert f"the digest is written ({config.output_dir / '2026-11-23' / 'digest.html'})" in message
     assert "`digest run --date 2026-11-23` sends it" in message
     assert (config.output_dir / "2026-11-23" / "digest.html").exists()
+
+
+def test_a_day_without_stories_is_not_emailed(smtp: tuple[Inbox, int], tmp_path: Path) -> None:
+    inbox, port = smtp
+    empty = Digest(DAY, "Daily digest", (), DigestCounts())
+    with Store(tmp_path / "d.db") as store:
+        result = deliver(store, empty, settings(port), tmp_path, NOW)
+    assert result.sent_to == () and "has no stories" in result.note
+    assert inbox.messages == []
