@@ -144,6 +144,11 @@ class EmailConfig:
     # Who hears about failed runs (empty: nobody).
     admin: str = ""
     timeout: float = 30.0
+    # The email carries the day's most important stories, at most this many in
+    # all and per section (the web page has every story); its HTML is cut to
+    # stay under Gmail's clipping size.
+    max_stories: int = 25
+    per_section: int = 5
 
 
 @dataclass(frozen=True)
@@ -413,6 +418,8 @@ def _validate(config: Config) -> None:
                           "developing_min at least 1")
     if config.stories.window_hours <= 0:
         raise ConfigError(f"{where}: [stories] window_hours must be more than 0")
+    if config.email.max_stories < 1 or config.email.per_section < 1:
+        raise ConfigError(f"{where}: [email] max_stories and per_section must be at least 1")
     if config.sources.max_file_bytes <= 0:
         raise ConfigError(f"{where}: [sources] max_file_bytes must be more than 0")
     if not 0.0 < config.themes.min_similarity < 1.0:

@@ -17,6 +17,7 @@ from pathlib import Path
 from digest.config import EmailConfig
 from digest.errors import DeliveryError, StoreError
 from digest.models import Digest
+from digest.rank import within_budget
 from digest.render import render_email_html, render_text, safe_url
 from digest.store import Store
 
@@ -28,6 +29,9 @@ def env_password() -> str | None:
     return os.environ.get(PASSWORD_ENV) or None
 
 
+# Gmail clips a message whose HTML is larger than about 102 KB (its help
+# pages); the email stays under 100 KB, inlined CSS included.
+MAX_EMAIL_HTML_BYTES = 100_000
 # How long a run waits for another run's sending step to end.
 SEND_WAIT_SECONDS = 120.0
 
@@ -79,9 +83,31 @@ def build_message(
     if unsubscribe:
         message["List-Unsubscribe"] = f"<{unsubscribe}>"
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(render_text(digest))
-    message.add_alternative(render_email_html(digest, unsubscribe), subtype="html")
+    short = email_digest(digest, settings)
+    message.set_content(render_text(short))
+    message.add_alternative(render_email_html(short, unsubscribe), subtype="html")
     return message
+
+
+def email_digest(digest: Digest, settings: EmailConfig) -> Digest:
+    """Return the (ranked) digest cut to the email's budget.
+
+    At most `max_stories` stories, `per_section` per section, and HTML of at
+    most MAX_EMAIL_HTML_BYTES: fewer stories until it fits.
+    """
+    stories = settings.max_stories
+    while True:
+        short = within_budget(digest, stories, settings.per_section)
+        html = render_email_html(short, _unsubscribe(settings.list_unsubscribe))
+        if len(html.encode()) <= MAX_EMAIL_HTML_BYTES or stories <= 1:
+            return short
+        stories = max(1, stories * MAX_EMAIL_HTML_BYTES // len(html.encode()) - 1)
+
+
+def email_html(digest: Digest, settings: EmailConfig) -> str:
+    """Return the email's HTML part for `digest`, as it would be sent."""
+    return render_email_html(email_digest(digest, settings),
+                             _unsubscribe(settings.list_unsubscribe))
 
 
 def _unsubscribe(value: str) -> str | None:

@@ -170,6 +170,8 @@ class DigestSection:
 
     label: str
     entries: tuple[DigestEntry, ...]
+    # Stories of the section left out here (the email's budget): on the web page.
+    more: int = 0
 
 
 @dataclass(frozen=True)

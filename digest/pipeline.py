@@ -33,9 +33,9 @@ from digest.models import (
     SourceProblem,
     Theme,
 )
+from digest.rank import rank
 from digest.render import (
     assemble_digest,
-    render_email_html,
     render_html,
     render_index,
     render_text,
@@ -294,14 +294,14 @@ def publish(
 ) -> Published:
     """Render and write the day's HTML and text digests and the index; record them."""
     grouped = grouped or StoryGroups((), {})
-    digest = assemble_digest(day, config.digest.title, groups, {a.id: a for a in articles},
-                             summaries, counts, problems, config.digest.timezone,
-                             grouped.coverage, grouped.developing, grouped.absorbed)
+    digest = rank(assemble_digest(day, config.digest.title, groups,
+                                  {a.id: a for a in articles}, summaries, counts, problems,
+                                  config.digest.timezone, grouped.coverage, grouped.developing,
+                                  grouped.absorbed), day_end(day, config))
     folder = config.output_dir / day.isoformat()
     html = write_file(folder / "digest.html", render_html(digest))
     text = write_file(folder / "digest.txt", render_text(digest))
-    email_html = write_file(folder / "email.html",
-                            render_email_html(digest, config.email.list_unsubscribe))
+    email_html = write_file(folder / "email.html", mail.email_html(digest, config.email))
     store.save_digest(day, str(html), str(text), digest.article_ids, len(groups), now)
     index = write_file(config.output_dir / "index.html",
                        render_index(store.digests(), config.digest.title))
