@@ -301,7 +301,7 @@ def test_a_big_day_is_emailed_within_budget_and_the_page_has_every_story(
               "river flood defences rain", "bakery bread award flour", "museum roof repair"]
     for number in range(300):
         topic = topics[number % len(topics)].split()
-        words = " ".join(rng.choice(topic + [f"w{rng.randrange(5000)}"]) for _ in range(120))
+        words = " ".join(rng.choice([*topic, f"w{rng.randrange(5000)}"]) for _ in range(120))
         (folder / f"{number:03d}.txt").write_text(
             f"Report {number} on the {topic[0]} w{number}x\n\n{words}.\n", encoding="utf-8")
         written = NOW.timestamp() - number
