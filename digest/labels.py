@@ -91,6 +91,10 @@ def phrase_problems(phrase: str) -> list[str]:
         problems.append("starts or ends with a function word")
     if len(words) == 1 and (words[0] in COMMON_VERBS or _looks_like_verb(phrase)):
         problems.append("a lone verb")
+    surface = _WORD.findall(phrase)
+    if (len(surface) >= 3 and surface[-1][:1].islower()
+            and all(w[:1].isupper() for w in surface[-3:-1])):
+        problems.append("a name and a trailing word (\"Zelenskyy discuss\")")
     if any(w.isdigit() for w in words):
         problems.append("a figure")
     if any(len(w) < 2 for w in words):

@@ -187,7 +187,7 @@ class _PhraseLabeler:
             if words & set(phrase.split()):
                 continue
             surface = self._surface(phrase, members)
-            if phrase in self.outlets or not acceptable_phrase(surface):
+            if not surface or phrase in self.outlets or not acceptable_phrase(surface):
                 continue
             chosen.append(surface)
             words |= set(phrase.split())
@@ -200,14 +200,21 @@ class _PhraseLabeler:
         return np.array([np.mean([rarity(w) for w in t.split()]) for t in self.terms])
 
     def _surface(self, phrase: str, members: list[int]) -> str:
-        """Return the phrase as the articles most often write it (case), else capitalised."""
+        """Return the phrase as the articles most often write it, capitalised.
+
+        Empty when no article writes its words together (only spaces or a
+        hyphen between them): "Trump. Volodymyr" spans two sentences and is no
+        phrase.
+        """
         import re
         from collections import Counter
 
-        pattern = re.compile(r"\b" + r"\W+".join(map(re.escape, phrase.split())) + r"\b",
-                             re.IGNORECASE)
+        joined = r"[ \t\-\u2010-\u2013]+".join(map(re.escape, phrase.split()))
+        pattern = re.compile(r"\b" + joined + r"\b", re.IGNORECASE)
         forms = Counter(m.group(0) for i in members for m in pattern.finditer(self.texts[i]))
-        form = " ".join(forms.most_common(1)[0][0].split()) if forms else phrase
+        if not forms:
+            return ""
+        form = " ".join(forms.most_common(1)[0][0].split())
         return form[:1].upper() + form[1:]
 
 

@@ -110,3 +110,8 @@ def test_labels_of_a_real_feed_day_are_clean(make_article: Callable[..., Article
                 for n, (place, word, body) in enumerate(topics)]
     for theme in group_by_theme(articles):
         assert label_problems(theme.label) == [], theme.label
+
+
+def test_a_name_with_a_trailing_verb_is_no_label_but_an_office_is() -> None:
+    assert label_problems("Volodymyr Zelenskyy discuss")
+    assert label_problems("Prime minister") == []
