@@ -139,7 +139,7 @@ class EmailConfig:
     # A Prefect Secret block holding the SMTP password, for flow runs; else the
     # password comes from the DIGEST_SMTP_PASSWORD environment variable.
     password_secret: str = ""
-    subject: str = "{title} {date}: {n} stories in {k} themes"
+    subject: str = "{title} {date}: {stories} in {sections}"
     list_unsubscribe: str = ""
     # Who hears about failed runs (empty: nobody).
     admin: str = ""
@@ -470,10 +470,11 @@ def _validate_email(config: Config) -> None:
     if not 0 < email.smtp_port < 65536:
         raise ConfigError(f"{where}: [email] smtp_port must be between 1 and 65535")
     try:
-        email.subject.format(title="", date="", n=0, k=0)
+        email.subject.format(title="", date="", n=0, k=0, stories="", sections="")
     except (KeyError, IndexError, ValueError) as exc:
         raise ConfigError(f"{where}: [email] subject {email.subject!r} has an unknown "
-                          f"placeholder {exc} (use {{title}}, {{date}}, {{n}}, {{k}})") from None
+                          f"placeholder {exc} (use {{title}}, {{date}}, {{stories}}, "
+                          "{sections}, {n}, {k})") from None
     fields = config.schedule.cron.split()
     if len(fields) != 5:
         raise ConfigError(f"{where}: [schedule] cron '{config.schedule.cron}' needs five "

@@ -49,10 +49,17 @@ class Delivery:
 
 
 def subject_line(digest: Digest, template: str) -> str:
-    """Return the subject from the configured template ({title}, {date}, {n}, {k})."""
-    stories = sum(len(s.entries) for s in digest.sections)
-    subject = template.format(title=digest.title, date=digest.day.isoformat(), n=stories,
-                              k=len(digest.sections))
+    """Return the subject from the configured template.
+
+    Placeholders: {title}, {date}, {stories} ("3 stories", "1 story"),
+    {sections} ("1 section"), and the bare numbers {n} and {k}.
+    """
+    stories = sum(len(s.entries) + s.more for s in digest.sections)
+    sections = len(digest.sections)
+    subject = template.format(
+        title=digest.title, date=digest.day.isoformat(), n=stories, k=sections,
+        stories=f"{stories} {'story' if stories == 1 else 'stories'}",
+        sections=f"{sections} {'section' if sections == 1 else 'sections'}")
     return " ".join(subject.split())  # no header injection through a title
 
 

@@ -202,6 +202,17 @@ class Digest:
     absorbed: tuple[str, ...] = ()
 
     @property
+    def stories(self) -> int:
+        """How many stories the digest shows."""
+        return sum(len(s.entries) + s.more for s in self.sections)
+
+    @property
+    def outlets(self) -> int:
+        """How many distinct outlets the digest's stories come from."""
+        return len({name for s in self.sections for e in s.entries
+                    for name in (e.source, *(c.source for c in e.also))})
+
+    @property
     def article_ids(self) -> tuple[str, ...]:
         """Every article the digest covers: representatives, other coverage, absorbed."""
         shown = tuple(i for s in self.sections for e in s.entries

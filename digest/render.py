@@ -134,8 +134,10 @@ def write_file(path: Path, content: str) -> Path:
     return path
 
 
-def _local_time(moment: datetime, zone: str) -> str:
-    return moment.astimezone(ZoneInfo(zone)).strftime("%d %b %H:%M")
+def _local_time(moment: datetime, zone: str, year: int | None = None) -> str:
+    """Return `moment` in `zone` as "25 Nov 20:04", with its year when not `year`."""
+    local = moment.astimezone(ZoneInfo(zone))
+    return local.strftime("%d %b %H:%M" if year in (None, local.year) else "%d %b %Y %H:%M")
 
 
 def _long_date(day: date) -> str:

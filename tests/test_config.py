@@ -75,7 +75,7 @@ def test_missing_default_file_means_defaults(tmp_path: Path) -> None:
          "(choose one of: starttls, ssl, none)"),
         ('[email]\nto = ["me"]\n', "c.toml: [email] to 'me' is not an email address"),
         ('[email]\nsubject = "{day}"\n', "c.toml: [email] subject '{day}' has an unknown "
-         "placeholder 'day' (use {title}, {date}, {n}, {k})"),
+         "placeholder 'day' (use {title}, {date}, {stories}, {sections}, {n}, {k})"),
         ('[schedule]\ncron = "7am"\n', "c.toml: [schedule] cron '7am' needs five fields "
          '(minute hour day month weekday), e.g. "0 7 * * *"'),
         ("[summary]\nalgo = 1\n", "c.toml: unknown key 'algo' in [summary] "

@@ -171,7 +171,7 @@ def test_flow_retries_a_refused_send_and_mails_once(
     (rcpts, message), = inbox.messages
     assert rcpts == ["ann@example.org"]
     assert message.get_content_type() == "multipart/alternative"
-    assert message["Subject"] == "Daily digest 2026-11-20: 3 stories in 1 themes"
+    assert message["Subject"] == "Daily digest 2026-11-20: 3 stories in 1 section"
 
 
 def test_a_send_that_keeps_failing_fails_the_run_and_tells_the_admin(

@@ -66,7 +66,7 @@ def test_message_is_multipart_alternative_with_inlined_css_and_escaped_titles() 
     parsed = email.message_from_bytes(message.as_bytes(), policy=default)
     assert parsed.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in parsed.iter_parts()] == ["text/plain", "text/html"]
-    assert parsed["Subject"] == "Daily digest 2026-11-23: 2 stories in 2 themes"
+    assert parsed["Subject"] == "Daily digest 2026-11-23: 2 stories in 2 sections"
     assert parsed["From"] == "digest@example.org" and parsed["To"] == "ann@example.org"
     assert parsed["Date"] == "Mon, 23 Nov 2026 07:00:00 +0000"
     assert parsed["Message-ID"].endswith("@example.org>")

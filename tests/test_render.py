@@ -37,8 +37,9 @@ def test_html_has_header_sections_links_and_failed_sources(
 ) -> None:
     html = render_html(_digest(make_article))
     assert "Friday 20 November 2026" in html
-    assert "1 article</li>" in html and "1 duplicate</li>" not in html
-    assert "1 duplicate dropped" in html
+    # Reader-facing counts; bookkeeping (duplicates dropped) stays out of the header.
+    assert "1 story</li>" in html and "1 section</li>" in html and "1 outlet</li>" in html
+    assert "duplicate" not in html
     assert '<h2>Ferry · Harbour <span class="n">· 1</span></h2>' in html
     assert '<a href="https://ex.com/a" rel="noopener noreferrer">' in html
     assert "20 Nov 08:00" in html
@@ -107,3 +108,16 @@ def test_a_story_shows_once_with_the_other_outlets(make_article: Callable[..., A
     assert "<li>1 story</li>" in html
     assert "Also covered by: Island <i>Times</i>, Wire" in render_text(digest)
     assert "Also covered by:" in render_email_html(digest, None)
+
+
+def test_a_time_outside_the_digests_year_carries_its_year(
+    make_article: Callable[..., Article],
+) -> None:
+    from datetime import UTC, datetime
+
+    old = make_article(id="a1", title="Backfilled", body="Text.",
+                       published=datetime(2025, 12, 31, 22, 0, tzinfo=UTC))
+    from digest.render import _local_time
+
+    assert _local_time(old.published, "UTC", 2026) == "31 Dec 2025 22:00"
+    assert _local_time(old.published, "UTC", 2025) == "31 Dec 22:00"
