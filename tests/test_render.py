@@ -121,3 +121,21 @@ def test_a_time_outside_the_digests_year_carries_its_year(
 
     assert _local_time(old.published, "UTC", 2026) == "31 Dec 2025 22:00"
     assert _local_time(old.published, "UTC", 2025) == "31 Dec 22:00"
+
+
+def test_every_report_of_a_story_is_listed_with_its_outlet_and_link(
+    make_article: Callable[..., Article],
+) -> None:
+    from datetime import UTC, date, datetime
+
+    from digest.models import Coverage, Digest, DigestCounts, DigestEntry, DigestSection
+
+    entry = DigestEntry(id="a", title="Pier closes", source="Coast News",
+                        published=datetime(2026, 11, 20, 8, tzinfo=UTC), summary=("S.",),
+                        also=(Coverage("b", "Island Times", "Eastport pier shut",
+                                       "https://island.example/pier"),
+                              Coverage("c", "Coast News", "Pier update", None)))
+    html = render_html(Digest(date(2026, 11, 20), "Daily digest",
+                              (DigestSection("Ports", (entry,)),), DigestCounts()))
+    assert 'Island Times: <a href="https://island.example/pier"' in html
+    assert "Eastport pier shut</a>" in html and "Coast News: Pier update" in html
