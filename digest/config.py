@@ -149,6 +149,8 @@ class EmailConfig:
     # stay under Gmail's clipping size.
     max_stories: int = 25
     per_section: int = 5
+    # A day without stories is emailed only when this is true.
+    send_empty: bool = False
 
 
 @dataclass(frozen=True)

@@ -208,8 +208,9 @@ def deliver(
         return Delivery(eml, note="no recipients ([email] to is empty)")
     if not settings.smtp_host:
         return Delivery(eml, note=f"not sent: no [email] smtp_host; the message is in {eml}")
-    if not any(section.entries for section in digest.sections):
-        return Delivery(eml, note=f"not sent: the digest for {digest.day} has no stories")
+    if not settings.send_empty and not any(section.entries for section in digest.sections):
+        return Delivery(eml, note=f"not sent: the digest for {digest.day} has no stories "
+                                  "([email] send_empty = true sends it anyway)")
     try:
         with store.sending(wait):
             return _send_pending(store, digest, settings, eml, now, password, resend)

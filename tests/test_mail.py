@@ -285,6 +285,9 @@ def test_a_day_without_stories_is_not_emailed(smtp: tuple[Inbox, int], tmp_path:
         result = deliver(store, empty, settings(port), tmp_path, NOW)
     assert result.sent_to == () and "has no stories" in result.note
     assert inbox.messages == []
+    with Store(tmp_path / "d.db") as store:
+        forced = deliver(store, empty, settings(port, send_empty=True), tmp_path, NOW)
+    assert forced.sent_to == ("ann@example.org", "bob@example.org")
 
 
 def test_a_big_day_is_emailed_within_budget_and_the_page_has_every_story(
