@@ -86,6 +86,9 @@ class StoreConfig:
 @dataclass(frozen=True)
 class OutputConfig:
     dir: str = "out"
+    # Where `dir` is served on the web (https://...): the email then links to
+    # its day's page. Empty: no links.
+    base_url: str = ""
 
 
 @dataclass(frozen=True)

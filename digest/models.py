@@ -200,6 +200,8 @@ class Digest:
     # New articles on stories already sent, too few to show again: recorded as
     # covered so they do not come back tomorrow.
     absorbed: tuple[str, ...] = ()
+    # Where the day's page is published ([output] base_url), for the email's links.
+    page_url: str | None = None
 
     @property
     def stories(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -39,6 +40,7 @@ from digest.render import (
     render_html,
     render_index,
     render_text,
+    safe_url,
     write_file,
 )
 from digest.sources import read_folder
@@ -298,6 +300,9 @@ def publish(
                                   {a.id: a for a in articles}, summaries, counts, problems,
                                   config.digest.timezone, grouped.coverage, grouped.developing,
                                   grouped.absorbed), day_end(day, config))
+    if config.output.base_url:
+        page = f"{config.output.base_url.rstrip('/')}/{day.isoformat()}/digest.html"
+        digest = dataclasses.replace(digest, page_url=safe_url(page))
     folder = config.output_dir / day.isoformat()
     html = write_file(folder / "digest.html", render_html(digest))
     text = write_file(folder / "digest.txt", render_text(digest))

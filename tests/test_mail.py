@@ -317,3 +317,16 @@ def test_a_big_day_is_emailed_within_budget_and_the_page_has_every_story(
     page = result.published.html.read_text(encoding="utf-8")
     for number in range(300):
         assert f"w{number}x" in page  # every story is on the page
+
+
+def test_with_a_base_url_the_email_links_to_its_page(
+    articles_dir: Path, make_config: Callable[..., Config],
+) -> None:
+    config = make_config(articles_dir, extra=(
+        'base_url = "https://news.example/digest/"\n'  # continues [output]
+        '[email]\nto = ["ann@example.org"]\nmax_stories = 2\n'))
+    result = run_pipeline(config, DAY)
+    html = result.published.email_html.read_text(encoding="utf-8")
+    page = "https://news.example/digest/2026-11-23/digest.html"
+    assert f'href="{page}"' in html and "View in your browser" in html
+    assert "on the web page</a>" in html
