@@ -99,11 +99,13 @@ class Store:
             connection = sqlite3.connect(self.path, timeout=BUSY_SECONDS,
                                          isolation_level="IMMEDIATE", check_same_thread=False)
             self.db = sqlite_utils.Database(connection)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            # Runs starting together set the schema up one at a time.
+            # Runs starting together set the store up one at a time (switching
+            # to WAL needs the database to themselves).
             with _file_lock(self.path.with_name(self.path.name + ".schema-lock"),
                             BUSY_SECONDS, f"{self.path}: another run holds the store"):
-                self._ensure_schema()
+                self.db.execute("PRAGMA journal_mode=WAL")
+                with self._write():
+                    self._ensure_schema()
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"{self.path}: cannot open the store ({exc})") from None
 
@@ -115,6 +117,26 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        """Run the block in one write transaction that takes the write lock first.
+
+        BEGIN IMMEDIATE waits (up to BUSY_SECONDS) for another run's write. A
+        deferred BEGIN, as sqlite-utils issues on its own, reads first and
+        then fails at once with "database is locked" when it must upgrade.
+        Inside, sqlite-utils nests its own steps as savepoints.
+        """
+        if self.db.conn.in_transaction:
+            yield
+            return
+        self.db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.conn.rollback()
+            raise
+        self.db.conn.commit()
 
     def _ensure_schema(self) -> None:
         db = self.db
@@ -197,7 +219,8 @@ class Store:
         }
         if not result.failed:
             row["last_success"] = stamp
-        self.db.table("sources").upsert(row, pk="location")
+        with self._write():
+            self.db.table("sources").upsert(row, pk="location")
 
     def sources(self) -> list[dict[str, Any]]:
         """Return every source read so far, with how its last read went."""
@@ -228,7 +251,8 @@ class Store:
                 row[key] = int(value)
         existing = self.db.execute("SELECT origin FROM feeds WHERE url = ?", [state.url]).fetchone()
         row["origin"] = existing[0] if existing else origin
-        self.db.table("feeds").upsert(row, pk="url")
+        with self._write():
+            self.db.table("feeds").upsert(row, pk="url")
 
     def add_feeds(self, feeds: Sequence[FeedConfig], origin: str) -> int:
         """Register feeds (from an OPML import); return how many were not known yet."""
@@ -236,7 +260,8 @@ class Store:
         rows = [{"url": f.url, "name": f.name or feed_name(f.url), "origin": origin,
                  "full_text": int(f.full_text), "consecutive_errors": 0, "gone": 0, "items": 0}
                 for f in feeds if f.url not in known]
-        self.db.table("feeds").insert_all(rows, pk="url", ignore=True)
+        with self._write():
+            self.db.table("feeds").insert_all(rows, pk="url", ignore=True)
         return len({r["url"] for r in rows})
 
     def full_text_bodies(self, feed_url: str) -> dict[str, str]:
@@ -281,7 +306,7 @@ class Store:
             elif existing[article.id] != row["content_hash"]:
                 changed_rows.append(row)
         try:
-            with self.db.conn:
+            with self._write():
                 self.db.table("articles").insert_all(new_rows, pk="id", ignore=True)
                 for row in changed_rows:
                     self.db.table("articles").update(row["id"], row)
@@ -306,7 +331,8 @@ class Store:
              "first_seen": _iso(now)}
             for d in duplicates
         ]
-        self.db.table("duplicates").insert_all(rows, pk="id", ignore=True)
+        with self._write():
+            self.db.table("duplicates").insert_all(rows, pk="id", ignore=True)
 
     def in_earlier_digests(self, ids: Sequence[str], day: date) -> set[str]:
         """Return the ids among `ids` that appeared in a digest before `day`."""
@@ -406,8 +432,9 @@ class Store:
              "whole": int(summary.whole), "created": _iso(now)}
             for article, summary in pairs
         ]
-        self.db.table("summaries").insert_all(rows, pk=("content_hash", "algorithm", "length",
-                                                  "language"), replace=True)
+        with self._write():
+            self.db.table("summaries").insert_all(
+                rows, pk=("content_hash", "algorithm", "length", "language"), replace=True)
 
     # runs
 
@@ -418,7 +445,7 @@ class Store:
         was killed) are marked abandoned first.
         """
         host = socket.gethostname()
-        with self.db.conn:
+        with self._write():
             rows = self.db.execute("SELECT id, pid FROM runs WHERE status = 'running' "
                                    "AND host = ?", [host]).fetchall()
             dead = [run for run, pid in rows if pid and not _alive(int(pid))]
@@ -437,12 +464,13 @@ class Store:
         finished: datetime,
     ) -> None:
         """Record how a run ended."""
-        self.db.table("runs").update(run_id, {
-            "finished": _iso(finished), "status": status, "read": counts.read,
-            "new": counts.new, "duplicates": counts.duplicates, "articles": counts.articles,
-            "themes": counts.themes, "sources": counts.sources,
-            "errors": json.dumps(list(errors), ensure_ascii=False),
-        })
+        with self._write():
+            self.db.table("runs").update(run_id, {
+                "finished": _iso(finished), "status": status, "read": counts.read,
+                "new": counts.new, "duplicates": counts.duplicates, "articles": counts.articles,
+                "themes": counts.themes, "sources": counts.sources,
+                "errors": json.dumps(list(errors), ensure_ascii=False),
+            })
 
     # digests
 
@@ -452,7 +480,7 @@ class Store:
     ) -> None:
         """Record the digest of `day` (replacing an earlier one for the same day)."""
         key = day.isoformat()
-        with self.db.conn:
+        with self._write():
             self.db.execute("DELETE FROM digest_articles WHERE day = ?", [key])
             self.db.table("digest_articles").insert_all(
                 ({"day": key, "article_id": a, "position": i} for i, a in enumerate(article_ids)),
@@ -488,7 +516,7 @@ class Store:
         when: datetime,
     ) -> None:
         """Record, before sending, that `day`'s digest is about to go to `recipient`."""
-        with self.db.conn:
+        with self._write():
             self.db.table("deliveries").upsert({
                 "day": day.isoformat(), "recipient": recipient, "message_id": message_id,
                 "subject": subject, "sent": _iso(when), "status": "sending", "attempt": attempt,
@@ -496,7 +524,7 @@ class Store:
 
     def record_delivery(self, day: date, recipient: str, when: datetime) -> None:
         """Record that the server accepted `day`'s digest for `recipient`."""
-        with self.db.conn:
+        with self._write():
             self.db.execute(
                 "UPDATE deliveries SET status = 'sent', sent = ? WHERE day = ? AND recipient = ?",
                 [_iso(when), day.isoformat(), recipient])
@@ -505,7 +533,7 @@ class Store:
         self, day: date, recipient: str, before: tuple[str, int, str] | None,
     ) -> None:
         """Undo an intent whose send failed for sure: back to `before` (None: no row)."""
-        with self.db.conn:
+        with self._write():
             if before is None:
                 self.db.execute("DELETE FROM deliveries WHERE day = ? AND recipient = ?",
                                 [day.isoformat(), recipient])
