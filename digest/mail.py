@@ -76,9 +76,12 @@ def message_id(day: date, recipient: str, attempt: int, sender: str) -> str:
 
 def build_message(
     digest: Digest, settings: EmailConfig, recipients: Sequence[str], now: datetime,
-    identity: str | None = None,
+    identity: str | None = None, parts: tuple[str, str] | None = None,
 ) -> EmailMessage:
-    """Return the digest as one message: a plain-text part and an inlined-CSS HTML part."""
+    """Return the digest as one message: a plain-text part and an inlined-CSS HTML part.
+
+    `parts` are the (text, HTML) bodies from `email_parts`, when already made.
+    """
     message = EmailMessage(policy=SMTP)
     message["Subject"] = subject_line(digest, settings.subject)
     message["From"] = settings.from_
@@ -90,31 +93,32 @@ def build_message(
     if unsubscribe:
         message["List-Unsubscribe"] = f"<{unsubscribe}>"
     message["Auto-Submitted"] = "auto-generated"
-    short = email_digest(digest, settings)
-    message.set_content(render_text(short))
-    message.add_alternative(render_email_html(short, unsubscribe), subtype="html")
+    text, html = parts or email_parts(digest, settings)
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
     return message
 
 
-def email_digest(digest: Digest, settings: EmailConfig) -> Digest:
-    """Return the (ranked) digest cut to the email's budget.
+def email_parts(digest: Digest, settings: EmailConfig) -> tuple[str, str]:
+    """Return the email's text and HTML bodies: the (ranked) digest cut to its budget.
 
     At most `max_stories` stories, `per_section` per section, and HTML of at
     most MAX_EMAIL_HTML_BYTES: fewer stories until it fits.
     """
+    unsubscribe = _unsubscribe(settings.list_unsubscribe)
     stories = settings.max_stories
     while True:
         short = within_budget(digest, stories, settings.per_section)
-        html = render_email_html(short, _unsubscribe(settings.list_unsubscribe))
-        if len(html.encode()) <= MAX_EMAIL_HTML_BYTES or stories <= 1:
-            return short
-        stories = max(1, stories * MAX_EMAIL_HTML_BYTES // len(html.encode()) - 1)
+        html = render_email_html(short, unsubscribe)
+        size = len(html.encode())
+        if size <= MAX_EMAIL_HTML_BYTES or stories <= 1:
+            return render_text(short), html
+        stories = max(1, stories * MAX_EMAIL_HTML_BYTES // size - 1)
 
 
 def email_html(digest: Digest, settings: EmailConfig) -> str:
     """Return the email's HTML part for `digest`, as it would be sent."""
-    return render_email_html(email_digest(digest, settings),
-                             _unsubscribe(settings.list_unsubscribe))
+    return email_parts(digest, settings)[1]
 
 
 def _unsubscribe(value: str) -> str | None:
@@ -203,7 +207,9 @@ def deliver(
     - Message-IDs are deterministic per (day, recipient, attempt).
     Raises DeliveryError when sending fails; recipients not reached stay pending.
     """
-    eml = write_eml(build_message(digest, settings, settings.to, now), folder / "digest.eml")
+    parts = email_parts(digest, settings)  # the same bodies for the preview and every message
+    eml = write_eml(build_message(digest, settings, settings.to, now, parts=parts),
+                    folder / "digest.eml")
     if not settings.to:
         return Delivery(eml, note="no recipients ([email] to is empty)")
     if not settings.smtp_host:
@@ -213,14 +219,14 @@ def deliver(
                                   "([email] send_empty = true sends it anyway)")
     try:
         with store.sending(wait):
-            return _send_pending(store, digest, settings, eml, now, password, resend)
+            return _send_pending(store, digest, settings, eml, now, password, resend, parts)
     except StoreError as exc:
         raise DeliveryError(str(exc)) from None
 
 
 def _send_pending(
     store: Store, digest: Digest, settings: EmailConfig, eml: Path, now: datetime,
-    password: str | None, resend: bool,
+    password: str | None, resend: bool, parts: tuple[str, str],
 ) -> Delivery:
     day = digest.day
     states = store.delivery_states(day)
@@ -240,7 +246,7 @@ def _send_pending(
         # A send whose outcome is unknown is repeated under its own id.
         attempt = (before[1] + (before[0] == "sent")) if before else 0
         identity = message_id(day, recipient, attempt, settings.from_)
-        message = build_message(digest, settings, [recipient], now, identity)
+        message = build_message(digest, settings, [recipient], now, identity, parts)
         store.record_intent(day, recipient, identity, attempt, str(message["Subject"]), now)
         try:
             accepted = send(message, [recipient], settings, password)

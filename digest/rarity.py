@@ -34,13 +34,8 @@ def _frequencies(language: str) -> dict[str, float]:
 
     code = _CODES.get(language, "en")
     wordlist = "large" if code in available_languages("large") else "small"
-    return dict(get_frequency_dict(code, wordlist))
-
-
-def zipf(word: str, language: str = "english") -> float:
-    """Return log10 of `word`'s frequency per billion words of `language` (0: unknown)."""
-    frequency = _frequencies(language).get(word.casefold(), 0.0)
-    return max(math.log10(frequency * 1e9), 0.0) if frequency > 0 else 0.0
+    frequencies: dict[str, float] = get_frequency_dict(code, wordlist)
+    return frequencies
 
 
 class Rarity:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
 from collections.abc import Iterator
@@ -28,8 +29,6 @@ class Inbox:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.delay:
-            import asyncio
-
             await asyncio.sleep(self.delay)
         if self.refuse:
             self.refuse -= 1
@@ -37,8 +36,6 @@ class Inbox:
         parsed = email.message_from_bytes(envelope.original_content, policy=default)
         self.messages.append((list(envelope.rcpt_tos), parsed))
         if self.confirm_delay:
-            import asyncio
-
             await asyncio.sleep(self.confirm_delay)
         return "250 OK"
 

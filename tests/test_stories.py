@@ -179,9 +179,7 @@ def test_a_rate_decision_and_a_forecast_by_the_same_bank_are_two_stories() -> No
         ["forecast"], ["rate-a", "rate-b"]]
 
 
-def test_undated_articles_are_judged_on_their_words(
-    make_article: Callable[..., Article],
-) -> None:
+def test_undated_articles_are_judged_on_their_words() -> None:
     a, b = fixture_articles("recall", "recall-b")
     undated = [replace(a, flags=("undated",)), replace(b, flags=("undated",))]
     assert groups(undated) == [["recall", "recall-b"]]
@@ -203,9 +201,7 @@ def test_one_outlets_launch_and_later_recall_of_a_phone_are_two_stories() -> Non
         ["launch"], ["recall", "recall-b"]]
 
 
-def test_one_outlet_needs_each_pair_of_its_articles_to_be_alike(
-    make_article: Callable[..., Article],
-) -> None:
+def test_one_outlet_needs_each_pair_of_its_articles_to_be_alike() -> None:
     # Two other outlets bridge the group, but one outlet's two articles on
     # the saga (the launch and the recall) never end up in one story.
     articles = fixture_articles("launch", "recall", "recall-b")
