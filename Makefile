@@ -18,7 +18,7 @@ run: $(STAMP)
 	PREFECT_SERVER_ANALYTICS_ENABLED=false $(BIN)/digest run
 
 lint: $(STAMP)
-	$(BIN)/ruff check digest flows tests bench
+	$(BIN)/ruff check digest digest_flows tests bench
 	$(BIN)/mypy
 
 test: lint

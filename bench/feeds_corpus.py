@@ -3,7 +3,7 @@
     .venv/bin/python bench/feeds_corpus.py ../shared/data/rss_atom_feeds
 
 Each file is served from a local HTTP server (127.0.0.1) and read as a
-configured feed: fetch (digest.fetch), parse (digest.feeds), clean, dedup and
+configured feed: fetch (digest.ingest.fetch), parse (digest.ingest.feeds), clean, dedup and
 store (digest.pipeline, digest.store) into a throwaway store. Prints files,
 entries parsed and stored, files with a recorded problem, files that are not
 feeds, exceptions (must be 0) and time.
@@ -26,7 +26,7 @@ from urllib.parse import quote, unquote
 from localhttp import Handler, serving
 
 from digest.config import Config, FeedConfig, FetchConfig, SourcesConfig, StoreConfig
-from digest.fetch import HostLimiter, make_client
+from digest.ingest.fetch import HostLimiter, make_client
 from digest.pipeline import FeedJob, clean, drop_duplicates, read_one_feed, record_feeds, save
 from digest.store import Store
 

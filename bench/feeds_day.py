@@ -16,12 +16,12 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from digest.clean import build_rules, clean_articles
-from digest.feeds import parse_feed
-from digest.labels import label_problems
-from digest.stories import group_stories
-from digest.summarize import summarize_article
-from digest.themes import group_by_theme
+from digest.group.labels import label_problems
+from digest.group.stories import group_stories
+from digest.group.themes import group_by_theme
+from digest.ingest.feeds import parse_feed
+from digest.summarize.registry import summarize_article
+from digest.text.clean import build_rules, clean_articles
 
 _FURNITURE = re.compile(r"image credit|getty images|\(ap\)|read more|continue reading|"
                         r"appeared first|photo:", re.IGNORECASE)

@@ -31,12 +31,12 @@ from pathlib import Path
 
 from make_eval_sets import bbc, events
 
-from digest.clean import build_rules, clean_article
-from digest.evaluate import Record, bcubed, nmi_ari
-from digest.labels import label_problems
+from digest.eval.evaluate import Record, bcubed, nmi_ari
+from digest.group.labels import label_problems
+from digest.group.stories import group_stories
+from digest.group.themes import OTHER_NEWS, group_by_theme
 from digest.models import Article
-from digest.stories import group_stories
-from digest.themes import OTHER_NEWS, group_by_theme
+from digest.text.clean import build_rules, clean_article
 
 _FIRST_SENTENCE = re.compile(r"^(.+?[.!?])(?=\s+[A-Z\"'‘“]|$)", re.S)
 

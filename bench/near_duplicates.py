@@ -4,7 +4,7 @@
 
 ../shared/data/bbc_news_summary/derived_near_duplicate_pairs.tsv lists the 169
 article pairs whose 5-word-shingle Jaccard is at least 0.5 (100 exact copies
-after whitespace normalisation, 69 near). This runs digest.stories'
+after whitespace normalisation, 69 near). This runs digest.group.stories'
 near-duplicate stage (MinHash LSH candidates, checked exactly) over all 2,225
 articles and prints precision and recall of the pairs it finds, and the time.
 """
@@ -18,8 +18,8 @@ from pathlib import Path
 
 from make_eval_sets import bbc
 
-from digest.evaluate import Record, pair_scores
-from digest.stories import near_duplicate_pairs
+from digest.eval.evaluate import Record, pair_scores
+from digest.group.stories import near_duplicate_pairs
 
 
 def main() -> None:

@@ -23,9 +23,9 @@ from pathlib import Path
 
 from make_eval_sets import bbc
 
+from digest.group.stories import group_stories
+from digest.group.themes import group_by_theme
 from digest.models import Article
-from digest.stories import group_stories
-from digest.themes import group_by_theme
 
 
 def make_day(sources: list[dict[str, str]], size: int, seed: int = 0) -> list[Article]:

@@ -15,7 +15,23 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from digest.errors import ConfigError
-from digest.summarize import ALGORITHMS, LANGUAGES
+from digest.models import FeedState
+
+# The summarizers by name (digest.summarize.registry maps each to its code, a
+# test checks the two agree): ours, then every one sumy ships. Named here so
+# that reading the config loads no summarizer.
+ALGORITHMS: tuple[str, ...] = (
+    "news", "lexrank", "textrank", "lsa", "luhn", "kl", "sumbasic", "reduction", "edmundson",
+    "random",
+)
+# Languages with both a shipped Punkt model and a sumy stemmer.
+LANGUAGES: tuple[str, ...] = (
+    "czech", "danish", "dutch", "english", "finnish", "french", "german", "greek",
+    "italian", "norwegian", "polish", "portuguese", "russian", "spanish", "swedish",
+)
+# Where the heavy steps run: this process's threads, a pool of processes on
+# every core, or a Dask cluster (prefect-dask).
+TASK_RUNNERS = ("threads", "processes", "dask")
 
 DEFAULT_CONFIG_PATH = Path("config/digest.toml")
 ENV_PREFIX = "DIGEST_"
@@ -31,6 +47,10 @@ class FeedConfig:
     url: str = ""
     name: str = ""
     full_text: bool = False
+
+    def state(self) -> FeedState:
+        """Return the feed as the store keeps it, before anything is known of it."""
+        return FeedState(url=self.url, name=self.name, full_text=self.full_text)
 
 
 @dataclass(frozen=True)
@@ -164,6 +184,19 @@ class ScheduleConfig:
 
 
 @dataclass(frozen=True)
+class RunConfig:
+    # threads | processes | dask (see README, "Running on several machines").
+    task_runner: str = "threads"
+    # Processes or local Dask workers; 0: one per core.
+    workers: int = 0
+    # A running Dask scheduler ("tcp://host:8786"); empty: a local cluster of `workers`.
+    dask_address: str = ""
+    # Articles per cleaning or summarizing task: big enough that a task's few ms of
+    # bookkeeping are lost in its work, small enough to spread a day over the workers.
+    batch_size: int = 250
+
+
+@dataclass(frozen=True)
 class Config:
     sources: SourcesConfig = field(default_factory=SourcesConfig)
     fetch: FetchConfig = field(default_factory=FetchConfig)
@@ -176,6 +209,7 @@ class Config:
     digest: DigestConfig = field(default_factory=DigestConfig)
     email: EmailConfig = field(default_factory=EmailConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    run: RunConfig = field(default_factory=RunConfig)
     origin: str = "built-in defaults"
 
     @property
@@ -203,12 +237,14 @@ SECTIONS: dict[str, type[Any]] = {
 
 
 def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
-    """Return the config from `path` (default config/digest.toml) with env overrides applied.
+    """Return the config from `path` with env overrides applied.
 
-    A missing default file means built-in defaults; a missing file named
-    explicitly is an error.
+    Without `path`: the file $DIGEST_CONFIG names, else config/digest.toml in
+    the working directory. A missing default file means built-in defaults; a
+    missing file named explicitly (either way) is an error.
     """
     env = os.environ if env is None else env
+    path = path if path is not None else (env.get(CONFIG_VARIABLE) or None)
     tables: dict[str, dict[str, Any]] = {}
     origin = "built-in defaults"
     if path is not None or DEFAULT_CONFIG_PATH.exists():
@@ -226,8 +262,22 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
     return config
 
 
+PASSWORD_VARIABLE = "DIGEST_SMTP_PASSWORD"
+# The config file to read when none is named (a worker's environment says where it is).
+CONFIG_VARIABLE = "DIGEST_CONFIG"
+CHROMIUM_VARIABLE = "DIGEST_CHROMIUM"
 # DIGEST_* variables that are not config keys.
-OTHER_VARIABLES = frozenset({"DIGEST_SMTP_PASSWORD", "DIGEST_CHROMIUM"})
+OTHER_VARIABLES = frozenset({PASSWORD_VARIABLE, CHROMIUM_VARIABLE, CONFIG_VARIABLE})
+
+
+def smtp_password(env: Mapping[str, str] | None = None) -> str | None:
+    """Return the SMTP password from the environment (it is never in the config file)."""
+    return (os.environ if env is None else env).get(PASSWORD_VARIABLE) or None
+
+
+def chromium_command(env: Mapping[str, str] | None = None) -> str | None:
+    """Return the Chromium to check pages with, when the environment names one."""
+    return (os.environ if env is None else env).get(CHROMIUM_VARIABLE) or None
 # Integers beyond this are typos (and overflow SQLite's 64-bit integers).
 MAX_INTEGER = 2**31 - 1
 
@@ -412,6 +462,13 @@ def _validate(config: Config) -> None:
             f"{where}: [summary] language '{summary.language}' is not supported "
             f"(choose auto or one of: {', '.join(LANGUAGES)})"
         )
+    if config.run.task_runner not in TASK_RUNNERS:
+        raise ConfigError(
+            f"{where}: [run] task_runner '{config.run.task_runner}' is unknown "
+            f"(choose one of: {', '.join(TASK_RUNNERS)})")
+    if config.run.workers < 0 or config.run.batch_size < 1:
+        raise ConfigError(f"{where}: [run] workers must be 0 (one per core) or more, and "
+                          "batch_size at least 1")
     if summary.words < 0:
         raise ConfigError(f"{where}: [summary] words must be 0 (use sentences) or more")
     if summary.sentences < 1:

@@ -1,77 +1,14 @@
-"""Find exact duplicates: the same normalised URL or the same normalised content."""
+"""Find exact duplicates: the same normalised URL or the same normalised content.
+
+The keys are computed once, at cleaning (digest.text.keys), and carried on each article.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import re
-import unicodedata
 from collections.abc import Iterable
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from digest.models import Article, DedupResult, Duplicate, StoredKeys
-
-# Query parameters that track the reader rather than name the page.
-TRACKING_PARAMS = frozenset({
-    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid",
-    "igshid", "mc_cid", "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok",
-    "ref", "ref_src", "ref_url", "referrer", "cmpid", "ocid", "smid", "sr_share",
-    "rss", "ito", "at_medium", "at_campaign", "wt.mc_id", "s_cid",
-})
-TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "at_custom", "hsa_", "oly_")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-_NON_WORD = re.compile(r"[\W_]+")
-
-
-def normalize_url(url: str) -> str:
-    """Return `url` in a canonical form for comparing articles.
-
-    Lowercases scheme and host, drops default ports, user info, the fragment
-    and tracking parameters, sorts the rest of the query, and removes a
-    trailing slash from the path. A string that is not an http(s) URL is
-    returned stripped and otherwise unchanged.
-    """
-    text = url.strip()
-    try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError:
-        return text
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname:
-        return text
-    host = parts.hostname.rstrip(".")
-    if ":" in host:
-        host = f"[{host}]"
-    if port is not None and port != _DEFAULT_PORTS[scheme]:
-        host = f"{host}:{port}"
-    query = sorted(
-        (key, value)
-        for key, value in parse_qsl(parts.query, keep_blank_values=True)
-        if not _is_tracking(key)
-    )
-    path = parts.path.rstrip("/") or "/"
-    return urlunsplit((scheme, host, path, urlencode(query), ""))
-
-
-def _is_tracking(key: str) -> bool:
-    lowered = key.lower()
-    return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
-
-
-def normalized_words(text: str) -> str:
-    """Return `text` casefolded, accents kept, punctuation dropped, words single-spaced."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return " ".join(_NON_WORD.sub(" ", text).split())
-
-
-def content_hash(article: Article) -> str:
-    """Return a hash of the article's words that ignores case, punctuation and spacing.
-
-    The body decides; the title only when there is no body, so a syndicated
-    copy under a different headline still counts as the same content.
-    """
-    words = normalized_words(article.body) or normalized_words(article.title)
-    return hashlib.sha256(words.encode()).hexdigest()[:32]
+from digest.text.keys import with_keys
 
 
 def find_duplicates(
@@ -88,9 +25,8 @@ def find_duplicates(
     by_hash = dict(stored.by_hash)
     unique: list[Article] = []
     duplicates: list[Duplicate] = []
-    for article in sorted(articles, key=lambda a: (a.published, a.id)):
-        url_key = normalize_url(article.url) if article.url else None
-        digest = content_hash(article)
+    for article in sorted(map(with_keys, articles), key=lambda a: (a.published, a.id)):
+        url_key, digest = article.url_key, article.content_hash
         owner_by_url = by_url.get(url_key) if url_key else None
         owner_by_hash = by_hash.get(digest)
         if owner_by_url and owner_by_url != article.id:

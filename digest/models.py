@@ -21,8 +21,13 @@ class Article:
     flags: tuple[str, ...] = ()
     # "file" for folder articles, "feed" for feed items (whose dates are the publisher's).
     kind: str = "file"
-    # The language its feed declares ("en-US"...), if any; else it is detected.
+    # The language its feed declares ("en-US"...); after cleaning, the language name
+    # ("english") declared or detected, or "" when there is too little text to tell.
     language: str = ""
+    # Identity keys (digest.text.keys), set once at cleaning and carried from then on:
+    # the normalised URL ("" without one) and the hash of the normalised words.
+    url_key: str = ""
+    content_hash: str = ""
 
 
 @dataclass(frozen=True)
@@ -220,6 +225,31 @@ class Digest:
         shown = tuple(i for s in self.sections for e in s.entries
                       for i in (e.id, *(c.id for c in e.also)))
         return shown + tuple(i for i in self.absorbed if i not in shown)
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """How the last read of one source (folder or feed) went, as stored."""
+
+    name: str
+    kind: str
+    location: str
+    articles: int
+    problems: int
+    last_read: str | None
+    last_success: str | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class DigestRecord:
+    """A digest already written: its day, files and article count."""
+
+    day: date
+    html_path: str
+    text_path: str
+    articles: int
+    themes: int
 
 
 def feed_name(url: str) -> str:

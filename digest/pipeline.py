@@ -1,28 +1,37 @@
-"""The pipeline's stages as plain functions: what the flow runs as tasks, and the bench times."""
+"""The pipeline, written once: a run of the daily digest, stage by stage, as the data flows.
+
+    recall ─► read ─► clean ─► dedup ─► recall ─► stories ─► summarize ─► themes ─► publish
+    (store)   (map)   (map)             (store)                (map)                 │
+                                                                  write (store) ◄────┘ ─► deliver
+
+`run_digest` is the only description of a run. It reads what the store
+knows first, runs the pure stages on plain data, then writes the results in
+one transaction. Where each stage runs is the `Runner`'s choice:
+`InProcess` (here: `digest run --without-prefect`, preview, the benches) or
+the Prefect flow's runner (digest_flows.daily), which makes each stage a
+task and maps batches over threads, processes or a Dask cluster. Only this
+process touches the store.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from datetime import time as dt_time
 from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
-import httpx
-
-from digest import mail
-from digest.clean import build_rules, clean_articles
-from digest.config import Config, SourcesConfig
+from digest.config import Config, FetchConfig, SourcesConfig, SummaryConfig, ThemesConfig
 from digest.dedup import find_duplicates
 from digest.errors import DeliveryError, SourceError
-from digest.feeds import FeedRead, read_feed
-from digest.fetch import HostLimiter, make_client
-from digest.mail import Delivery
+from digest.group.follow import day_stories
+from digest.group.themes import group_by_theme
+from digest.ingest.feeds import FeedRead, read_feed
+from digest.ingest.fetch import HostLimiter, make_client
+from digest.ingest.folder import read_folder
 from digest.models import (
     Article,
     ArticleSummary,
@@ -32,29 +41,52 @@ from digest.models import (
     FeedState,
     IngestResult,
     SourceProblem,
+    StoredKeys,
     Theme,
 )
-from digest.rank import rank
-from digest.render import (
-    assemble_digest,
-    render_html,
-    render_index,
-    render_text,
-    safe_url,
-    write_file,
-)
-from digest.sources import read_folder
+from digest.publish import mail
+from digest.publish.mail import Delivery
+from digest.publish.pages import Pages, compose_digest, write_index, write_pages
+from digest.select import day_end, select_for_digest, window_start
 from digest.store import Store
-from digest.stories import Story, group_stories
-from digest.summarize import summarize_articles
-from digest.themes import group_by_theme
+from digest.summarize.registry import summarize_articles, summary_key
+from digest.text.clean import CleaningRules, build_rules, clean_articles
 
+T = TypeVar("T")
 log = logging.getLogger("digest")
+
+# Delays between attempts of the steps that write files or send mail: a busy
+# disk or a restarting mail relay usually passes (Prefect runs retry them;
+# the in-process run tries once).
+FILE_RETRY_DELAYS: tuple[float, ...] = (5.0, 5.0)
+SEND_RETRY_DELAYS: tuple[float, ...] = (10.0, 60.0, 300.0)
+
+
+class Runner(Protocol):
+    """Where the stages run. Every result comes back to this process, in order."""
+
+    def step(self, name: str, fn: Callable[..., T], *args: Any,
+             retries: Sequence[float] = ()) -> T:
+        """Run fn(*args) here as stage `name`, again after each delay in `retries` if it fails."""
+        ...
+
+    def map(self, name: str, fn: Callable[..., T], items: Sequence[Any], *args: Any,
+            io: bool = False, label: Callable[[Any], str] | None = None) -> list[T]:
+        """Run fn(item, *args) for every item, spread as the runner can; results in order.
+
+        `io`: the work mostly waits (network), so threads serve it best.
+        `label` names an item's run (a feed's name) where runs have names.
+        """
+        ...
+
+    def warn(self, message: str) -> None:
+        """Report a problem (once) where the run's log goes."""
+        ...
 
 
 @dataclass(frozen=True)
 class Published:
-    """Where a digest was written, and the digest itself (for the email)."""
+    """Where the day's digest was written, and the digest itself."""
 
     html: Path
     text: Path
@@ -65,12 +97,12 @@ class Published:
 
 @dataclass(frozen=True)
 class RunResult:
-    """What one run produced: its files, its figures and its problems."""
+    """What one run produced: its files, its figures, its problems and its email."""
 
     day: date
     published: Published
     counts: DigestCounts
-    problems: tuple[SourceProblem, ...] = field(default=())
+    problems: tuple[SourceProblem, ...] = ()
     delivery: Delivery | None = None
 
     def summary_line(self) -> str:
@@ -89,13 +121,176 @@ def today(config: Config) -> date:
     return datetime.now(config.zone).date()
 
 
+def run_digest(
+    config: Config, day: date, runner: Runner, *, send: bool = True, resend: bool = False,
+    retry_send: bool = True, password: Callable[[], str | None] | None = None,
+) -> RunResult:
+    """Run the day's digest from sources to inbox; record the run in the store.
+
+    With `send` false the email is written to digest.eml, not sent (a
+    preview); `resend` sends it again to recipients who already had it;
+    `retry_send` false tries the mail server once (someone is waiting).
+    `password` returns the SMTP password (default: the environment's).
+    """
+    now = datetime.now(UTC)
+    zone = config.zone
+    with Store(config.store_path) as store:
+        run_id = store.start_run(day, now)
+        counts = DigestCounts()
+        reads: Reads | None = None
+        try:
+            jobs = runner.step("recall-feeds", recall_feeds, store, config)
+            reads = read_sources(runner, config, jobs, now)
+            results = reads.results
+            problems = [p for r in results for p in r.problems]
+            for problem in problems:
+                runner.warn(str(problem))
+            check_sources(results)
+            read = [a for batch in runner.map(
+                "clean", clean_batch, batches([a for r in results for a in r.articles],
+                                              config.run.batch_size), clean_rules(config))
+                    for a in batch]
+            known = runner.step("recall-articles", recall_articles, store, read, day, config)
+            deduped = runner.step("dedup", find_duplicates, read, known.keys)
+            chosen = select_for_digest(deduped.unique, known.day_articles, known.in_earlier,
+                                       known.in_this_day, day, zone, config.fetch.window_days)
+            keys = summary_keys(chosen, config.summary)
+            cached = runner.step("recall-summaries", recall_summaries, store, keys)
+            stories = runner.step("stories", day_stories, chosen, known.sent, known.shown,
+                                  config.stories, config.summary.language)
+            todo = [a for a in stories.representatives if a.id not in cached]
+            made = [s for batch in runner.map("summarize", summarize_batch,
+                                              batches(todo, config.run.batch_size),
+                                              config.summary) for s in batch]
+            summaries = {**cached, **{s.article_id: s for s in made}}
+            themes = runner.step("themes", group_themes, list(stories.representatives),
+                                 config.themes, config.summary.language)
+            counts = DigestCounts(
+                read=len(read), new=sum(a.id not in known.stored for a in deduped.unique),
+                duplicates=len(deduped.duplicates), articles=len(chosen), themes=len(themes),
+                sources=len(results), stories=len(stories.representatives))
+            digest = compose_digest(config, day, day_end(day, zone), themes,
+                                    {a.id: a for a in chosen}, summaries, counts, problems,
+                                    stories)
+            pages = runner.step("publish", write_pages, digest, config,
+                                retries=FILE_RETRY_DELAYS)
+            runner.step("write", save_results, store, reads, deduped,
+                        [(keys[s.article_id], s) for s in made], digest, pages, config, now)
+            reads = None  # written
+            index = runner.step("index", write_index, store.digests(), config,
+                                retries=FILE_RETRY_DELAYS)
+            published = Published(pages.html, pages.text, index, pages.email_html, digest)
+            delivery = None
+            if send:
+                delivery = runner.step(
+                    "deliver", deliver, store, config, published, now,
+                    (password or _env_password)(), resend,
+                    retries=SEND_RETRY_DELAYS if retry_send else ())
+            else:
+                mail.write_unsent(digest, config.email, pages.html.parent, now)
+        except BaseException as exc:
+            if reads is not None:  # how the sources went is kept, whatever failed after
+                save_reads(store, reads, now)
+            store.finish_run(run_id, "failed", counts, [f"{type(exc).__name__}: {exc}"],
+                             datetime.now(UTC))
+            raise
+        store.finish_run(run_id, "completed", counts, [str(p) for p in problems],
+                         datetime.now(UTC))
+    return RunResult(day, published, counts, tuple(problems), delivery)
+
+
+# recall: what the store knows, gathered before the pure stages run
+
+
+@dataclass(frozen=True)
+class FeedJob:
+    """One feed to read: its state and the full text already stored for its items."""
+
+    state: FeedState
+    stored_full_text: dict[str, str]
+
+
+def recall_feeds(store: Store, config: Config) -> list[FeedJob]:
+    """Return a job per feed (configured or imported), with what the store knows of it."""
+    configured = [feed.state() for feed in config.sources.feeds]
+    return [FeedJob(state, store.full_text_bodies(state.url) if state.full_text else {})
+            for state in store.feed_states(configured)]
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the store knows about the articles just read and the day's digest."""
+
+    keys: StoredKeys
+    # Id -> content hash of the read articles already stored.
+    stored: dict[str, str]
+    # Stored articles of the day's window, or already in the day's digest.
+    day_articles: tuple[Article, ...]
+    in_earlier: frozenset[str]
+    in_this_day: frozenset[str]
+    # The last `[stories] follow_days` digests: their articles and the day each was first shown.
+    sent: tuple[Article, ...] = ()
+    shown: dict[str, date] = field(default_factory=dict)
+
+
+def recall_articles(store: Store, read: Sequence[Article], day: date, config: Config) -> Known:
+    """Return what the store knows that the day's stages need, in one pass of reads."""
+    zone = config.zone
+    stored_day = store.articles_for_day(day, window_start(day, zone, config.fetch.window_days),
+                                        day_end(day, zone))
+    ids = sorted({a.id for a in read} | {a.id for a in stored_day})
+    shown = store.recently_shown(day, day - timedelta(days=config.stories.follow_days))
+    return Known(
+        keys=store.stored_keys(read), stored=store.existing_hashes([a.id for a in read]),
+        day_articles=tuple(stored_day), in_earlier=frozenset(store.in_earlier_digests(ids, day)),
+        in_this_day=frozenset(store.digest_article_ids(day)),
+        sent=tuple(store.articles_by_id(sorted(shown))), shown=shown)
+
+
+def recall_summaries(store: Store, keys: dict[str, str]) -> dict[str, ArticleSummary]:
+    """Return the cached summaries of these articles, by id ({id: summary key} given)."""
+    return store.cached_summaries(keys)
+
+
+# read
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What reading every source gave: each folder's result and each feed's read."""
+
+    folders: tuple[IngestResult, ...]
+    feeds: tuple[FeedRead, ...]
+
+    @property
+    def results(self) -> list[IngestResult]:
+        return [*self.folders, *(f.result for f in self.feeds)]
+
+
+def read_sources(runner: Runner, config: Config, jobs: Sequence[FeedJob],
+                 now: datetime) -> Reads:
+    """Read every folder (a task each) and every feed (a task each, on threads: they wait)."""
+    folders = runner.map("read-folder", read_source, list(config.sources.folders),
+                         config.sources)
+    feeds: list[FeedRead] = []
+    if jobs:
+        limiter = HostLimiter(config.fetch.workers, config.fetch.per_host)
+        with make_client(config.fetch) as client:
+            feeds = runner.map("read-feed", read_one_feed, list(jobs), config.fetch, now,
+                               client, limiter, io=True, label=lambda job: job.state.name)
+    return Reads(tuple(folders), tuple(feeds))
+
+
 def read_source(folder: str, settings: SourcesConfig) -> IngestResult:
-    """Read one configured source, logging each problem on one line."""
-    result = read_folder(folder, max_bytes=settings.max_file_bytes,
-                         follow_links=settings.follow_links, recursive=settings.recursive)
-    for problem in result.problems:
-        log.warning("%s", problem)
-    return result
+    """Read one configured folder."""
+    return read_folder(folder, max_bytes=settings.max_file_bytes,
+                       follow_links=settings.follow_links, recursive=settings.recursive)
+
+
+def read_one_feed(job: FeedJob, settings: FetchConfig, now: datetime, client: Any,
+                  limiter: HostLimiter) -> FeedRead:
+    """Fetch and parse one feed (and the full text of its stub items, when asked)."""
+    return read_feed(client, job.state, settings, now, limiter, job.stored_full_text)
 
 
 def check_sources(results: Sequence[IngestResult]) -> None:
@@ -108,209 +303,71 @@ def check_sources(results: Sequence[IngestResult]) -> None:
         raise SourceError(f"every source failed, so there is no digest: {reasons}")
 
 
-def record_sources(store: Store, results: Sequence[IngestResult], now: datetime) -> None:
-    for result in results:
-        store.record_source(result, now)
+# the pure stages' batch forms
 
 
-@dataclass(frozen=True)
-class FeedJob:
-    """One feed to read: its state and the full text already stored for its items."""
-
-    state: FeedState
-    stored_full_text: dict[str, str]
+def batches(items: Sequence[T], size: int) -> list[list[T]]:
+    """Split `items` into lists of at most `size`, in order."""
+    return [list(items[i:i + size]) for i in range(0, len(items), size)]
 
 
-def feed_jobs(store: Store, config: Config) -> list[FeedJob]:
-    """Return a job per feed (configured or imported), with what the store knows of it."""
-    return [FeedJob(state, store.full_text_bodies(state.url) if state.full_text else {})
-            for state in store.feed_states(config.sources.feeds)]
+def clean_rules(config: Config) -> CleaningRules:
+    c = config.clean
+    return build_rules(c.drop_lines, c.cut_from, c.use_default_rules)
 
 
-def read_one_feed(
-    job: FeedJob, config: Config, now: datetime, client: httpx.Client, limiter: HostLimiter
-) -> FeedRead:
-    """Fetch and parse one feed, logging each problem on one line."""
-    read = read_feed(client, job.state, config.fetch, now, limiter, job.stored_full_text)
-    for problem in read.result.problems:
-        log.warning("%s", problem)
-    return read
-
-
-def read_feeds(jobs: Sequence[FeedJob], config: Config, now: datetime) -> list[FeedRead]:
-    """Read every feed, `config.fetch.workers` at a time (without Prefect)."""
-    if not jobs:
-        return []
-    limiter = HostLimiter(config.fetch.workers, config.fetch.per_host)
-    with make_client(config.fetch) as client, ThreadPoolExecutor(config.fetch.workers) as pool:
-        return list(pool.map(lambda job: read_one_feed(job, config, now, client, limiter), jobs))
-
-
-def record_feeds(store: Store, reads: Sequence[FeedRead], now: datetime) -> None:
-    """Store each feed's new fetch state and how reading it went."""
-    for read in reads:
-        store.save_feed_state(read.state)
-        store.record_source(read.result, now, kind="feed")
-
-
-def clean(articles: Sequence[Article], config: Config) -> list[Article]:
-    rules = build_rules(config.clean.drop_lines, config.clean.cut_from,
-                        config.clean.use_default_rules)
+def clean_batch(articles: Sequence[Article], rules: CleaningRules) -> list[Article]:
+    """Clean a batch of articles: text, keys and language, computed once each."""
     return clean_articles(articles, rules)
 
 
-def drop_duplicates(store: Store, articles: Sequence[Article]) -> DedupResult:
-    """Drop articles whose URL or content is already stored or earlier in the batch."""
-    return find_duplicates(articles, store.stored_keys(articles))
+def summary_keys(articles: Sequence[Article], settings: SummaryConfig) -> dict[str, str]:
+    """Return {article id: summary cache key} under the configured summarizer."""
+    return {a.id: summary_key(a, settings.algorithm, settings.sentences, settings.language,
+                              settings.words) for a in articles}
 
 
-def save(store: Store, result: DedupResult, now: datetime) -> int:
-    """Store unique articles and record duplicates; return how many articles were new."""
-    new = store.save_articles(result.unique, now)
-    store.save_duplicates(result.duplicates, now)
-    return new
+def summarize_batch(articles: Sequence[Article], settings: SummaryConfig) -> list[ArticleSummary]:
+    """Summarize a batch of articles."""
+    return summarize_articles(articles, settings.algorithm, settings.sentences,
+                              settings.language, settings.words)
 
 
-def select_for_digest(
-    store: Store, articles: Sequence[Article], day: date, config: Config
-) -> list[Article]:
-    """Return the articles for `day`'s digest: those read now and those stored for the day.
-
-    Stored articles count when they were published inside the day's window
-    or already shown in an earlier digest for the same day, so `--date` for a
-    past day rebuilds it from the store (a backfill) even when the sources
-    have moved on. Left out: anything published after the day's end (a file's
-    time is its modification time), articles shown in an earlier day's digest
-    (unless this day's digest already had them: a rerun keeps its digest
-    after an earlier day was backfilled), and feed items published outside
-    the window (from `[fetch] window_days` before the day's end to its end).
-    """
-    start, end = window_start(day, config), day_end(day, config)
-    read_now = {a.id for a in articles}
-    candidates = list(articles) + [a for a in store.articles_for_day(day, start, end)
-                                   if a.id not in read_now]
-    shown = (store.in_earlier_digests([a.id for a in candidates], day)
-             - store.digest_article_ids(day))
-    # Nothing published after the day's end belongs to it (a backfill of a
-    # past day must not show a file written since); feed items also need to
-    # be recent enough.
-    return [a for a in candidates
-            if a.id not in shown and a.published < end
-            and not (a.kind == "feed" and a.published < start)]
+def group_themes(articles: Sequence[Article], settings: ThemesConfig, language: str) -> list[Theme]:
+    """Group the day's stories into themed sections."""
+    return group_by_theme(articles, settings.min_similarity, settings.max_singletons, language)
 
 
-def day_end(day: date, config: Config) -> datetime:
-    """Return the end of `day` (midnight after it) in the configured time zone."""
-    return datetime.combine(day + timedelta(days=1), dt_time.min, tzinfo=config.zone)
+# write: the results, in one transaction
 
 
-def window_start(day: date, config: Config) -> datetime:
-    """Return the earliest publication time of a feed item that `day`'s digest shows."""
-    return day_end(day, config) - timedelta(days=config.fetch.window_days)
-
-
-def summarize(
-    store: Store, articles: Sequence[Article], config: Config, now: datetime
-) -> dict[str, ArticleSummary]:
-    """Return a summary per article id, from the cache or made now and cached."""
+def save_results(
+    store: Store, reads: Reads, deduped: DedupResult,
+    summaries: Sequence[tuple[str, ArticleSummary]], digest: Digest, pages: Pages,
+    config: Config, now: datetime,
+) -> None:
+    """Store everything the run learned, all or nothing."""
     s = config.summary
-    # The cache key's length: sentences, or minus the words of a word budget.
-    length = -s.words if s.words else s.sentences
-    found = store.cached_summaries(articles, s.algorithm, length, s.language)
-    missing = [a for a in articles if a.id not in found]
-    made = summarize_articles(missing, s.algorithm, s.sentences, s.language, s.words)
-    store.save_summaries(zip(missing, made, strict=True), length, s.language, now)
-    found.update((m.article_id, m) for m in made)
-    return found
+    with store.transaction():
+        save_reads(store, reads, now)
+        store.save_articles(deduped.unique, now)
+        store.save_duplicates(deduped.duplicates, now)
+        store.save_summaries(summaries, -s.words if s.words else s.sentences, s.language, now)
+        store.save_digest(digest.day, str(pages.html), str(pages.text), digest.article_ids,
+                          len(digest.sections), now)
 
 
-def stories(
-    store: Store, articles: Sequence[Article], day: date, config: Config
-) -> StoryGroups:
-    """Group the day's articles into stories (same event, any outlet).
-
-    The articles of the last `[stories] follow_days` days' digests join the
-    grouping, so a story already sent is recognised: its new reports come
-    back as an update only when there are `developing_min` of them.
-    """
-    settings = config.stories
-    shown = store.recently_shown(day, day - timedelta(days=settings.follow_days))
-    today = {a.id for a in articles}
-    earlier = [a for a in store.articles_by_id(sorted(set(shown) - today))]
-    found = group_stories([*articles, *earlier], settings.similarity, settings.window_hours,
-                          config.summary.language)
-    return StoryGroups.of(found, articles, shown, settings.developing_min)
+def save_reads(store: Store, reads: Reads, now: datetime) -> None:
+    """Store how each source's read went, and each feed's new fetch state."""
+    with store.transaction():
+        for result in reads.folders:
+            store.record_source(result, now)
+        for feed in reads.feeds:
+            store.save_feed_state(feed.state)
+            store.record_source(feed.result, now, kind="feed")
 
 
-@dataclass(frozen=True)
-class StoryGroups:
-    """The day's stories: representatives, other coverage, updates of stories already sent."""
-
-    representatives: tuple[Article, ...]
-    coverage: dict[str, tuple[str, ...]]
-    # Representative id -> (new reports, the day the story was first sent).
-    developing: dict[str, tuple[int, date]] = field(default_factory=dict)
-    # New reports on stories already sent, too few to show again.
-    absorbed: tuple[str, ...] = ()
-
-    @classmethod
-    def of(
-        cls, found: Sequence[Story], articles: Sequence[Article],
-        shown: dict[str, date] | None = None, developing_min: int = 2,
-    ) -> StoryGroups:
-        shown = shown or {}
-        by_id = {a.id: a for a in articles}
-        representatives, coverage, developing, absorbed = [], {}, {}, []
-        for story in found:
-            fresh = [i for i in story.article_ids if i in by_id]
-            sent = [shown[i] for i in story.article_ids if i not in by_id and i in shown]
-            if not fresh:
-                continue
-            if sent and len(fresh) < developing_min:
-                absorbed += fresh
-                continue
-            representatives.append(by_id[fresh[0]])
-            if len(fresh) > 1:
-                coverage[fresh[0]] = tuple(fresh[1:])
-            if sent:
-                developing[fresh[0]] = (len(fresh), min(sent))
-        return cls(tuple(representatives), coverage, developing, tuple(absorbed))
-
-
-def themes(articles: Sequence[Article], config: Config) -> list[Theme]:
-    return group_by_theme(articles, config.themes.min_similarity,
-                          config.themes.max_singletons, config.summary.language)
-
-
-def publish(
-    store: Store,
-    config: Config,
-    day: date,
-    groups: Sequence[Theme],
-    articles: Sequence[Article],
-    summaries: dict[str, ArticleSummary],
-    counts: DigestCounts,
-    problems: Sequence[SourceProblem],
-    now: datetime,
-    grouped: StoryGroups | None = None,
-) -> Published:
-    """Render and write the day's HTML and text digests and the index; record them."""
-    grouped = grouped or StoryGroups((), {})
-    digest = rank(assemble_digest(day, config.digest.title, groups,
-                                  {a.id: a for a in articles}, summaries, counts, problems,
-                                  config.digest.timezone, grouped.coverage, grouped.developing,
-                                  grouped.absorbed), day_end(day, config))
-    if config.output.base_url:
-        page = f"{config.output.base_url.rstrip('/')}/{day.isoformat()}/digest.html"
-        digest = dataclasses.replace(digest, page_url=safe_url(page))
-    folder = config.output_dir / day.isoformat()
-    html = write_file(folder / "digest.html", render_html(digest))
-    text = write_file(folder / "digest.txt", render_text(digest))
-    email_html = write_file(folder / "email.html", mail.email_html(digest, config.email))
-    store.save_digest(day, str(html), str(text), digest.article_ids, len(groups), now)
-    index = write_file(config.output_dir / "index.html",
-                       render_index(store.digests(), config.digest.title))
-    return Published(html, text, index, email_html, digest)
+# deliver
 
 
 def deliver(
@@ -323,8 +380,7 @@ def deliver(
     """
     try:
         delivery = mail.deliver(store, published.digest, config.email, published.html.parent,
-                                now, password if password is not None else mail.env_password(),
-                                resend)
+                                now, password, resend)
     except DeliveryError as exc:
         day = published.digest.day.isoformat()
         raise DeliveryError(f"{exc}; the digest is written ({published.html}); "
@@ -335,72 +391,94 @@ def deliver(
     return delivery
 
 
+def _env_password() -> str | None:
+    from digest.config import smtp_password
+
+    return smtp_password()
+
+
+# the in-process runner
+
+
 StageTimer = Callable[[str, float], None]
 
 
-def run_pipeline(
+class InProcess:
+    """Run every stage in this process, without Prefect.
+
+    Waiting work (feeds) runs on `io_workers` threads; other maps run on
+    `executor` when one is given (a process pool uses every core), else one
+    after another. `on_stage`, when given, gets each stage's name and seconds.
+    """
+
+    def __init__(self, io_workers: int = 8, executor: Executor | None = None,
+                 on_stage: StageTimer | None = None) -> None:
+        self.io_workers = io_workers
+        self.executor = executor
+        self.on_stage = on_stage
+
+    def step(self, name: str, fn: Callable[..., T], *args: Any,
+             retries: Sequence[float] = ()) -> T:
+        with self._timed(name):
+            return fn(*args)
+
+    def map(self, name: str, fn: Callable[..., T], items: Sequence[Any], *args: Any,
+            io: bool = False, label: Callable[[Any], str] | None = None) -> list[T]:
+        with self._timed(name):
+            if io and items:
+                with ThreadPoolExecutor(self.io_workers) as pool:
+                    return list(pool.map(lambda item: fn(item, *args), items))
+            if self.executor is not None and len(items) > 1:
+                return list(self.executor.map(fn, items, *[[a] * len(items) for a in args]))
+            return [fn(item, *args) for item in items]
+
+    def warn(self, message: str) -> None:
+        log.warning("%s", message)
+
+    def _timed(self, name: str) -> _Timer:
+        return _Timer(name, self.on_stage)
+
+
+class _Timer:
+    def __init__(self, name: str, report: StageTimer | None) -> None:
+        self.name, self.report, self.start = name, report, 0.0
+
+    def __enter__(self) -> None:
+        self.start = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.report:
+            self.report(self.name, time.perf_counter() - self.start)
+
+
+def run_in_process(
     config: Config, day: date | None = None, on_stage: StageTimer | None = None,
     send: bool = True, resend: bool = False,
 ) -> RunResult:
-    """Run every stage in this process, without Prefect; record the run in the store.
-
-    `on_stage`, when given, is called with each stage's name and its seconds.
-    With `send` false the email is written to digest.eml but not sent (a
-    preview); `resend` sends it again to recipients who already had it.
-    """
+    """Run the day's digest in this process (threads for feeds, processes when configured)."""
     day = day or today(config)
-    now = datetime.now(UTC)
+    settings = config.run
+    if settings.task_runner == "processes":
+        from concurrent.futures import ProcessPoolExecutor
 
-    @contextmanager
-    def stage(name: str) -> Iterator[None]:
-        start = time.perf_counter()
-        yield
-        if on_stage:
-            on_stage(name, time.perf_counter() - start)
+        with ProcessPoolExecutor(settings.workers or None) as pool:
+            return run_digest(config, day, InProcess(config.fetch.workers, pool, on_stage),
+                              send=send, resend=resend)
+    if settings.task_runner == "dask":
+        from distributed import Client, LocalCluster
 
-    with Store(config.store_path) as store:
-        run_id = store.start_run(day, now)
-        counts = DigestCounts()
-        try:
-            with stage("read"):
-                results = [read_source(folder, config.sources)
-                           for folder in config.sources.folders]
-                record_sources(store, results, now)
-                reads = read_feeds(feed_jobs(store, config), config, now)
-                record_feeds(store, reads, now)
-                results += [read.result for read in reads]
-                check_sources(results)
-            problems = [p for r in results for p in r.problems]
-            with stage("clean"):
-                read = clean([a for r in results for a in r.articles], config)
-            with stage("dedup"):
-                deduped = drop_duplicates(store, read)
-            with stage("store"):
-                new = save(store, deduped, now)
-                chosen = select_for_digest(store, list(deduped.unique), day, config)
-            with stage("stories"):
-                grouped = stories(store, chosen, day, config)
-            with stage("summarize"):
-                summaries = summarize(store, grouped.representatives, config, now)
-            with stage("themes"):
-                groups = themes(grouped.representatives, config)
-            counts = DigestCounts(read=len(read), new=new, duplicates=len(deduped.duplicates),
-                                  articles=len(chosen), themes=len(groups), sources=len(results),
-                                  stories=len(grouped.representatives))
-            with stage("render"):
-                published = publish(store, config, day, groups, chosen, summaries, counts,
-                                    problems, now, grouped)
-            with stage("deliver"):
-                if send:
-                    delivery = deliver(store, config, published, now, resend=resend)
-                else:
-                    mail.write_unsent(published.digest, config.email, published.html.parent,
-                                      now)
-                    delivery = None
-        except Exception as exc:
-            store.finish_run(run_id, "failed", counts, [f"{type(exc).__name__}: {exc}"],
-                             datetime.now(UTC))
-            raise
-        store.finish_run(run_id, "completed", counts, [str(p) for p in problems],
-                         datetime.now(UTC))
-    return RunResult(day, published, counts, tuple(problems), delivery)
+        cluster = (None if settings.dask_address
+                   else LocalCluster(  # type: ignore[no-untyped-call]
+                       n_workers=settings.workers or None, threads_per_worker=1,
+                       processes=True, dashboard_address=None))
+        with Client(settings.dask_address or cluster) as client:  # type: ignore[no-untyped-call]
+            try:
+                return run_digest(config, day, InProcess(config.fetch.workers,
+                                                         client.get_executor(), on_stage),
+                                  send=send, resend=resend)
+            finally:
+                if cluster is not None:
+                    cluster.close()
+    return run_digest(config, day, InProcess(config.fetch.workers, None, on_stage),
+                      send=send, resend=resend)
+

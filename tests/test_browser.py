@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from digest.browser import WIDTHS, check_pages, find_chromium
 from digest.config import Config
-from digest.pipeline import run_pipeline
+from digest.eval.browser import WIDTHS, check_pages, find_chromium
+from digest.pipeline import run_in_process
 
 pytestmark = pytest.mark.skipif(
     find_chromium() is None,
@@ -38,7 +38,7 @@ def test_digest_and_email_read_well_on_a_desktop_and_a_phone(
         f"{LONG_WORD} on Monday, see https://example.org/{'a' * 150} for the ferry terms.\n",
         encoding="utf-8")
     config = make_config(articles_dir)
-    result = run_pipeline(config, date(2026, 11, 23))
+    result = run_in_process(config, date(2026, 11, 23))
     labels = [s.label for s in result.published.digest.sections]
     assert len(labels) >= 3
     folder = config.output_dir / "2026-11-23" / "screenshots"

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from digest.clean import build_rules, clean_article, clean_body, normalize_text
-from digest.sources import read_folder
+from digest.ingest.folder import read_folder
+from digest.text.clean import build_rules, clean_article, clean_body, normalize_text
 
 SEED_FURNITURE = (
     "Unlock the White House Watch newsletter for free",

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from digest.cli import main
 from digest.config import Config
+from digest_flows.cli import main
 
 
 def test_run_prints_where_the_digest_is_and_a_summary(

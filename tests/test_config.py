@@ -68,7 +68,7 @@ def test_missing_default_file_means_defaults(tmp_path: Path) -> None:
     ("text", "message"),
     [
         ("[sumary]\n", "c.toml: unknown section [sumary] (known: sources, fetch, clean, "
-         "store, output, summary, stories, themes, digest, email, schedule)"),
+         "store, output, summary, stories, themes, digest, email, schedule, run)"),
         ('[email]\npassword = "hunter2"\n', "c.toml: [email] password: passwords are not read "
          "from the config file (set DIGEST_SMTP_PASSWORD in the environment)"),
         ('[email]\nsecurity = "tls"\n', "c.toml: [email] security 'tls' is unknown "

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from digest.cli import main
 from digest.errors import DigestError
-from digest.evaluate import bcubed, nmi_ari, pair_scores, read_records, rouge, stories_to_pairs
+from digest.eval.evaluate import bcubed, nmi_ari, pair_scores, read_records, rouge, stories_to_pairs
+from digest_flows.cli import main
 
 FIXTURE = Path(__file__).parent / "fixtures" / "eval" / "small.jsonl"
 
@@ -78,7 +78,7 @@ def test_eval_grouping_scores_stories_and_themes(
 
 
 def test_eval_text_is_decoded_as_feed_text_is() -> None:
-    from digest.evaluate import Record
+    from digest.eval.evaluate import Record
 
     record = Record(id="1", title="Oil firm#39;s shares &amp;lt;b&amp;gt;rise&amp;lt;/b&amp;gt;",
                     text='Prices rose. &lt;A HREF="http://www.example.com/x"&gt;More&lt;/A&gt;')

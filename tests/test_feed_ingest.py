@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from digest.cli import main
 from digest.config import Config
-from digest.pipeline import run_pipeline
+from digest.pipeline import run_in_process
 from digest.store import Store
+from digest_flows.cli import main
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
 DAY = date(2026, 11, 23)
@@ -65,15 +65,15 @@ def config(feeds: HTTPServer, make_config: Callable[..., Config]) -> Config:
 
 
 def test_feeds_are_stored_once_across_reruns(server: HTTPServer, config: Config) -> None:
-    first = run_pipeline(config, DAY)
+    first = run_in_process(config, DAY)
     assert first.counts.new == ITEMS and first.counts.read == ITEMS
-    second = run_pipeline(config, DAY)
+    second = run_in_process(config, DAY)
     assert second.counts.new == 0
     with Store(config.store_path) as store:
-        assert store.count("articles") == ITEMS
-        assert store.count("duplicates") == 0
-        sources = {row["name"]: row for row in store.sources()}
-        feeds = {s.name: s for s in store.feed_states(config.sources.feeds)}
+        assert store.db["articles"].count == ITEMS
+        assert store.db["duplicates"].count == 0
+        sources = {row.name: row for row in store.sources()}
+        feeds = {s.name: s for s in store.feed_states([f.state() for f in config.sources.feeds])}
     # The second run got a 304 from the harbour feed and went straight to the moved feed.
     harbour = [r for r, _ in server.log if r.path == "/harbour"]
     assert len(harbour) == 2 and harbour[1].headers["If-None-Match"] == '"h1"'
@@ -83,7 +83,7 @@ def test_feeds_are_stored_once_across_reruns(server: HTTPServer, config: Config)
     assert feeds["River Watch"].fetch_url == server.url_for("/river")
     assert feeds["Gone Daily"].gone
     assert feeds["Flaky News"].consecutive_errors == 1
-    assert sources["Chess Weekly"]["kind"] == "feed"
+    assert sources["Chess Weekly"].kind == "feed"
     html = first.published.html.read_text()
     assert "Observatory opens to the public" in html
     assert "Bäckerei öffnet früher" in html
@@ -95,16 +95,16 @@ def test_feeds_are_stored_once_across_reruns(server: HTTPServer, config: Config)
 
 
 def test_feed_that_rewrites_its_guids_adds_no_copies(server: HTTPServer, config: Config) -> None:
-    run_pipeline(config, DAY)
+    run_in_process(config, DAY)
     rewritten = (fixture("rss2.xml").replace(b"harbour-2026-0001", b"rewritten-1")
                  .replace(b"<guid>http://harbour.example/news/fish-market</guid>",
                           b"<guid>rewritten-2</guid>"))
     server.clear()
     server.expect_request("/harbour").respond_with_data(rewritten, content_type=RSS)
-    later = run_pipeline(config, DAY)
+    later = run_in_process(config, DAY)
     assert later.counts.new == 0 and later.counts.duplicates == 2
     with Store(config.store_path) as store:
-        assert store.count("articles") == ITEMS
+        assert store.db["articles"].count == ITEMS
         titles = [r[0] for r in store.db.execute(
             "SELECT title FROM articles WHERE title LIKE 'Night ferry%'").fetchall()]
     assert titles == ["Night ferry returns after winter pause"]
@@ -113,12 +113,12 @@ def test_feed_that_rewrites_its_guids_adds_no_copies(server: HTTPServer, config:
 def test_items_outside_the_window_are_stored_but_not_shown(
     server: HTTPServer, config: Config,
 ) -> None:
-    result = run_pipeline(config, date(2026, 11, 26))
+    result = run_in_process(config, date(2026, 11, 26))
     assert result.counts.new == ITEMS
     html = result.published.html.read_text()
     assert "Final decided in rapid tiebreak" not in html  # 23 Nov, three days before
     with Store(config.store_path) as store:
-        assert store.count("articles") == ITEMS
+        assert store.db["articles"].count == ITEMS
 
 
 def test_sources_list_shows_each_feed_status(
@@ -128,7 +128,7 @@ def test_sources_list_shows_each_feed_status(
     assert main(["sources", "list", "--config", config_path]) == 0
     before = capsys.readouterr().out
     assert "Gone Daily" in before and " new " in before
-    run_pipeline(config, DAY)
+    run_in_process(config, DAY)
     assert main(["sources", "list", "--config", config_path]) == 0
     out = capsys.readouterr().out
     lines = {line.split("  ")[0]: line for line in out.splitlines()}
@@ -163,7 +163,7 @@ def test_opml_import_export_round_trip(
         captured.err
     assert main(["sources", "import-opml", str(opml), "--config", config_path]) == 0
     assert "Imported 0 new feeds" in capsys.readouterr().out
-    result = run_pipeline(config, DAY)
+    result = run_in_process(config, DAY)
     assert result.counts.new == 4  # chess 2 + river 2, read because they were imported
     exported = tmp_path / "out.opml"
     assert main(["sources", "export-opml", str(exported), "--config", config_path]) == 0

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from digest.dedup import find_duplicates, normalize_url
-from digest.feeds import ParsedFeed, parse_feed
+from digest.dedup import find_duplicates
+from digest.ingest.feeds import ParsedFeed, parse_feed
 from digest.models import StoredKeys
+from digest.text.keys import normalize_url
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -208,7 +209,7 @@ def test_a_feed_with_no_items_is_still_a_feed() -> None:
 
 
 def test_a_plain_text_item_keeps_its_angle_brackets() -> None:
-    from digest.html_text import html_to_text
+    from digest.ingest.html import html_to_text
 
     assert html_to_text("Use <b> for bold &amp; x &lt; y", plain=True) == (
         "Use <b> for bold & x < y")

@@ -13,10 +13,10 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from digest import feeds as feeds_module
 from digest.config import FetchConfig
-from digest.feeds import FeedRead, read_feed
-from digest.fetch import USER_AGENT, HostLimiter, make_client
+from digest.ingest import feeds as feeds_module
+from digest.ingest.feeds import FeedRead, read_feed
+from digest.ingest.fetch import USER_AGENT, HostLimiter, make_client
 from digest.models import FeedState
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
@@ -141,7 +141,7 @@ def test_server_error_backs_off_exponentially_then_recovers(server: HTTPServer) 
 
 
 def test_backoff_is_capped() -> None:
-    from digest.fetch import backoff_delay
+    from digest.ingest.fetch import backoff_delay
 
     settings = FetchConfig(backoff_base_seconds=300, backoff_max_seconds=86_400)
     assert [backoff_delay(n, settings).total_seconds() for n in (1, 2, 3, 9, 10, 500)] == [

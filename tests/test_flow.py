@@ -11,8 +11,10 @@ import pytest
 from mailserver import Inbox, running_inbox
 from pytest_httpserver import HTTPServer
 
+from digest import pipeline
 from digest.config import Config
 from digest.errors import DigestError
+from digest.models import DigestCounts
 from digest.store import Store
 
 
@@ -31,22 +33,22 @@ def test_flow_writes_the_digest_and_records_the_run(
 ) -> None:
     from prefect.client.orchestration import get_client
 
-    from flows.daily import daily_digest
+    from digest_flows.daily import daily_digest
 
     config = make_config(seeds_dir)
     state = daily_digest(date=date(2026, 11, 20), config=str(tmp_path / "digest.toml"),
                          return_state=True)
     assert state.is_completed()
     outcome = state.result()
-    assert outcome["day"] == "2026-11-20"
-    assert outcome["counts"] == {"read": 3, "new": 3, "duplicates": 0, "articles": 3,
-                                 "themes": 1, "sources": 1, "stories": 3}
-    html = Path(outcome["html"]).read_text(encoding="utf-8")
+    assert outcome.day == date(2026, 11, 20)
+    assert outcome.counts == DigestCounts(read=3, new=3, duplicates=0, articles=3, themes=1,
+                                          sources=1, stories=3)
+    html = outcome.published.html.read_text(encoding="utf-8")
     assert "Pentagon Chief Urges Air Defense Aid for Ukraine Ahead of Winter" in html
     assert "More From Author" not in html
-    assert Path(outcome["text"]).exists() and Path(outcome["index"]).exists()
+    assert outcome.published.text.exists() and outcome.published.index.exists()
     with Store(config.store_path) as store:
-        assert store.count("articles") == 3
+        assert store.db["articles"].count == 3
         assert store.db.execute("SELECT status FROM runs").fetchall() == [("completed",)]
     with get_client(sync_client=True) as client:
         artifact = client.read_latest_artifacts()
@@ -58,27 +60,26 @@ def test_flow_writes_the_digest_and_records_the_run(
 def test_flow_rerun_adds_no_rows(
     prefect_server: None, seeds_dir: Path, make_config: Callable[..., Config], tmp_path: Path,
 ) -> None:
-    from flows.daily import daily_digest
+    from digest_flows.daily import daily_digest
 
     config = make_config(seeds_dir)
     first = daily_digest(date=date(2026, 11, 20), config=str(tmp_path / "digest.toml"))
     second = daily_digest(date=date(2026, 11, 20), config=str(tmp_path / "digest.toml"))
-    assert second["counts"]["new"] == 0
-    assert Path(second["html"]).read_text() == Path(first["html"]).read_text()
+    assert second.counts.new == 0
+    assert second.published.html.read_text() == first.published.html.read_text()
     with Store(config.store_path) as store:
-        assert store.count("articles") == 3
-        assert store.count("summaries") == 3  # one per story: the seeds are three events
+        assert store.db["articles"].count == 3
+        assert store.db["summaries"].count == 3  # one per story: the seeds are three events
 
 
 def test_a_failed_run_is_recorded_as_failed(
     prefect_server: None, seeds_dir: Path, make_config: Callable[..., Config], tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import flows.daily
-    from flows.daily import daily_digest
+    from digest_flows.daily import daily_digest
 
-    # The same task without its retry delays: the failure is permanent anyway.
-    monkeypatch.setattr(flows.daily, "publish", flows.daily.publish.with_options(retries=0))
+    # The same step without its retry delays: the failure is permanent anyway.
+    monkeypatch.setattr(pipeline, "FILE_RETRY_DELAYS", ())
     config = make_config(seeds_dir)
     blocker = config.output_dir
     blocker.parent.mkdir(parents=True, exist_ok=True)
@@ -99,7 +100,7 @@ def test_flow_reads_each_feed_in_its_own_task(
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
-    from flows.daily import daily_digest
+    from digest_flows.daily import daily_digest
 
     feeds = Path(__file__).parent / "fixtures" / "feeds"
     server.expect_request("/atom").respond_with_data(
@@ -112,11 +113,12 @@ def test_flow_reads_each_feed_in_its_own_task(
                          return_state=True)
     assert state.is_completed()
     outcome = state.result()
-    assert outcome["counts"]["new"] == 2 and outcome["counts"]["sources"] == 2
-    assert any("Gone Daily" in p and "polling stopped" in p for p in outcome["problems"])
+    assert outcome.counts.new == 2 and outcome.counts.sources == 2
+    assert any("Gone Daily" in str(p) and "polling stopped" in str(p) for p in outcome.problems)
     with Store(config.store_path) as store:
-        assert store.count("articles") == 2
-        gone = {s.name: s for s in store.feed_states(config.sources.feeds)}["Gone Daily"]
+        assert store.db["articles"].count == 2
+        states = store.feed_states([f.state() for f in config.sources.feeds])
+        gone = {s.name: s for s in states}["Gone Daily"]
         assert gone.gone
     with get_client(sync_client=True) as client:
         runs = client.read_task_runs(flow_run_filter=FlowRunFilter(
@@ -137,7 +139,7 @@ def test_flow_names_its_run_after_the_date_and_publishes_a_source_table(
 ) -> None:
     from prefect.client.orchestration import get_client
 
-    from flows.daily import daily_digest
+    from digest_flows.daily import daily_digest
 
     make_config(seeds_dir)
     state = daily_digest(date=date(2026, 11, 21), config=str(tmp_path / "digest.toml"),
@@ -157,17 +159,15 @@ def test_flow_retries_a_refused_send_and_mails_once(
     prefect_server: None, seeds_dir: Path, make_config: Callable[..., Config], tmp_path: Path,
     inbox: Inbox, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import flows.daily
-    from flows.daily import daily_digest
+    from digest_flows.daily import daily_digest
 
-    monkeypatch.setattr(flows.daily, "send_email",
-                        flows.daily.send_email.with_options(retry_delay_seconds=0))
+    monkeypatch.setattr(pipeline, "SEND_RETRY_DELAYS", (0.0, 0.0, 0.0))
     inbox.refuse = 1  # the first attempt gets "451 try again later"
     make_config(seeds_dir, extra=inbox.email_config())
     first = daily_digest(date=date(2026, 11, 20), config=str(tmp_path / "digest.toml"))
-    assert first["sent_to"] == ["ann@example.org"]
+    assert first.delivery.sent_to == ("ann@example.org",)
     again = daily_digest(date=date(2026, 11, 20), config=str(tmp_path / "digest.toml"))
-    assert again["sent_to"] == [] and "already sent" in again["email_note"]
+    assert again.delivery.sent_to == () and "already sent" in again.delivery.note
     (rcpts, message), = inbox.messages
     assert rcpts == ["ann@example.org"]
     assert message.get_content_type() == "multipart/alternative"
@@ -178,11 +178,9 @@ def test_a_send_that_keeps_failing_fails_the_run_and_tells_the_admin(
     prefect_server: None, seeds_dir: Path, make_config: Callable[..., Config], tmp_path: Path,
     inbox: Inbox, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import flows.daily
-    from flows.daily import daily_digest
+    from digest_flows.daily import daily_digest
 
-    monkeypatch.setattr(flows.daily, "send_email",
-                        flows.daily.send_email.with_options(retries=1, retry_delay_seconds=0))
+    monkeypatch.setattr(pipeline, "SEND_RETRY_DELAYS", (0.0,))
     inbox.refuse = 2  # both attempts; the admin notice afterwards goes through
     config = make_config(seeds_dir, extra=inbox.email_config(extra='admin = "ops@example.org"\n'))
     state = daily_digest(date=date(2026, 11, 20), config=str(tmp_path / "digest.toml"),
@@ -201,7 +199,7 @@ def test_a_send_that_keeps_failing_fails_the_run_and_tells_the_admin(
         assert store.db.execute("SELECT status FROM runs").fetchall() == [("failed",)]
     # The next run sends what the failed one could not.
     rerun = daily_digest(date=date(2026, 11, 20), config=str(tmp_path / "digest.toml"))
-    assert rerun["sent_to"] == ["ann@example.org"]
+    assert rerun.delivery.sent_to == ("ann@example.org",)
     assert len(inbox.messages) == 2
 
 
@@ -211,7 +209,7 @@ SCHEDULE = '[schedule]\ncron = "30 6 * * 1-5"\ntimezone = "Europe/Berlin"\n'
 def test_deployment_carries_the_configured_cron_and_time_zone(
     make_config: Callable[..., Config], seeds_dir: Path, tmp_path: Path,
 ) -> None:
-    from flows.daily import deployment
+    from digest_flows.daily import deployment
 
     make_config(seeds_dir, extra=SCHEDULE)
     built = deployment(str(tmp_path / "digest.toml"))
@@ -227,7 +225,7 @@ def test_deployment_registers_on_the_server_and_can_be_triggered(
 ) -> None:
     from prefect.client.orchestration import get_client
 
-    from flows.daily import DEPLOYMENT, deployment, trigger
+    from digest_flows.daily import DEPLOYMENT, deployment, trigger
 
     make_config(seeds_dir, extra=SCHEDULE)
     deployment_id = deployment(str(tmp_path / "digest.toml")).apply()
@@ -253,7 +251,7 @@ def test_prefect_yaml_deploys_to_a_process_work_pool(prefect_server: None) -> No
     from prefect.client.schemas.actions import WorkPoolCreate
     from prefect.settings import PREFECT_API_URL
 
-    from flows.daily import DEPLOYMENT
+    from digest_flows.daily import DEPLOYMENT
 
     repo = Path(__file__).parent.parent
     with get_client(sync_client=True) as client:
@@ -265,14 +263,13 @@ def test_prefect_yaml_deploys_to_a_process_work_pool(prefect_server: None) -> No
     with get_client(sync_client=True) as client:
         deployed = client.read_deployment_by_name(DEPLOYMENT)
     assert deployed.work_pool_name == "digest"
-    assert deployed.entrypoint == "flows/daily.py:daily_digest"
-    assert deployed.parameters == {"config": "config/digest.toml"}
+    assert deployed.entrypoint == "digest_flows.daily:daily_digest"
+    assert deployed.parameters == {}
     (schedule,) = deployed.schedules
     assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 7 * * *", "UTC")
     # The same time as the shipped config's [schedule], which `digest serve` uses.
     assert (Config().schedule.cron, Config().digest.timezone) == ("0 7 * * *", "UTC")
-    assert deployed.pull_steps == [{"prefect.deployments.steps.set_working_directory": {
-        "directory": "/opt/news-digest"}}]
+    assert not deployed.pull_steps  # nothing tied to a folder: the package is installed
 
 
 def test_the_smtp_password_comes_from_a_secret_block_or_the_environment(
@@ -281,7 +278,7 @@ def test_the_smtp_password_comes_from_a_secret_block_or_the_environment(
 ) -> None:
     from prefect.blocks.system import Secret
 
-    from flows.daily import smtp_password
+    from digest_flows.daily import smtp_password
 
     monkeypatch.setenv("DIGEST_SMTP_PASSWORD", "from-env")
     assert smtp_password(make_config(seeds_dir)) == "from-env"

@@ -19,9 +19,9 @@ from mailserver import Inbox, free_port, running_inbox
 
 from digest.config import Config, EmailConfig
 from digest.errors import DeliveryError
-from digest.mail import build_message, deliver, message_id, subject_line
 from digest.models import Digest, DigestCounts, DigestEntry, DigestSection
-from digest.pipeline import run_pipeline
+from digest.pipeline import run_in_process
+from digest.publish.mail import build_message, deliver, message_id, subject_line
 from digest.store import Store
 
 DAY = date(2026, 11, 23)
@@ -190,9 +190,9 @@ def test_run_emails_the_digest_once(
     config = make_config(articles_dir, extra=(
         f'[email]\nto = ["ann@example.org"]\nfrom = "digest@example.org"\n'
         f'smtp_host = "127.0.0.1"\nsmtp_port = {port}\nsecurity = "none"\n'))
-    first = run_pipeline(config, DAY)
+    first = run_in_process(config, DAY)
     assert first.delivery is not None and first.delivery.sent_to == ("ann@example.org",)
-    second = run_pipeline(config, DAY)
+    second = run_in_process(config, DAY)
     assert second.delivery is not None and second.delivery.sent_to == ()
     (rcpts, message), = inbox.messages
     assert rcpts == ["ann@example.org"]
@@ -270,7 +270,7 @@ def test_a_failed_send_says_where_the_digest_is_and_how_to_send_it(
         f'smtp_host = "127.0.0.1"\nsmtp_port = {free_port()}\nsecurity = "none"\n'
         'timeout = 2.0\n'))
     with pytest.raises(DeliveryError) as caught:
-        run_pipeline(config, DAY)
+        run_in_process(config, DAY)
     message = str(caught.value)
     assert "cannot send" in message and "\n" not in message
     assert f"the digest is written ({config.output_dir / '2026-11-23' / 'digest.html'})" in message
@@ -295,7 +295,7 @@ def test_a_big_day_is_emailed_within_budget_and_the_page_has_every_story(
 ) -> None:
     import random
 
-    from digest.mail import MAX_EMAIL_HTML_BYTES
+    from digest.publish.mail import MAX_EMAIL_HTML_BYTES
 
     folder = tmp_path / "big"
     folder.mkdir()
@@ -310,7 +310,7 @@ def test_a_big_day_is_emailed_within_budget_and_the_page_has_every_story(
         written = NOW.timestamp() - number
         os.utime(folder / f"{number:03d}.txt", (written, written))
     config = make_config(folder, extra='[email]\nto = ["ann@example.org"]\n')
-    result = run_pipeline(config, DAY)
+    result = run_in_process(config, DAY)
     email_html = result.published.email_html.read_text(encoding="utf-8")
     assert len(email_html.encode()) <= MAX_EMAIL_HTML_BYTES
     assert email_html.count("<h3>") <= 25 and "more stories on the web page" in email_html
@@ -325,7 +325,7 @@ def test_with_a_base_url_the_email_links_to_its_page(
     config = make_config(articles_dir, extra=(
         'base_url = "https://news.example/digest/"\n'  # continues [output]
         '[email]\nto = ["ann@example.org"]\nmax_stories = 2\n'))
-    result = run_pipeline(config, DAY)
+    result = run_in_process(config, DAY)
     html = result.published.email_html.read_text(encoding="utf-8")
     page = "https://news.example/digest/2026-11-23/digest.html"
     assert f'href="{page}"' in html and "View in your browser" in html

@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 import pytest
 
-from digest.language import detect, from_code, language_of
 from digest.models import Article
-from digest.news_summarizer import NewsSummarizer, is_furniture
-from digest.summarize import summarize_article
+from digest.summarize.news import NewsSummarizer, is_furniture
+from digest.summarize.registry import summarize_article
+from digest.text.language import detect, from_code, language_of
 
 NOISY = "\n\n".join([
     "By . Associated Press . PUBLISHED: . 14:11 EST, 25 October 2013 . | . UPDATED: . "
@@ -147,7 +147,7 @@ def test_plugs_into_sumy_like_its_own_summarizers() -> None:
     from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
     from sumy.nlp.stemmers import Stemmer
 
-    from digest.tokenizer import PunktTokenizer
+    from digest.text.tokenizer import PunktTokenizer
 
     tokenizer = PunktTokenizer("english")
     paragraphs = [Paragraph([Sentence("Pier closed after storm", tokenizer, is_heading=True)]),

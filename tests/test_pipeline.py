@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from digest.config import Config
-from digest.pipeline import run_pipeline
+from digest.pipeline import run_in_process
 from digest.store import Store
 
 DAY = date(2026, 11, 20)
@@ -17,7 +17,7 @@ def test_run_writes_digests_index_and_rows(
     articles_dir: Path, make_config: Callable[..., Config],
 ) -> None:
     config = make_config(articles_dir)
-    result = run_pipeline(config, DAY)
+    result = run_in_process(config, DAY)
     out = config.output_dir
     assert result.published.html == out / "2026-11-20" / "digest.html"
     html = result.published.html.read_text()
@@ -30,10 +30,10 @@ def test_run_writes_digests_index_and_rows(
     c = result.counts
     assert (c.read, c.new, c.duplicates, c.articles, c.sources) == (7, 6, 1, 6, 1)
     with Store(config.store_path) as store:
-        assert store.count("articles") == 6
-        assert store.count("duplicates") == 1
-        assert store.count("summaries") == 6  # one per story: six different events
-        assert store.count("digest_articles") == 6
+        assert store.db["articles"].count == 6
+        assert store.db["duplicates"].count == 1
+        assert store.db["summaries"].count == 6  # one per story: six different events
+        assert store.db["digest_articles"].count == 6
         status = store.db.execute("SELECT status, read, new FROM runs").fetchall()
         assert status == [("completed", 7, 6)]
 
@@ -42,29 +42,29 @@ def test_rerun_for_the_same_day_gives_the_same_digest_and_no_new_rows(
     articles_dir: Path, make_config: Callable[..., Config],
 ) -> None:
     config = make_config(articles_dir)
-    first = run_pipeline(config, DAY)
+    first = run_in_process(config, DAY)
     html, text = first.published.html.read_text(), first.published.text.read_text()
-    second = run_pipeline(config, DAY)
+    second = run_in_process(config, DAY)
     assert second.published.html.read_text() == html
     assert second.published.text.read_text() == text
     assert second.counts.new == 0
     with Store(config.store_path) as store:
-        assert store.count("articles") == 6
-        assert store.count("summaries") == 6
-        assert store.count("digests") == 1
+        assert store.db["articles"].count == 6
+        assert store.db["summaries"].count == 6
+        assert store.db["digests"].count == 1
 
 
 def test_next_day_does_not_repeat_articles_already_sent(
     articles_dir: Path, make_config: Callable[..., Config],
 ) -> None:
     config = make_config(articles_dir)
-    run_pipeline(config, DAY)
+    run_in_process(config, DAY)
     late = articles_dir / "late-news.txt"
     late.write_text("Museum reopens after roof repair\nThe town museum reopened on Saturday "
                     "after its roof was repaired.\n", encoding="utf-8")
     written = datetime(2026, 11, 21, 9, 0, tzinfo=UTC).timestamp()
     os.utime(late, (written, written))
-    result = run_pipeline(config, date(2026, 11, 21))
+    result = run_in_process(config, date(2026, 11, 21))
     assert result.counts.articles == 1
     html = result.published.html.read_text()
     assert "Museum reopens after roof repair" in html
@@ -76,11 +76,11 @@ def test_next_day_does_not_repeat_articles_already_sent(
 def test_a_copy_arriving_in_another_source_later_is_dropped(
     articles_dir: Path, tmp_path: Path, make_config: Callable[..., Config],
 ) -> None:
-    run_pipeline(make_config(articles_dir), DAY)
+    run_in_process(make_config(articles_dir), DAY)
     other = tmp_path / "wire"
     other.mkdir()
     shutil.copy(articles_dir / "river-flood.txt", other / "flood.txt")
-    result = run_pipeline(make_config(articles_dir, other), date(2026, 11, 21))
+    result = run_in_process(make_config(articles_dir, other), date(2026, 11, 21))
     assert result.counts.duplicates == 2
     assert result.counts.articles == 0
 
@@ -88,7 +88,7 @@ def test_a_copy_arriving_in_another_source_later_is_dropped(
 def test_a_failing_source_is_reported_and_the_others_still_run(
     articles_dir: Path, tmp_path: Path, make_config: Callable[..., Config],
 ) -> None:
-    result = run_pipeline(make_config(tmp_path / "missing", articles_dir), DAY)
+    result = run_in_process(make_config(tmp_path / "missing", articles_dir), DAY)
     assert result.counts.articles == 6
     html = result.published.html.read_text()
     assert "missing: folder" in html and "does not exist" in html
@@ -102,23 +102,23 @@ def test_date_backfills_a_past_day_from_the_store(
     for path in articles_dir.iterdir():
         os.utime(path, (written, written))
     config = make_config(articles_dir)
-    run_pipeline(config, DAY)
+    run_in_process(config, DAY)
     # The sources move on: the folder is emptied. The 18th is rebuilt from the store.
     for path in articles_dir.iterdir():
         path.unlink()
-    past = run_pipeline(config, date(2026, 11, 18))
+    past = run_in_process(config, date(2026, 11, 18))
     assert past.counts.read == 0 and past.counts.articles == 6
     html = past.published.html.read_text()
     assert past.published.html.parent.name == "2026-11-18"
     assert "Teenager wins national chess championship" in html
     # A day with nothing stored for it gets an empty digest, not the 18th's articles.
-    assert run_pipeline(config, date(2026, 11, 16)).counts.articles == 0
+    assert run_in_process(config, date(2026, 11, 16)).counts.articles == 0
     # A rerun of the 20th keeps its articles although no source has them any more;
     # the 21st does not repeat them.
-    assert run_pipeline(config, DAY).counts.articles == 6
-    assert run_pipeline(config, date(2026, 11, 21)).counts.articles == 0
+    assert run_in_process(config, DAY).counts.articles == 6
+    assert run_in_process(config, date(2026, 11, 21)).counts.articles == 0
     with Store(config.store_path) as store:
-        assert store.count("articles") == 6
+        assert store.db["articles"].count == 6
 
 
 PIER = {
@@ -151,7 +151,7 @@ def test_a_story_already_sent_comes_back_only_as_a_developing_update(
         for name in names:
             (folder / name).write_text(PIER[name], encoding="utf-8")
             os.utime(folder / name, (written, written))
-        result = run_pipeline(config, date(2026, 11, number))
+        result = run_in_process(config, date(2026, 11, number))
         return result.published.text.read_text(encoding="utf-8")
 
     first = day(20, "pier-1.txt")
@@ -179,7 +179,7 @@ def test_a_backfill_never_shows_what_was_written_after_its_day(
                     "after its roof was repaired.\n", encoding="utf-8")
     written = datetime(2026, 11, 25, 9, 0, tzinfo=UTC).timestamp()
     os.utime(late, (written, written))
-    backfill = run_pipeline(make_config(articles_dir), date(2026, 11, 20))
+    backfill = run_in_process(make_config(articles_dir), date(2026, 11, 20))
     html = backfill.published.html.read_text()
     assert "Teenager wins national chess championship" in html  # written on the 19th
     assert "Museum reopens" not in html
@@ -196,6 +196,6 @@ def test_a_run_whose_every_source_failed_fails_and_says_why(
     config = make_config(tmp_path / "missing", tmp_path / "also-missing")
     with pytest.raises(SourceError, match=r"^every source failed, so there is no digest: "
                                           r"missing: folder .* does not exist"):
-        run_pipeline(config, DAY)
+        run_in_process(config, DAY)
     with Store(config.store_path) as store:
         assert store.db.execute("SELECT status FROM runs").fetchall() == [("failed",)]

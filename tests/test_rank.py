@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from digest.models import Coverage, Digest, DigestCounts, DigestEntry, DigestSection
-from digest.rank import importance, rank, within_budget
+from digest.publish.rank import importance, rank, within_budget
 
 END = datetime(2026, 11, 24, 0, 0, tzinfo=UTC)
 

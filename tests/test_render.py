@@ -5,7 +5,13 @@ from datetime import date
 from pathlib import Path
 
 from digest.models import Article, ArticleSummary, DigestCounts, SourceProblem, Theme
-from digest.render import assemble_digest, render_html, render_index, render_text, write_file
+from digest.publish.render import (
+    assemble_digest,
+    render_html,
+    render_index,
+    render_text,
+    write_file,
+)
 from digest.store import DigestRecord
 
 EVIL = "<script>alert(1)</script>"
@@ -85,7 +91,7 @@ def test_write_file_replaces_atomically(tmp_path: Path) -> None:
 
 
 def test_a_story_shows_once_with_the_other_outlets(make_article: Callable[..., Article]) -> None:
-    from digest.render import render_email_html
+    from digest.publish.render import render_email_html
 
     main = make_article(id="m", title="Pier closed after storm", source="Coast News",
                         url="https://coast.example/pier")
@@ -117,7 +123,7 @@ def test_a_time_outside_the_digests_year_carries_its_year(
 
     old = make_article(id="a1", title="Backfilled", body="Text.",
                        published=datetime(2025, 12, 31, 22, 0, tzinfo=UTC))
-    from digest.render import _local_time
+    from digest.publish.render import _local_time
 
     assert _local_time(old.published, "UTC", 2026) == "31 Dec 2025 22:00"
     assert _local_time(old.published, "UTC", 2025) == "31 Dec 22:00"

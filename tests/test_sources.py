@@ -4,7 +4,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from digest.sources import article_id, read_folder, split_title
+from digest.ingest.folder import article_id, read_folder, split_title
 
 
 def test_folder_articles_get_title_body_source_and_mtime(articles_dir: Path) -> None:

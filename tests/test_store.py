@@ -5,11 +5,20 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
+
 from digest.models import Article, ArticleSummary, DigestCounts, Duplicate
 from digest.store import Store
+from digest.text.keys import with_keys
 
 NOW = datetime(2026, 11, 20, 7, 0, tzinfo=UTC)
 LATER = datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def make_article(make_article: Callable[..., Article]) -> Callable[..., Article]:
+    """Articles as the store gets them: cleaned, so carrying their keys."""
+    return lambda **fields: with_keys(make_article(**fields))
 
 
 def test_saving_twice_stores_each_article_once_and_keeps_first_seen(
@@ -19,7 +28,7 @@ def test_saving_twice_stores_each_article_once_and_keeps_first_seen(
     with Store(tmp_path / "s.db") as store:
         assert store.save_articles(articles, NOW) == 2
         assert store.save_articles(articles, LATER) == 0
-        assert store.count("articles") == 2
+        assert store.db["articles"].count == 2
         first_seen = store.db.execute("SELECT first_seen FROM articles WHERE id='a'").fetchone()
         assert first_seen[0] == "2026-11-20T07:00:00+00:00"
 
@@ -30,7 +39,8 @@ def test_changed_content_updates_the_article_in_place(
     article = make_article(id="a", body="Old text")
     with Store(tmp_path / "s.db") as store:
         store.save_articles([article], NOW)
-        store.save_articles([replace(article, body="New text")], LATER)
+        store.save_articles([with_keys(replace(article, body="New text", content_hash=""))],
+                            LATER)
         row = store.db.execute("SELECT body, first_seen FROM articles").fetchall()
         assert row == [("New text", "2026-11-20T07:00:00+00:00")]
         assert store.search("new")[0]["id"] == "a"
@@ -66,30 +76,40 @@ def test_duplicates_are_recorded_once(
     with Store(tmp_path / "s.db") as store:
         store.save_duplicates([dup], NOW)
         store.save_duplicates([dup], LATER)
-        assert store.count("duplicates") == 1
+        assert store.db["duplicates"].count == 1
 
 
-def test_summaries_are_cached_by_content_algorithm_and_length(
+def test_summaries_are_cached_by_everything_that_shapes_them(
     tmp_path: Path, make_article: Callable[..., Article],
 ) -> None:
-    article = make_article(id="a", body="Some words")
+    from digest.summarize.registry import summary_key
+
+    article = make_article(id="a", title="Pier reopens", body="Some words about the pier.")
     summary = ArticleSummary("a", ("Some words",), "lexrank", whole=True)
+    key = summary_key(article, "lexrank", 3, "english")
     with Store(tmp_path / "s.db") as store:
-        store.save_summaries([(article, summary)], 3, "english", NOW)
-        assert store.cached_summaries([article], "lexrank", 3, "english") == {"a": summary}
-        assert store.cached_summaries([article], "lexrank", 4, "english") == {}
-        assert store.cached_summaries([article], "lsa", 3, "english") == {}
-        edited = replace(article, body="Other words")
-        assert store.cached_summaries([edited], "lexrank", 3, "english") == {}
-        twin = replace(article, id="b")
-        assert store.cached_summaries([twin], "lexrank", 3, "english")["b"].article_id == "b"
+        store.save_summaries([(key, summary)], 3, "english", NOW)
+        assert store.cached_summaries({"a": key}) == {"a": summary}
+        twin = store.cached_summaries({"b": key})
+        assert twin["b"].article_id == "b"
+    changed = [summary_key(article, "lexrank", 4, "english"),
+               summary_key(article, "lsa", 3, "english"),
+               summary_key(article, "lexrank", 3, "english", words=60),
+               summary_key(article, "lexrank", 3, "german"),
+               summary_key(replace(article, title="Pier closes"), "lexrank", 3, "english"),
+               summary_key(replace(article, body="Other words."), "lexrank", 3, "english")]
+    assert key not in changed and len(set(changed)) == len(changed)
+    # "auto" keys by the language the article is in, not by the setting.
+    english = replace(article, language="english")
+    assert summary_key(english, "lexrank", 3, "auto") == summary_key(english, "lexrank", 3,
+                                                                       "english")
 
 
 def test_digest_rerun_replaces_its_articles_and_earlier_days_are_known(tmp_path: Path) -> None:
     with Store(tmp_path / "s.db") as store:
         store.save_digest(date(2026, 11, 20), "h", "t", ["a", "b"], 1, NOW)
         store.save_digest(date(2026, 11, 20), "h", "t", ["a"], 1, LATER)
-        assert store.count("digest_articles") == 1
+        assert store.db["digest_articles"].count == 1
         assert store.in_earlier_digests(["a", "b"], date(2026, 11, 21)) == {"a"}
         assert store.in_earlier_digests(["a"], date(2026, 11, 20)) == set()
         [record] = store.digests()
@@ -110,7 +130,7 @@ def test_opening_an_existing_store_keeps_its_data(
     with Store(tmp_path / "s.db") as store:
         store.save_articles([make_article()], NOW)
     with Store(tmp_path / "s.db") as store:
-        assert store.count("articles") == 1
+        assert store.db["articles"].count == 1
 
 
 def test_a_run_whose_process_is_gone_is_marked_abandoned_by_the_next(tmp_path: Path) -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from digest.evaluate import read_records
+from digest.eval.evaluate import read_records
+from digest.group.stories import group_stories, near_duplicate_pairs
 from digest.models import Article
-from digest.stories import group_stories, near_duplicate_pairs
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
@@ -116,7 +116,7 @@ def test_no_articles_no_stories() -> None:
 def test_a_lone_report_joins_a_corroborated_story_at_a_lower_bar(
     make_article: Callable[..., Article], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import digest.stories as stories
+    import digest.group.stories as stories
 
     loner = make_article(id="loner", source="Ferry Gazette", title="New ferry timetable for Marrow",
                          body="Marrow ferries sail from the southern pier from today, the "
@@ -186,7 +186,7 @@ def test_undated_articles_are_judged_on_their_words() -> None:
 
 
 def test_a_word_weighs_the_same_on_a_small_day_and_a_big_one() -> None:
-    from digest.rarity import Rarity
+    from digest.text.rarity import Rarity
 
     rarity = Rarity("english")
     # Function words weigh nothing, topic words little, names a lot.

@@ -4,9 +4,10 @@ from collections.abc import Callable
 
 import pytest
 
+from digest.config import ALGORITHMS
 from digest.models import Article
-from digest.summarize import ALGORITHMS, summarize_article
-from digest.tokenizer import PunktTokenizer, split_sentences
+from digest.summarize.registry import IMPLEMENTATIONS, summarize_article
+from digest.text.tokenizer import PunktTokenizer, split_sentences
 
 BODY = "\n\n".join([
     "The city council approved a new budget for public transport on Monday. "
@@ -65,3 +66,7 @@ def test_tokenizer_keeps_abbreviations_inside_sentences() -> None:
         "Mr. Smith paid $3.5bn to the U.S. Treasury.", "He left.")
     assert tokenizer.to_words("Don’t go, Jean-Luc: it's 2024.") == (
         "Don’t", "go", "Jean-Luc", "it's")
+
+
+def test_every_configurable_summarizer_has_an_implementation() -> None:
+    assert set(IMPLEMENTATIONS) == set(ALGORITHMS)

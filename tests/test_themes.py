@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from digest.clean import build_rules, clean_articles
-from digest.labels import label_problems
+from digest.group.labels import label_problems
+from digest.group.themes import OTHER_NEWS, group_by_theme
+from digest.ingest.folder import read_folder
 from digest.models import Article
-from digest.sources import read_folder
-from digest.themes import OTHER_NEWS, group_by_theme
+from digest.text.clean import build_rules, clean_articles
 
 
 def _fixture_articles(articles_dir: Path) -> list[Article]:

@@ -9,7 +9,7 @@ from datetime import date
 from pytest_httpserver import HTTPServer
 
 from digest.config import Config
-from digest.pipeline import run_pipeline
+from digest.pipeline import run_in_process
 
 DAY = date(2026, 11, 23)
 GOOD = {"version": "https://jsonfeed.org/version/1.1", "title": "Harbour Gazette",
@@ -35,7 +35,7 @@ def test_deep_json_and_far_future_dates_do_not_stop_the_run(
                     for path, name in (("/good", "Good"), ("/deep", "Deep"),
                                        ("/future", "Future")))
     config = make_config(extra=feeds + "[fetch]\ntimeout = 5.0\n")
-    result = run_pipeline(config, DAY)
+    result = run_in_process(config, DAY)
     html = result.published.html.read_text()
     assert "Harbour reopens after repairs" in html
     assert "nested too deeply" in html  # the deep feed, reported
@@ -53,7 +53,7 @@ def test_an_unexpected_error_in_one_feed_is_that_feeds_problem(
 ) -> None:
     import pytest
 
-    import digest.feeds as feeds_module
+    import digest.ingest.feeds as feeds_module
 
     assert isinstance(monkeypatch, pytest.MonkeyPatch)
     real = feeds_module.parse_feed
@@ -71,7 +71,7 @@ def test_an_unexpected_error_in_one_feed_is_that_feeds_problem(
                                                      content_type="application/feed+json")
     feeds = "".join(f'[[sources.feeds]]\nurl = "{server.url_for(path)}"\nname = "{name}"\n'
                     for path, name in (("/good", "Good"), ("/boom", "Boom")))
-    result = run_pipeline(make_config(extra=feeds), DAY)
+    result = run_in_process(make_config(extra=feeds), DAY)
     html = result.published.html.read_text()
     assert "Harbour reopens after repairs" in html
     assert "RuntimeError: parser bug" in html
@@ -140,7 +140,7 @@ def test_a_feed_that_sends_a_byte_a_second_is_cut_off_and_the_run_finishes(
                            f'name = "Slow {n}"\n' for n, s in enumerate(slow)))
         config = make_config(extra=feeds + "[fetch]\ntimeout = 5.0\ntotal_timeout = 3.0\n")
         start = time.monotonic()
-        result = run_pipeline(config, DAY)
+        result = run_in_process(config, DAY)
         elapsed = time.monotonic() - start
     finally:
         for trickle in slow:
@@ -159,8 +159,8 @@ def test_bombs_loops_and_endless_bodies_are_cut_off_and_reported(server: HTTPSer
     from werkzeug import Response
 
     from digest.config import FetchConfig
-    from digest.feeds import read_feed
-    from digest.fetch import HostLimiter, make_client
+    from digest.ingest.feeds import read_feed
+    from digest.ingest.fetch import HostLimiter, make_client
     from digest.models import FeedState
 
     def endless() -> object:

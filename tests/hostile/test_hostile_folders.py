@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from digest.sources import read_folder
+from digest.ingest.folder import read_folder
 
 
 def test_odd_file_names_are_read_and_named_in_problems(tmp_path: Path) -> None:

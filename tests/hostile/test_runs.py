@@ -15,7 +15,7 @@ from mailserver import running_inbox
 
 from digest.config import Config
 
-RUN = ("from digest.cli import main; raise SystemExit(main())",)
+RUN = ("from digest_flows.cli import main; raise SystemExit(main())",)
 
 
 def _run(config: Config, *extra: str) -> subprocess.Popen[str]:

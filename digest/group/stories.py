@@ -7,7 +7,7 @@ Two kinds of evidence join articles:
   LSH (banded signatures) and checked exactly. They always merge.
 - Same event: the cosine of the two leads (headline and first paragraphs),
   each word weighted by its rarity in the language at large
-  (`digest.rarity`, wordfreq), of at least `similarity`, with at least two
+  (`digest.text.rarity`, wordfreq), of at least `similarity`, with at least two
   specific words (names, places, figures) in common, and headlines that
   agree (`HEADLINE_AGREEMENT`). Every pair of one outlet's articles needs
   `SAME_SOURCE_FACTOR` times the bar: an outlet's second article on a saga
@@ -38,10 +38,10 @@ from datetime import datetime
 from functools import cache, cached_property
 from typing import Any
 
-from digest.dedup import normalized_words
-from digest.language import AUTO
 from digest.models import Article
-from digest.rarity import Rarity
+from digest.text.keys import normalized_words
+from digest.text.language import AUTO
+from digest.text.rarity import Rarity
 
 NEAR_DUPLICATE_JACCARD = 0.5
 SHINGLE_WORDS = 5
@@ -383,14 +383,14 @@ class _Leads:
 def _vectors(articles: Sequence[Article], language: str) -> _Leads:
     """Return each article's unit vector over its headline and lead, weighted by rarity.
 
-    A word's weight is its rarity in the language at large (`digest.rarity`),
+    A word's weight is its rarity in the language at large (`digest.text.rarity`),
     so a three-article day weighs words as a 3,000-article day does. Figures
     ("4.75%", "539") count as rare words: the same figure in two leads is
     specific evidence of one event. Headline words are compared on their
     first `MATCH_PREFIX` letters ("removes", "removed", "removal" match),
     which needs no stemmer for any language.
     """
-    from digest.language import resolve
+    from digest.text.language import resolve
 
     weighers: dict[str, Rarity] = {}
     vocabulary: dict[str, int] = {}

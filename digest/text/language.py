@@ -20,6 +20,7 @@ CODES: dict[str, str] = {
     "nb": "norwegian", "nn": "norwegian", "pl": "polish", "pt": "portuguese", "ru": "russian",
     "es": "spanish", "sv": "swedish",
 }
+_NAMES = frozenset(CODES.values())
 AUTO = "auto"
 # About 170 words: plenty for py3langid, and its cost grows with the sample.
 _SAMPLE_CHARS = 1000
@@ -29,9 +30,14 @@ _DETECTED: dict[bytes, str | None] = {}
 
 
 def from_code(code: str | None) -> str | None:
-    """Return the language named by a tag like "en", "en-US" or "pt_BR", if supported."""
+    """Return the language named by a tag like "en", "en-US" or "pt_BR", if supported.
+
+    A supported language's own name ("english", as cleaning records it) is returned as is.
+    """
     if not code:
         return None
+    if code in _NAMES:
+        return code
     return CODES.get(code.strip().lower().replace("_", "-").split("-")[0])
 
 

@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from digest.config import CHROMIUM_VARIABLE as CHROMIUM_ENV
+from digest.config import chromium_command
 from digest.errors import DigestError
 
-CHROMIUM_ENV = "DIGEST_CHROMIUM"
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 TIMEOUT_SECONDS = 60.0
 PHONE_BELOW = 600  # windows narrower than this are emulated as a phone (mobile viewport)
@@ -89,7 +90,7 @@ class Layout:
 
 def find_chromium() -> str | None:
     """Return the Chromium executable ($DIGEST_CHROMIUM, else the first on PATH)."""
-    configured = os.environ.get(CHROMIUM_ENV)
+    configured = chromium_command()
     if configured:
         return configured
     for name in CANDIDATES:

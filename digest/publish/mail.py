@@ -3,37 +3,45 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import smtplib
 import ssl
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
+from typing import Protocol
 
 from digest.config import EmailConfig
 from digest.errors import DeliveryError, StoreError
 from digest.models import Digest
-from digest.rank import within_budget
-from digest.render import render_email_html, render_text, safe_url
-from digest.store import Store
-
-PASSWORD_ENV = "DIGEST_SMTP_PASSWORD"
-
-
-def env_password() -> str | None:
-    """Return the SMTP password from the environment (never from the config file)."""
-    return os.environ.get(PASSWORD_ENV) or None
-
+from digest.publish.rank import within_budget
+from digest.publish.render import render_email_html, render_text, safe_url
 
 # Gmail clips a message whose HTML is larger than about 102 KB (its help
 # pages); the email stays under 100 KB, inlined CSS included.
 MAX_EMAIL_HTML_BYTES = 100_000
 # How long a run waits for another run's sending step to end.
 SEND_WAIT_SECONDS = 120.0
+
+
+class Ledger(Protocol):
+    """Where sends are recorded (the store): who had which day's digest, sends in flight."""
+
+    def sending(self, wait: float) -> AbstractContextManager[None]: ...
+
+    def delivery_states(self, day: date) -> dict[str, tuple[str, int, str]]: ...
+
+    def record_intent(self, day: date, recipient: str, message_id: str, attempt: int,
+                      subject: str, when: datetime) -> None: ...
+
+    def record_delivery(self, day: date, recipient: str, when: datetime) -> None: ...
+
+    def drop_intent(self, day: date, recipient: str,
+                    before: tuple[str, int, str] | None) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -190,7 +198,7 @@ def _reasons(refused: dict[str, tuple[int, bytes]]) -> str:
 
 
 def deliver(
-    store: Store, digest: Digest, settings: EmailConfig, folder: Path, now: datetime,
+    store: Ledger, digest: Digest, settings: EmailConfig, folder: Path, now: datetime,
     password: str | None = None, resend: bool = False, wait: float = SEND_WAIT_SECONDS,
 ) -> Delivery:
     """Write the day's message to `folder`/digest.eml and send it to whoever has not had it.
@@ -225,7 +233,7 @@ def deliver(
 
 
 def _send_pending(
-    store: Store, digest: Digest, settings: EmailConfig, eml: Path, now: datetime,
+    store: Ledger, digest: Digest, settings: EmailConfig, eml: Path, now: datetime,
     password: str | None, resend: bool, parts: tuple[str, str],
 ) -> Delivery:
     day = digest.day

@@ -4,47 +4,40 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
+import functools
+import inspect
 import json
 import os
 import socket
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlite_utils
 
-from digest.config import FeedConfig
-from digest.dedup import content_hash, normalize_url
 from digest.errors import StoreError
 from digest.models import (
     Article,
     ArticleSummary,
     DigestCounts,
+    DigestRecord,
     Duplicate,
     FeedState,
     IngestResult,
+    SourceRecord,
     StoredKeys,
     feed_name,
 )
+from digest.store.schema import migrate
+
+T = TypeVar("T")
 
 # SQLite's limit on bound variables was 999 before 3.32; stay under it.
 _CHUNK = 900
-
-
-@dataclass(frozen=True)
-class DigestRecord:
-    """A digest already written: its day, files and article count."""
-
-    day: date
-    html_path: str
-    text_path: str
-    articles: int
-    themes: int
 
 
 # How long a write waits for another run's write to finish.
@@ -85,6 +78,30 @@ def _file_lock(path: Path, wait: float, busy: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _one_line_errors(cls: type[T]) -> type[T]:
+    """Make every public method of `cls` raise StoreError, one line naming the store, for
+    any SQLite failure (a locked or corrupt database, a full disk, a read-only file)."""
+    for name, method in list(vars(cls).items()):
+        if name.startswith("_") or not inspect.isfunction(method) or inspect.isgeneratorfunction(
+                inspect.unwrap(method)):
+            continue
+        setattr(cls, name, _wrapped(name, method))
+    return cls
+
+
+def _wrapped(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    action = name.replace("_", " ")
+
+    @functools.wraps(method)
+    def call(self: Store, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: {action} failed ({_reason(exc)})") from None
+    return call
+
+
+@_one_line_errors
 class Store:
     """Everything the pipeline keeps between runs, in one SQLite file."""
 
@@ -105,12 +122,16 @@ class Store:
                             BUSY_SECONDS, f"{self.path}: another run holds the store"):
                 self.db.execute("PRAGMA journal_mode=WAL")
                 with self._write():
-                    self._ensure_schema()
+                    migrate(self.db, str(self.path))
         except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"{self.path}: cannot open the store ({exc})") from None
+            raise StoreError(f"{self.path}: cannot open the store ({_reason(exc)})") from None
 
     def close(self) -> None:
         self.db.close()
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Return a block in which every write is one transaction (all or nothing)."""
+        return self._write()
 
     def __enter__(self) -> Store:
         return self
@@ -130,81 +151,31 @@ class Store:
         if self.db.conn.in_transaction:
             yield
             return
-        self.db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot write ({_reason(exc)})") from None
         try:
             yield
         except BaseException:
             self.db.conn.rollback()
             raise
-        self.db.conn.commit()
+        try:
+            self.db.conn.commit()
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot write ({_reason(exc)})") from None
 
-    def _ensure_schema(self) -> None:
-        db = self.db
-        db.table("sources").create(
-            {"name": str, "kind": str, "location": str, "last_read": str,
-             "last_success": str, "articles": int, "problems": int, "last_error": str},
-            pk="location", if_not_exists=True,
-        )
-        db.table("articles").create(
-            {"id": str, "source": str, "title": str, "body": str, "url": str,
-             "url_key": str, "content_hash": str, "published": str, "first_seen": str,
-             "updated": str, "location": str, "flags": str, "kind": str},
-            pk="id", if_not_exists=True,
-        )
-        if "kind" not in db.table("articles").columns_dict:  # stores made before feeds
-            db.table("articles").add_column("kind", str)
-        db.table("articles").create_index(["published"], if_not_exists=True)
-        db.table("articles").create_index(["content_hash"], if_not_exists=True)
-        db.table("articles").create_index(["url_key"], if_not_exists=True)
-        if not db.table("articles").detect_fts():
-            db.table("articles").enable_fts(["title", "body"], create_triggers=True)
-        db.table("feeds").create(
-            {"url": str, "name": str, "origin": str, "fetch_url": str, "full_text": int,
-             "etag": str, "last_modified": str, "consecutive_errors": int,
-             "next_attempt": str, "gone": int, "last_fetch": str, "last_success": str,
-             "last_status": str, "last_error": str, "items": int},
-            pk="url", if_not_exists=True,
-        )
-        db.table("duplicates").create(
-            {"id": str, "duplicate_of": str, "reason": str, "source": str, "title": str,
-             "url": str, "first_seen": str},
-            pk="id", if_not_exists=True,
-        )
-        db.table("summaries").create(
-            {"content_hash": str, "algorithm": str, "length": int, "language": str,
-             "sentences": str, "whole": int, "created": str},
-            pk=("content_hash", "algorithm", "length", "language"), if_not_exists=True,
-        )
-        db.table("runs").create(
-            {"id": int, "day": str, "started": str, "finished": str, "status": str,
-             "read": int, "new": int, "duplicates": int, "articles": int, "themes": int,
-             "sources": int, "errors": str, "host": str, "pid": int},
-            pk="id", if_not_exists=True,
-        )
-        for column, kind in (("host", str), ("pid", int)):  # stores made before these
-            if column not in db.table("runs").columns_dict:
-                db.table("runs").add_column(column, kind)
-        db.table("digests").create(
-            {"day": str, "html_path": str, "text_path": str, "articles": int,
-             "themes": int, "created": str, "updated": str},
-            pk="day", if_not_exists=True,
-        )
-        db.table("digest_articles").create(
-            {"day": str, "article_id": str, "position": int},
-            pk=("day", "article_id"), if_not_exists=True,
-        )
-        db.table("digest_articles").create_index(["article_id"], if_not_exists=True)
-        db.table("deliveries").create(
-            {"day": str, "recipient": str, "message_id": str, "subject": str, "sent": str,
-             "status": str, "attempt": int},
-            pk=("day", "recipient"), if_not_exists=True,
-        )
-        # Stores made before sends were recorded as intents: every row was sent.
-        columns = db.table("deliveries").columns_dict
-        if "status" not in columns:
-            db.table("deliveries").add_column("status", str, not_null_default="sent")
-        if "attempt" not in columns:
-            db.table("deliveries").add_column("attempt", int, not_null_default=0)
+    def _in(self, sql: str, values: Sequence[Any], before: Sequence[Any] = ()) -> list[Any]:
+        """Return the rows of `sql`, whose "{marks}" stands for `values`, asked in chunks.
+
+        `before` are parameters that come ahead of the marks in `sql`.
+        """
+        rows: list[Any] = []
+        for start in range(0, len(values), _CHUNK):
+            chunk = list(values[start:start + _CHUNK])
+            rows += self.db.execute(sql.format(marks=",".join("?" * len(chunk))),
+                                    [*before, *chunk]).fetchall()
+        return rows
 
     # sources
 
@@ -222,14 +193,21 @@ class Store:
         with self._write():
             self.db.table("sources").upsert(row, pk="location")
 
-    def sources(self) -> list[dict[str, Any]]:
+    def sources(self) -> list[SourceRecord]:
         """Return every source read so far, with how its last read went."""
-        return list(self.db.table("sources").rows_where(order_by="kind, name"))
+        return [SourceRecord(r["name"], r["kind"], r["location"], r["articles"] or 0,
+                             r["problems"] or 0, r["last_read"], r["last_success"],
+                             r["last_error"])
+                for r in self.db.table("sources").rows_where(order_by="kind, name")]
 
     # feeds
 
-    def feed_states(self, configured: Sequence[FeedConfig]) -> list[FeedState]:
-        """Return the state of every feed: those configured, then those added by OPML import."""
+    def feed_states(self, configured: Sequence[FeedState]) -> list[FeedState]:
+        """Return the state of every feed: those configured, then those added by OPML import.
+
+        A configured feed is given with its settings (url, name, full_text); its
+        name, when not set, is the stored one, else its host.
+        """
         stored = {row["url"]: row for row in self.db.table("feeds").rows}
         states = []
         for feed in configured:
@@ -254,7 +232,7 @@ class Store:
         with self._write():
             self.db.table("feeds").upsert(row, pk="url")
 
-    def add_feeds(self, feeds: Sequence[FeedConfig], origin: str) -> int:
+    def add_feeds(self, feeds: Sequence[FeedState], origin: str) -> int:
         """Register feeds (from an OPML import); return how many were not known yet."""
         known = {r[0] for r in self.db.execute("SELECT url FROM feeds").fetchall()}
         rows = [{"url": f.url, "name": f.name or feed_name(f.url), "origin": origin,
@@ -276,28 +254,28 @@ class Store:
 
     def stored_keys(self, articles: Sequence[Article]) -> StoredKeys:
         """Return which of the articles' URL keys and content hashes are stored, and for whom."""
-        url_keys = sorted({normalize_url(a.url) for a in articles if a.url})
-        hashes = sorted({content_hash(a) for a in articles})
+        url_keys = sorted({a.url_key for a in articles if a.url_key})
+        hashes = sorted({a.content_hash for a in articles})
         by_url = dict(self._lookup("url_key", url_keys))
         by_hash = dict(self._lookup("content_hash", hashes))
         return StoredKeys(by_url=by_url, by_hash=by_hash)
 
-    def _lookup(self, column: str, values: Sequence[str]) -> Iterator[tuple[str, str]]:
-        # Earliest first_seen wins when several stored articles share a key.
-        for chunk in _chunks(values):
-            marks = ",".join("?" * len(chunk))
-            yield from self.db.execute(
-                f"SELECT {column}, id FROM articles WHERE {column} IN ({marks}) "
-                "ORDER BY first_seen DESC, id DESC",
-                list(chunk),
-            ).fetchall()
+    def _lookup(self, column: str, values: Sequence[str]) -> list[tuple[str, str]]:
+        # Earliest first_seen wins when several stored articles share a key (it comes last).
+        return self._in(f"SELECT {column}, id FROM articles WHERE {column} IN ({{marks}}) "
+                        "ORDER BY first_seen DESC, id DESC", values)
 
     def save_articles(self, articles: Sequence[Article], now: datetime) -> int:
         """Insert new articles and update changed ones; return how many were new.
 
-        An article's first_seen never changes once stored.
+        An article's first_seen never changes once stored. Articles carry their
+        keys (set at cleaning); one without is refused.
         """
-        existing = self._existing_hashes([a.id for a in articles])
+        unkeyed = [a.id for a in articles if not a.content_hash]
+        if unkeyed:
+            raise StoreError(f"{self.path}: article {unkeyed[0]} has no content hash "
+                             "(articles are stored after cleaning)")
+        existing = self.existing_hashes([a.id for a in articles])
         new_rows, changed_rows = [], []
         for article in articles:
             row = _article_row(article, now)
@@ -305,23 +283,16 @@ class Store:
                 new_rows.append({**row, "first_seen": _iso(now)})
             elif existing[article.id] != row["content_hash"]:
                 changed_rows.append(row)
-        try:
-            with self._write():
-                self.db.table("articles").insert_all(new_rows, pk="id", ignore=True)
-                for row in changed_rows:
-                    self.db.table("articles").update(row["id"], row)
-        except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot save articles ({exc})") from None
+        with self._write():
+            self.db.table("articles").insert_all(new_rows, pk="id", ignore=True)
+            for row in changed_rows:
+                self.db.table("articles").update(row["id"], row)
         return len(new_rows)
 
-    def _existing_hashes(self, ids: Sequence[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
-        for chunk in _chunks(ids):
-            marks = ",".join("?" * len(chunk))
-            found.update(self.db.execute(
-                f"SELECT id, content_hash FROM articles WHERE id IN ({marks})", list(chunk)
-            ).fetchall())
-        return found
+    def existing_hashes(self, ids: Sequence[str]) -> dict[str, str]:
+        """Return {id: stored content hash} for the ids among `ids` already stored."""
+        return dict(self._in("SELECT id, content_hash FROM articles WHERE id IN ({marks})",
+                             ids))
 
     def save_duplicates(self, duplicates: Iterable[Duplicate], now: datetime) -> None:
         """Record dropped duplicates, keeping the first time each was seen."""
@@ -336,16 +307,9 @@ class Store:
 
     def in_earlier_digests(self, ids: Sequence[str], day: date) -> set[str]:
         """Return the ids among `ids` that appeared in a digest before `day`."""
-        seen: set[str] = set()
-        for chunk in _chunks(ids):
-            marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(
-                f"SELECT DISTINCT article_id FROM digest_articles "
-                f"WHERE day < ? AND article_id IN ({marks})",
-                [day.isoformat(), *chunk],
-            ).fetchall()
-            seen.update(r[0] for r in rows)
-        return seen
+        rows = self._in("SELECT DISTINCT article_id FROM digest_articles "
+                        "WHERE day < ? AND article_id IN ({marks})", ids, [day.isoformat()])
+        return {r[0] for r in rows}
 
     def articles_for_day(self, day: date, start: datetime, end: datetime) -> list[Article]:
         """Return stored articles published in [start, end) and those in `day`'s digest.
@@ -367,19 +331,15 @@ class Store:
 
     def articles_by_id(self, ids: Sequence[str]) -> list[Article]:
         """Return the stored articles with these ids (in id order)."""
-        found: list[Article] = []
-        for chunk in _chunks(list(ids)):
-            found += self._articles(f"id IN ({','.join('?' * len(chunk))})", list(chunk))
-        return sorted(found, key=lambda a: a.id)
+        rows = self._in(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id IN ({{marks}})",
+                        list(ids))
+        return sorted(map(_article, rows), key=lambda a: a.id)
 
     def _articles(self, where: str, parameters: list[Any]) -> list[Article]:
         rows = self.db.execute(
-            "SELECT id, source, title, body, published, url, location, flags, kind "
-            f"FROM articles WHERE {where} ORDER BY id", parameters).fetchall()
-        return [Article(id=r[0], source=r[1], title=r[2], body=r[3],
-                        published=datetime.fromisoformat(r[4]), url=r[5], location=r[6] or "",
-                        flags=tuple(json.loads(r[7] or "[]")), kind=r[8] or "file")
-                for r in rows]
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE {where} ORDER BY id",
+            parameters).fetchall()
+        return [_article(r) for r in rows]
 
     def digest_article_ids(self, day: date) -> set[str]:
         """Return the ids of the articles in `day`'s digest as last written."""
@@ -392,49 +352,36 @@ class Store:
         return list(self.db.table("articles").search(query, columns=["id", "title", "source"],
                                                limit=limit))
 
-    def count(self, table: str) -> int:
-        return int(self.db[table].count)
-
     # summaries
 
-    def cached_summaries(
-        self, articles: Sequence[Article], algorithm: str, length: int, language: str
-    ) -> dict[str, ArticleSummary]:
-        """Return the stored summaries of these articles' current content, by article id."""
-        by_hash: dict[str, list[str]] = {}
-        for article in articles:
-            by_hash.setdefault(content_hash(article), []).append(article.id)
+    def cached_summaries(self, keys: Mapping[str, str]) -> dict[str, ArticleSummary]:
+        """Return the stored summaries for {article id: summary key}, by article id."""
+        by_key: dict[str, list[str]] = {}
+        for article_id, key in keys.items():
+            by_key.setdefault(key, []).append(article_id)
         found: dict[str, ArticleSummary] = {}
-        for chunk in _chunks(sorted(by_hash)):
-            marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(
-                f"SELECT content_hash, sentences, whole FROM summaries "
-                f"WHERE algorithm = ? AND length = ? AND language = ? "
-                f"AND content_hash IN ({marks})",
-                [algorithm, length, language, *chunk],
-            ).fetchall()
-            for digest, sentences, whole in rows:
-                for article_id in by_hash[digest]:
-                    found[article_id] = ArticleSummary(
-                        article_id, tuple(json.loads(sentences)), algorithm, bool(whole)
-                    )
+        rows = self._in("SELECT key, algorithm, sentences, whole FROM summaries "
+                        "WHERE key IN ({marks})", sorted(by_key))
+        for key, algorithm, sentences, whole in rows:
+            for article_id in by_key[key]:
+                found[article_id] = ArticleSummary(
+                    article_id, tuple(json.loads(sentences)), algorithm, bool(whole))
         return found
 
     def save_summaries(
-        self, pairs: Iterable[tuple[Article, ArticleSummary]], length: int, language: str,
+        self, made: Iterable[tuple[str, ArticleSummary]], length: int, language: str,
         now: datetime,
     ) -> None:
-        """Cache summaries by the content they were made from."""
+        """Cache summaries under their keys: (key, summary) pairs."""
         rows = [
-            {"content_hash": content_hash(article), "algorithm": summary.algorithm,
-             "length": length, "language": language,
-             "sentences": json.dumps(summary.sentences, ensure_ascii=False),
+            {"key": key, "algorithm": summary.algorithm, "length": length,
+             "language": language, "sentences": json.dumps(summary.sentences,
+                                                           ensure_ascii=False),
              "whole": int(summary.whole), "created": _iso(now)}
-            for article, summary in pairs
+            for key, summary in made
         ]
         with self._write():
-            self.db.table("summaries").insert_all(
-                rows, pk=("content_hash", "algorithm", "length", "language"), replace=True)
+            self.db.table("summaries").insert_all(rows, pk="key", replace=True)
 
     # runs
 
@@ -468,7 +415,7 @@ class Store:
             self.db.table("runs").update(run_id, {
                 "finished": _iso(finished), "status": status, "read": counts.read,
                 "new": counts.new, "duplicates": counts.duplicates, "articles": counts.articles,
-                "themes": counts.themes, "sources": counts.sources,
+                "themes": counts.themes, "sources": counts.sources, "stories": counts.stories,
                 "errors": json.dumps(list(errors), ensure_ascii=False),
             })
 
@@ -580,14 +527,25 @@ def _parse_time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+_ARTICLE_COLUMNS = ("id, source, title, body, published, url, location, flags, kind, "
+                    "language, url_key, content_hash")
+
+
+def _article(r: Any) -> Article:
+    return Article(id=r[0], source=r[1], title=r[2], body=r[3],
+                   published=datetime.fromisoformat(r[4]), url=r[5], location=r[6],
+                   flags=tuple(json.loads(r[7])), kind=r[8], language=r[9],
+                   url_key=r[10] or "", content_hash=r[11])
+
+
 def _article_row(article: Article, now: datetime) -> dict[str, Any]:
     return {
         "id": article.id, "source": article.source, "title": article.title,
-        "body": article.body, "url": article.url,
-        "url_key": normalize_url(article.url) if article.url else None,
-        "content_hash": content_hash(article), "published": _iso(article.published),
+        "body": article.body, "url": article.url, "url_key": article.url_key or None,
+        "content_hash": article.content_hash, "published": _iso(article.published),
         "updated": _iso(now), "location": article.location,
         "flags": json.dumps(list(article.flags)), "kind": article.kind,
+        "language": article.language,
     }
 
 
@@ -595,6 +553,5 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start:start + _CHUNK]
+def _reason(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__

@@ -15,12 +15,12 @@ import feedparser
 import httpx
 
 from digest.config import FetchConfig
-from digest.dedup import normalize_url
-from digest.fetch import FetchError, HostLimiter, fetch_feed, fetch_page, record_failure
-from digest.fulltext import extract_article_text
-from digest.html_text import html_to_line, html_to_text
+from digest.ingest.fetch import FetchError, HostLimiter, fetch_feed, fetch_page, record_failure
+from digest.ingest.folder import article_id
+from digest.ingest.fulltext import extract_article_text
+from digest.ingest.html import html_to_line, html_to_text
 from digest.models import Article, FeedState, IngestResult, SourceProblem, feed_name
-from digest.sources import article_id
+from digest.text.keys import normalize_url
 
 # A title made up from the text when an item has none: this many words.
 _UNTITLED_WORDS = 12

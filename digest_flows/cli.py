@@ -152,8 +152,8 @@ def _add_eval_commands(commands: Any) -> None:
 
 
 def _eval_summaries(args: argparse.Namespace) -> int:
-    from digest.evaluate import evaluate_summaries, read_records, table, write_jsonl
-    from digest.summarize import ALGORITHMS, LANGUAGES
+    from digest.config import ALGORITHMS, LANGUAGES
+    from digest.eval.evaluate import evaluate_summaries, read_records, table, write_jsonl
 
     if args.algorithm not in ALGORITHMS:
         raise DigestError(f"--algorithm '{args.algorithm}' is unknown (choose one of: "
@@ -181,7 +181,13 @@ def _eval_summaries(args: argparse.Namespace) -> int:
 
 
 def _eval_grouping(args: argparse.Namespace) -> int:
-    from digest.evaluate import group_records, grouping_scores, read_records, table, write_jsonl
+    from digest.eval.evaluate import (
+        group_records,
+        grouping_scores,
+        read_records,
+        table,
+        write_jsonl,
+    )
 
     config = load_config(args.config) if args.config else None
     records = read_records(args.input)
@@ -235,40 +241,36 @@ def _day(text: str) -> dt.date:
 def _run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     if args.without_prefect:
-        from digest.pipeline import run_pipeline
+        from digest.pipeline import run_in_process
 
         logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
-        result = run_pipeline(config, args.date, resend=args.resend)
-        published, delivery = result.published, result.delivery
-        html, text, index = published.html, published.text, published.index
-        day, summary = result.day.isoformat(), result.summary_line()
-        sent = list(delivery.sent_to) if delivery else []
-        note, eml = (delivery.note, delivery.eml) if delivery else ("", "")
+        result = run_in_process(config, args.date, resend=args.resend)
     else:
         os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-        from flows.daily import daily_digest
+        from digest_flows.daily import daily_digest
 
         # Errors of ours are one line each: Prefect logs them without a traceback.
         for name in ("prefect.task_runs", "prefect.flow_runs"):
             logging.getLogger(name).addFilter(_without_our_tracebacks)
         # By hand: one SMTP attempt, and a one-line error saying where the files are.
-        outcome = daily_digest(date=args.date, config=args.config, resend=args.resend,
-                               retry_send=False)
-        html, text, index = outcome["html"], outcome["text"], outcome["index"]
-        day, summary = outcome["day"], outcome["summary"]
-        sent, note, eml = outcome["sent_to"], outcome["email_note"], outcome["eml"]
-    print(f"Digest for {day}: {html}")
-    print(f"  text: {text} · all digests: {index}")
-    print(f"  {summary}")
-    print(f"  email: sent to {', '.join(sent)}" if sent else f"  email: {note or eml}")
+        result = daily_digest(date=args.date, config=args.config, resend=args.resend,
+                              retry_send=False)
+    published, delivery = result.published, result.delivery
+    print(f"Digest for {result.day}: {published.html}")
+    print(f"  text: {published.text} · all digests: {published.index}")
+    print(f"  {result.summary_line()}")
+    if delivery and delivery.sent_to:
+        print(f"  email: sent to {', '.join(delivery.sent_to)}")
+    else:
+        print(f"  email: {(delivery.note or delivery.eml) if delivery else 'not sent'}")
     return 0
 
 
 def _preview(args: argparse.Namespace) -> int:
-    from digest.pipeline import run_pipeline
+    from digest.pipeline import run_in_process
 
     logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
-    result = run_pipeline(load_config(args.config), args.date, send=False)
+    result = run_in_process(load_config(args.config), args.date, send=False)
     published = result.published
     print(f"Preview of the digest for {result.day}: {result.summary_line()}")
     print(f"  web page:   {published.html}")
@@ -277,7 +279,7 @@ def _preview(args: argparse.Namespace) -> int:
     print(f"  email:      {published.html.parent / 'digest.eml'} (not sent)")
     status = 0
     if args.screenshots:
-        from digest.browser import check_pages
+        from digest.eval.browser import check_pages
 
         pages = (published.html, published.email_html)
         for check in check_pages(pages, published.html.parent / "screenshots"):
@@ -296,7 +298,7 @@ def _preview(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     config = load_config(args.config)
-    from flows.daily import DEPLOYMENT, serve_deployment
+    from digest_flows.daily import DEPLOYMENT, serve_deployment
 
     zone = config.schedule_timezone
     print(f"Serving {DEPLOYMENT}: '{config.schedule.cron}' in {zone}. Trigger a run with "
@@ -323,7 +325,7 @@ def _trigger(args: argparse.Namespace) -> int:
     from prefect.exceptions import ObjectNotFound
     from prefect.settings import PREFECT_API_URL
 
-    from flows.daily import DEPLOYMENT, trigger
+    from digest_flows.daily import DEPLOYMENT, trigger
 
     server = PREFECT_API_URL.value()
     if not server:  # Prefect would start a throwaway server that has no deployment
@@ -343,14 +345,14 @@ def _trigger(args: argparse.Namespace) -> int:
 
 
 def _sources_list(args: argparse.Namespace) -> int:
-    from digest.fetch import feed_status
+    from digest.ingest.fetch import feed_status
     from digest.store import Store
 
     config = load_config(args.config)
     now = dt.datetime.now(dt.UTC)
     with Store(config.store_path) as store:
-        folders = {row["location"]: row for row in store.sources() if row["kind"] == "folder"}
-        states = store.feed_states(config.sources.feeds)
+        folders = {row.location: row for row in store.sources() if row.kind == "folder"}
+        states = store.feed_states([feed.state() for feed in config.sources.feeds])
     rows = [("SOURCE", "KIND", "STATUS", "LAST FETCH", "LAST SUCCESS", "ITEMS", "ERRORS",
              "NEXT ATTEMPT")]
     notes: list[tuple[str, str]] = []
@@ -359,12 +361,11 @@ def _sources_list(args: argparse.Namespace) -> int:
         if row is None:
             rows.append((folder, "folder", "new", "-", "-", "-", "-", "-"))
             continue
-        status = "ok" if row["last_success"] == row["last_read"] else "failing"
-        rows.append((row["name"], "folder", status, _when(row["last_read"]),
-                     _when(row["last_success"]), str(row["articles"]), str(row["problems"]),
-                     "-"))
-        if row["last_error"]:
-            notes.append((row["name"], row["last_error"]))
+        status = "ok" if row.last_success == row.last_read else "failing"
+        rows.append((row.name, "folder", status, _when(row.last_read),
+                     _when(row.last_success), str(row.articles), str(row.problems), "-"))
+        if row.last_error:
+            notes.append((row.name, row.last_error))
     for state in states:
         rows.append((state.name, "feed", feed_status(state, now), _when(state.last_fetch),
                      _when(state.last_success), str(state.items),
@@ -394,7 +395,7 @@ def _sources_import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from digest.errors import SourceError
-    from digest.opml import read_opml
+    from digest.ingest.opml import read_opml
     from digest.store import Store
 
     config = load_config(args.config)
@@ -406,7 +407,7 @@ def _sources_import(args: argparse.Namespace) -> int:
     for problem in found.skipped:
         print(f"warning: {problem}", file=sys.stderr)
     with Store(config.store_path) as store:
-        added = store.add_feeds(found.feeds, origin="opml")
+        added = store.add_feeds([f.state() for f in found.feeds], origin="opml")
     known = len(found.feeds) - added
     print(f"Imported {added} new feeds from {args.file} ({known} already known); "
           "they are read from the next run on.")
@@ -414,12 +415,12 @@ def _sources_import(args: argparse.Namespace) -> int:
 
 
 def _sources_export(args: argparse.Namespace) -> int:
-    from digest.opml import write_opml
+    from digest.ingest.opml import write_opml
     from digest.store import Store
 
     config = load_config(args.config)
     with Store(config.store_path) as store:
-        states = store.feed_states(config.sources.feeds)
+        states = store.feed_states([feed.state() for feed in config.sources.feeds])
     document = write_opml(states, config.digest.title, dt.datetime.now(dt.UTC))
     if args.file:
         from pathlib import Path

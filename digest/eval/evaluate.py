@@ -40,7 +40,7 @@ class Record:
 
         Title and text are decoded as feed text is: entities decoded, tags stripped.
         """
-        from digest.html_text import html_to_line, html_to_text
+        from digest.ingest.html import html_to_line, html_to_text
 
         body = "\n\n".join(html_to_text(line) for line in self.text.splitlines() if line.strip())
         # No headline (the CNN/DailyMail sample): the article has none.
@@ -211,8 +211,8 @@ def evaluate_summaries(
     have a `reference`, ROUGE per method. Every method sees the same cleaned
     article (the project's cleaning rules) and the same sentence split.
     """
-    from digest.clean import build_rules, clean_article
-    from digest.summarize import document_sentences, summarize_article
+    from digest.summarize.registry import document_sentences, summarize_article
+    from digest.text.clean import build_rules, clean_article
 
     rules = build_rules((), (), True)
     articles = [clean_article(r.article(), rules) for r in records]
@@ -245,9 +245,9 @@ def group_records(
     language: str = "auto",
 ) -> Grouping:
     """Group records into stories, then the stories into themes, as a digest would."""
-    from digest.clean import build_rules, clean_article
-    from digest.stories import group_stories
-    from digest.themes import group_by_theme
+    from digest.group.stories import group_stories
+    from digest.group.themes import group_by_theme
+    from digest.text.clean import build_rules, clean_article
 
     rules = build_rules((), (), True)
     articles = [clean_article(r.article(), rules) for r in records]

@@ -1,4 +1,8 @@
-"""Normalise article text and remove page furniture that is not article text."""
+"""Prepare each article once: normalised text without page furniture, its keys, its language.
+
+What is computed here is carried on the article from then on (and stored):
+the identity keys for duplicate checks and the language every later stage uses.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from digest.models import Article
+from digest.text.keys import with_keys
+from digest.text.language import detect, from_code
 
 # A paragraph matching one of these (the whole paragraph, any case) is dropped.
 DEFAULT_DROP_LINES: tuple[str, ...] = (
@@ -133,11 +139,16 @@ def _strip_inline(paragraph: str, patterns: tuple[tuple[str, re.Pattern[str]], .
 
 
 def clean_article(article: Article, rules: CleaningRules) -> Article:
-    """Return `article` with a normalised title and a cleaned body."""
+    """Return `article` with a normalised title, a cleaned body, its keys and its language.
+
+    The language is the feed's declaration when it names a supported one,
+    else detected from the cleaned text, else left empty (too little text).
+    """
     title = " ".join(normalize_text(article.title).split())
-    return dataclasses.replace(
-        article, title=title, body=clean_body(article.body, title, rules)
-    )
+    body = clean_body(article.body, title, rules)
+    language = from_code(article.language) or detect(f"{title}\n{body}") or ""
+    return with_keys(dataclasses.replace(article, title=title, body=body, language=language,
+                                         url_key="", content_hash=""))
 
 
 def clean_articles(articles: Iterable[Article], rules: CleaningRules) -> list[Article]:

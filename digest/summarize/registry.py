@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import re
 from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-from digest.language import resolve as resolve_language
 from digest.models import Article, ArticleSummary
-from digest.news_summarizer import WordBudget
-from digest.tokenizer import PunktTokenizer
+from digest.summarize.news import WordBudget
+from digest.text.language import resolve as resolve_language
+from digest.text.tokenizer import PunktTokenizer
 
-# Name -> "module:class" of every summarizer sumy ships; imported on first use.
-ALGORITHMS: dict[str, str] = {
+# Name -> "module:class" of each summarizer; imported on first use. The names
+# are the config's (digest.config.ALGORITHMS).
+IMPLEMENTATIONS: dict[str, str] = {
     "lexrank": "sumy.summarizers.lex_rank:LexRankSummarizer",
     "textrank": "sumy.summarizers.text_rank:TextRankSummarizer",
     "lsa": "sumy.summarizers.lsa:LsaSummarizer",
@@ -24,15 +26,9 @@ ALGORITHMS: dict[str, str] = {
     "reduction": "sumy.summarizers.reduction:ReductionSummarizer",
     "edmundson": "sumy.summarizers.edmundson:EdmundsonSummarizer",
     "random": "sumy.summarizers.random:RandomSummarizer",
-    # Ours: position, centrality, headline overlap, redundancy control (digest/news_summarizer.py).
-    "news": "digest.news_summarizer:NewsSummarizer",
+    # Ours: position, centrality, headline overlap, redundancy control (digest/summarize/news.py).
+    "news": "digest.summarize.news:NewsSummarizer",
 }
-
-# Languages with both a shipped Punkt model and a sumy stemmer.
-LANGUAGES: tuple[str, ...] = (
-    "czech", "danish", "dutch", "english", "finnish", "french", "german", "greek",
-    "italian", "norwegian", "polish", "portuguese", "russian", "spanish", "swedish",
-)
 
 # Graph and KL summarizers grow quadratically or worse with sentence count
 # (bench/README.md, "Summarizer cost": LexRank 1.1 s and KL 52 s on a
@@ -79,6 +75,32 @@ def summarize_article(
     return ArticleSummary(article.id, tuple(str(s) for s in chosen), algorithm)
 
 
+# Raised whenever our summarizer's choices can change (weights, sentence
+# handling): summaries cached by an older version are then made again.
+NEWS_VERSION = "2"
+
+
+def summary_key(article: Article, algorithm: str, sentences: int, language: str,
+                words: int = 0) -> str:
+    """Return the cache key of `article`'s summary: everything that shapes the summary.
+
+    That is the title and body, the language used (as resolved, not "auto"),
+    the algorithm, the length (sentences or word budget) and the version of
+    the code that summarizes (ours, or sumy's for its algorithms).
+    """
+    version = NEWS_VERSION if algorithm == "news" else _sumy_version()
+    parts = (article.title, article.body, resolve_language(article, language), algorithm,
+             f"w{words}" if words else f"s{sentences}", version)
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+@cache
+def _sumy_version() -> str:
+    from importlib.metadata import version
+
+    return f"sumy-{version('sumy')}"
+
+
 def summarize_articles(
     articles: Iterable[Article], algorithm: str, sentences: int, language: str, words: int = 0,
 ) -> list[ArticleSummary]:
@@ -116,7 +138,7 @@ def _summarizer(algorithm: str, language: str) -> Any:
     from sumy.nlp.stemmers import Stemmer
     from sumy.utils import get_stop_words
 
-    module_name, class_name = ALGORITHMS[algorithm].split(":")
+    module_name, class_name = IMPLEMENTATIONS[algorithm].split(":")
     cls = getattr(importlib.import_module(module_name), class_name)
     summarizer = cls(Stemmer(language))
     try:

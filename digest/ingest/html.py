@@ -9,7 +9,7 @@ from inscriptis import get_text
 from inscriptis.css_profiles import CSS_PROFILES
 from inscriptis.model.config import ParserConfig
 
-from digest.clean import normalize_text
+from digest.text.clean import normalize_text
 
 _TAG = re.compile(r"<[a-zA-Z/!][^>]*>")
 # Entities that lost their "&" on the way ("#39;", "quot;", "lt;b gt;"), as

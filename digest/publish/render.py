@@ -22,13 +22,11 @@ from digest.models import (
     Digest,
     DigestCounts,
     DigestEntry,
+    DigestRecord,
     DigestSection,
     SourceProblem,
     Theme,
 )
-from digest.store import DigestRecord
-
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 
 def assemble_digest(
@@ -84,25 +82,25 @@ def safe_url(url: str | None) -> str | None:
     return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
-def render_html(digest: Digest, templates: Path = TEMPLATES_DIR) -> str:
+def render_html(digest: Digest) -> str:
     """Return the digest as a standalone HTML page (CSS inside, everything escaped)."""
-    return _environment(templates).get_template("digest.html.j2").render(digest=digest)
+    return _environment().get_template("digest.html.j2").render(digest=digest)
 
 
-def render_text(digest: Digest, templates: Path = TEMPLATES_DIR) -> str:
+def render_text(digest: Digest) -> str:
     """Return the digest as plain text, wrapped for reading in a terminal or mail client."""
-    return _environment(templates).get_template("digest.txt.j2").render(digest=digest)
+    return _environment().get_template("digest.txt.j2").render(digest=digest)
 
 
 def render_email_html(
-    digest: Digest, unsubscribe: str | None = None, templates: Path = TEMPLATES_DIR
+    digest: Digest, unsubscribe: str | None = None
 ) -> str:
     """Return the digest as email HTML: tables, one column, every CSS rule inlined.
 
     The <style> block stays for the @media rules (dark mode, narrow screens)
     that cannot be inlined; clients that drop it still get the inlined styles.
     """
-    html = _environment(templates).get_template("email.html.j2").render(
+    html = _environment().get_template("email.html.j2").render(
         digest=digest, unsubscribe=safe_url(unsubscribe) or _mailto(unsubscribe))
     inliner = css_inline.CSSInliner(keep_style_tags=True, keep_at_rules=True,
                                     load_remote_stylesheets=False)
@@ -113,10 +111,9 @@ def _mailto(value: str | None) -> str | None:
     return value if value and value.startswith("mailto:") and "\n" not in value else None
 
 
-def render_index(records: Sequence[DigestRecord], title: str,
-                 templates: Path = TEMPLATES_DIR) -> str:
+def render_index(records: Sequence[DigestRecord], title: str) -> str:
     """Return the index page linking every digest made so far, newest first."""
-    return _environment(templates).get_template("index.html.j2").render(
+    return _environment().get_template("index.html.j2").render(
         records=records, title=title
     )
 
@@ -148,10 +145,11 @@ def _plural(count: int, word: str, many: str = "") -> str:
     return f"{count} {word}" if count == 1 else f"{count} {many or word + 's'}"
 
 
-@lru_cache(maxsize=8)
-def _environment(templates: Path) -> jinja2.Environment:
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates)),
+        # The templates are package data: an installed wheel renders like a checkout.
+        loader=jinja2.PackageLoader("digest.publish", "templates"),
         # .j2 templates named *.html.j2 are escaped; the text template is not HTML.
         autoescape=lambda name: bool(name) and ".html" in str(name),
         undefined=jinja2.StrictUndefined,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from digest.clean import normalize_text
+from digest.text.clean import normalize_text
 
 
 def extract_article_text(page: bytes, url: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from digest.labels import acceptable_phrase
+from digest.group.labels import acceptable_phrase
 from digest.models import Article, Theme
 
 OTHER_NEWS = "Other news"
@@ -194,7 +194,7 @@ class _PhraseLabeler:
         return " · ".join(chosen) or FALLBACK_LABEL
 
     def _rarity(self) -> np.ndarray:
-        from digest.rarity import Rarity
+        from digest.text.rarity import Rarity
 
         rarity = Rarity(self.language)
         return np.array([np.mean([rarity(w) for w in t.split()]) for t in self.terms])
@@ -280,7 +280,7 @@ def _tfidf(articles: Sequence[Article], language: str) -> tuple[Any, np.ndarray]
 
 
 def _weigh_by_rarity(matrix: Any, terms: np.ndarray, language: str) -> Any:
-    """Scale each term's column by its rarity in the language at large (`digest.rarity`).
+    """Scale each term's column by its rarity in the language at large (`digest.text.rarity`).
 
     The day's IDF says which words split the day; rarity says which words are
     telling at all ("year", "people" and "said" are not, "Oscar" and "broadband"
@@ -291,7 +291,7 @@ def _weigh_by_rarity(matrix: Any, terms: np.ndarray, language: str) -> Any:
     from scipy.sparse import diags
     from sklearn.preprocessing import normalize
 
-    from digest.rarity import Rarity
+    from digest.text.rarity import Rarity
 
     rarity = Rarity(language)
     weights = np.array([rarity(str(t)) for t in terms], dtype=np.float32)
@@ -302,7 +302,7 @@ def _weigh_by_rarity(matrix: Any, terms: np.ndarray, language: str) -> Any:
 def _main_language(articles: Sequence[Article], language: str) -> str:
     from collections import Counter
 
-    from digest.language import resolve
+    from digest.text.language import resolve
 
     counts = Counter(resolve(a, language) for a in articles)
     return counts.most_common(1)[0][0] if counts else "english"
@@ -337,7 +337,7 @@ def _cluster(matrix: Any, min_similarity: float) -> np.ndarray:
 
 def stop_words_for(articles: Sequence[Article], language: str) -> list[str]:
     """Return the stop words of every language among `articles` ("auto": each one's own)."""
-    from digest.language import resolve
+    from digest.text.language import resolve
 
     languages = sorted({resolve(a, language) for a in articles})
     return sorted({w for name in languages for w in _stop_words(name)})

@@ -1,0 +1,1 @@
+"""Quality tools kept out of the run path: evaluation against labelled sets, page checks."""

@@ -1,0 +1,1 @@
+"""Grouping: reports of one event into stories, stories into themed sections."""

@@ -1,0 +1,67 @@
+"""The day's stories set against stories already sent: new, developing, or absorbed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from digest.config import StoriesConfig
+from digest.group.stories import Story, group_stories
+from digest.models import Article
+
+
+@dataclass(frozen=True)
+class StoryGroups:
+    """The day's stories: representatives, other coverage, updates of stories already sent."""
+
+    representatives: tuple[Article, ...]
+    coverage: dict[str, tuple[str, ...]]
+    # Representative id -> (new reports, the day the story was first sent).
+    developing: dict[str, tuple[int, date]] = field(default_factory=dict)
+    # New reports on stories already sent, too few to show again.
+    absorbed: tuple[str, ...] = ()
+
+
+def day_stories(
+    articles: Sequence[Article], sent: Sequence[Article], shown: Mapping[str, date],
+    settings: StoriesConfig, language: str,
+) -> StoryGroups:
+    """Group the day's articles into stories, with the recent digests' articles beside them.
+
+    `sent` are the articles of the last `follow_days` digests and `shown` the
+    day each was first in one: a story already sent is recognised, and its
+    new reports come back as an update only when there are `developing_min`
+    of them (else they are absorbed: recorded, not shown).
+    """
+    today = {a.id for a in articles}
+    found = group_stories([*articles, *(a for a in sent if a.id not in today)],
+                          settings.similarity, settings.window_hours, language)
+    return split_sent(found, articles, shown, settings.developing_min)
+
+
+def split_sent(
+    found: Sequence[Story], articles: Sequence[Article], shown: Mapping[str, date] | None = None,
+    developing_min: int = 2,
+) -> StoryGroups:
+    """Return the day's story groups from `found`, leaving out what was already sent."""
+    shown = shown or {}
+    by_id = {a.id: a for a in articles}
+    representatives: list[Article] = []
+    coverage: dict[str, tuple[str, ...]] = {}
+    developing: dict[str, tuple[int, date]] = {}
+    absorbed: list[str] = []
+    for story in found:
+        fresh = [i for i in story.article_ids if i in by_id]
+        sent = [shown[i] for i in story.article_ids if i not in by_id and i in shown]
+        if not fresh:
+            continue
+        if sent and len(fresh) < developing_min:
+            absorbed += fresh
+            continue
+        representatives.append(by_id[fresh[0]])
+        if len(fresh) > 1:
+            coverage[fresh[0]] = tuple(fresh[1:])
+        if sent:
+            developing[fresh[0]] = (len(fresh), min(sent))
+    return StoryGroups(tuple(representatives), coverage, developing, tuple(absorbed))

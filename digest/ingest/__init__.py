@@ -1,0 +1,1 @@
+"""Reading sources: folders of files, feeds (fetch, parse, full text), OPML."""

@@ -1,0 +1,1 @@
+"""Publishing: ranking, the page and text digests, the email."""

@@ -1,0 +1,1 @@
+"""Summarizers behind a name registry: our news summarizer and sumy's."""

@@ -1,0 +1,1 @@
+"""Text facts of an article: cleaning, sentences and words, language, word rarity."""

@@ -1,0 +1,239 @@
+"""The `daily-digest` Prefect flow: digest.pipeline's one description, its stages as tasks.
+
+`run_digest` decides what runs and in what order; this module decides where:
+each stage is a task run in the flow's process (the store is only touched
+here), and the batch maps (reading folders, cleaning, summarizing) go to the
+task runner named in `[run] task_runner`: threads, a process pool on every
+core, or Dask (prefect-dask). Feeds wait on the network: they always read on
+threads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import os
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+# Offline, Prefect's server otherwise logs telemetry errors.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
+
+from digest import pipeline
+from digest.config import Config, RunConfig, load_config
+from digest.config import smtp_password as env_password
+from digest.errors import DigestError
+from digest.models import Digest
+from digest.publish import mail
+from digest.store import Store
+
+T = TypeVar("T")
+
+
+class PrefectRunner:
+    """Run the pipeline's stages as Prefect tasks.
+
+    A step is a task run in this process (with its retries); a map submits a
+    task per item (a folder, a feed, a batch of articles) to the task runner,
+    or to the thread runner for waiting work. Our own caches live in the
+    store, so tasks use NO_CACHE: hashing lists of articles would only cost.
+    """
+
+    def __init__(self, heavy: TaskRunner, threads: TaskRunner) -> None:
+        self.heavy = heavy
+        self.threads = threads
+        self.logger = get_run_logger()
+
+    def step(self, name: str, fn: Callable[..., T], *args: Any,
+             retries: Sequence[float] = ()) -> T:
+        stage = task(fn, name=name, cache_policy=NO_CACHE, retries=len(retries),
+                     retry_delay_seconds=list(retries) or 0)
+        return stage(*args)
+
+    def map(self, name: str, fn: Callable[..., T], items: Sequence[Any], *args: Any,
+            io: bool = False, label: Callable[[Any], str] | None = None) -> list[T]:
+        stage = task(fn, name=name, cache_policy=NO_CACHE)
+        runner = self.threads if io else self.heavy
+        signature = inspect.signature(fn)
+        futures = []
+        for item in items:
+            run = stage.with_options(task_run_name=f"{name}-{label(item)}") if label else stage
+            futures.append(runner.submit(run, signature.bind(item, *args).arguments))
+        return [future.result() for future in futures]
+
+    def warn(self, message: str) -> None:
+        self.logger.warning("%s", message)
+
+
+def task_runner(settings: RunConfig) -> TaskRunner:
+    """Return the task runner `[run] task_runner` names, for the heavy maps."""
+    if settings.task_runner == "processes":
+        return ProcessPoolTaskRunner(max_workers=settings.workers or os.cpu_count())
+    if settings.task_runner == "dask":
+        from prefect_dask import DaskTaskRunner
+
+        if settings.dask_address:
+            return DaskTaskRunner(address=settings.dask_address)
+        return DaskTaskRunner(cluster_kwargs={
+            "n_workers": settings.workers or os.cpu_count(), "threads_per_worker": 1,
+            "processes": True, "dashboard_address": None})
+    return ThreadPoolTaskRunner(max_workers=settings.workers or None)
+
+
+def smtp_password(config: Config) -> str | None:
+    """Return the SMTP password: from the Prefect Secret block when one is named, else the env."""
+    name = config.email.password_secret
+    if name:
+        from prefect.blocks.system import Secret
+
+        try:
+            return str(Secret.load(name).get())
+        except ValueError as exc:  # no such block
+            reason = " ".join(str(exc).split())
+            raise DigestError(f"{config.origin}: [email] password_secret '{name}': cannot "
+                              f"load the Prefect Secret block ({reason})") from None
+    return env_password()
+
+
+def run_name() -> str:
+    """Name flow runs after the digest's date: daily-digest-2026-11-24."""
+    from prefect.runtime import flow_run
+
+    parameters = flow_run.parameters
+    day = parameters.get("date")
+    if not day:
+        try:
+            day = pipeline.today(load_config(parameters.get("config")))
+        except DigestError:
+            day = dt.date.today()
+    return f"daily-digest-{day}"
+
+
+def notify_failure(flow: Any, flow_run: Any, state: Any) -> None:
+    """on_failure hook: email the configured admin address with the error."""
+    parameters = flow_run.parameters or {}
+    try:
+        settings = load_config(parameters.get("config"))
+        day = parameters.get("date")
+        if isinstance(day, str):
+            day = dt.date.fromisoformat(day)
+        error = state.message or "the run failed"
+        sent = mail.send_failure_notice(settings.email, smtp_password(settings), day, error,
+                                        dt.datetime.now(dt.UTC))
+    except Exception as exc:  # a failing notice must not hide the run's own failure
+        get_run_logger().error("could not send the failure notice: %s", exc)
+        return
+    if sent:
+        get_run_logger().info("failure notice sent to %s", settings.email.admin)
+
+
+@flow(name="daily-digest", flow_run_name=run_name, on_failure=[notify_failure])
+def daily_digest(
+    date: dt.date | None = None, config: str | None = None, resend: bool = False,
+    retry_send: bool = True,
+) -> pipeline.RunResult:
+    """Read the sources, drop duplicates, group stories, summarize, write and email the digest.
+
+    `date` defaults to today in the configured time zone; `resend` emails the
+    digest again to recipients who already had it. `retry_send` false (a run
+    by hand, someone is waiting) tries the SMTP server once instead of three
+    more times over six minutes.
+    """
+    settings = load_config(config)
+    day = date or pipeline.today(settings)
+    with task_runner(settings.run) as heavy, \
+            ThreadPoolTaskRunner(max_workers=settings.fetch.workers) as threads:
+        result = pipeline.run_digest(settings, day, PrefectRunner(heavy, threads),
+                                     resend=resend, retry_send=retry_send,
+                                     password=lambda: smtp_password(settings))
+    publish_artifacts(settings, result.published.digest)
+    get_run_logger().info("Digest for %s: %s", day.isoformat(), result.summary_line())
+    return result
+
+
+def publish_artifacts(settings: Config, digest: Digest) -> None:
+    """Publish the headlines (markdown) and each source's status (table) to the Prefect UI."""
+    day = digest.day.isoformat()
+    create_markdown_artifact(key="daily-digest", markdown=headlines_markdown(digest),
+                             description=f"Headlines of the digest for {day}")
+    with Store(settings.store_path) as store:
+        rows = [{"source": r.name, "kind": r.kind, "articles": r.articles,
+                 "problems": r.problems, "last success": r.last_success or "never",
+                 "last error": r.last_error or ""} for r in store.sources()]
+    create_table_artifact(key="digest-sources", table=rows,
+                          description=f"Sources read for the digest of {day}")
+
+
+def headlines_markdown(digest: Digest) -> str:
+    """Return the digest's sections and headlines as Markdown, for the Prefect UI."""
+    lines = [f"# Digest for {digest.day.isoformat()}", ""]
+    if not digest.sections:
+        lines.append("No new articles.")
+    for section in digest.sections:
+        lines += [f"## {_md(section.label)} ({len(section.entries)})", ""]
+        for entry in section.entries:
+            others = entry.other_sources
+            also = f"; also {', '.join(_md(o) for o in others)}" if others else ""
+            lines.append(f"- {_md(entry.title)} ({_md(entry.source)}{also})")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _md(text: str) -> str:
+    """Escape Markdown's inline markup in feed-supplied text."""
+    return "".join("\\" + c if c in "\\`*_{}[]()#+!|<>" else c for c in text)
+
+
+DEPLOYMENT_NAME = "daily"
+DEPLOYMENT = f"daily-digest/{DEPLOYMENT_NAME}"
+
+
+def deployment(config: str | None = None) -> Any:
+    """Return the `daily-digest/daily` deployment on the configured cron and time zone.
+
+    The deployment runs with the given config file (as an absolute path, so
+    runs do not depend on the directory the server was started in).
+    """
+    from pathlib import Path
+
+    from prefect.schedules import Cron
+
+    settings = load_config(config)
+    parameters = {"config": str(Path(config).resolve())} if config else {}
+    return daily_digest.to_deployment(
+        name=DEPLOYMENT_NAME,
+        schedules=[Cron(settings.schedule.cron, timezone=settings.schedule_timezone)],
+        parameters=parameters,
+        description=f"{settings.digest.title}: every day at '{settings.schedule.cron}' "
+                    f"({settings.schedule_timezone})",
+        tags=["news-digest"],
+    )
+
+
+# How often `digest serve` asks the server for runs to start. Prefect's default
+# (10 s) would be most of the wait between `digest trigger` and the run.
+SERVE_POLL_SECONDS = 2.0
+
+
+def serve_deployment(config: str | None = None) -> None:
+    """Register the deployment and run its scheduled and manual runs until stopped.
+
+    One run at a time: a manual trigger during the scheduled run waits for it.
+    Stopping (Ctrl-C) pauses the deployment's schedule; serving again resumes it.
+    """
+    from prefect import serve
+
+    serve(deployment(config), limit=1, query_seconds=SERVE_POLL_SECONDS)
+
+
+def trigger(parameters: dict[str, Any], wait: bool = True) -> Any:
+    """Start a run of `daily-digest/daily` on the running server; wait for it when asked."""
+    from prefect.deployments import run_deployment
+
+    return run_deployment(DEPLOYMENT, parameters=parameters, timeout=None if wait else 0,
+                          poll_interval=1, as_subflow=False)
