@@ -153,3 +153,99 @@ def test_a_run_whose_process_is_gone_is_marked_abandoned_by_the_next(tmp_path: P
         assert sorted(statuses.values()) == ["abandoned", "running"]
         assert statuses[run] == "running"
         store.finish_run(run, "completed", DigestCounts(), [], when)
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "stores"
+
+
+def test_a_store_made_before_schema_versions_is_upgraded_without_loss(tmp_path: Path) -> None:
+    import shutil
+    import sqlite3
+
+    from digest.store.schema import SCHEMA_VERSION
+
+    # Made by the code of commit c1ff4c4 (the last without versions): a seeds run,
+    # an imported feed and a delivered digest.
+    path = tmp_path / "digest.db"
+    shutil.copy(FIXTURES / "made-before-versions.db", path)
+    before = sqlite3.connect(path)
+    counts = {t: before.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+              for t in ("articles", "runs", "digests", "digest_articles", "deliveries",
+                        "sources", "feeds")}
+    rows = before.execute("SELECT id, title, body, content_hash FROM articles").fetchall()
+    before.close()
+    with Store(path) as store:
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert {t: store.db[t].count for t in counts} == counts
+        assert store.db.execute("SELECT id, title, body, content_hash FROM articles"
+                                ).fetchall() == rows
+        [day] = [r.day for r in store.digests()]
+        assert store.delivered(day) == {"reader@example.org"}
+        assert len(store.digest_article_ids(day)) == counts["digest_articles"]
+        assert [s.name for s in store.feed_states([])] == ["Example"]
+        # The full-text index follows the rebuilt table.
+        assert store.search("Pentagon")
+        reread = store.articles_by_id([rows[0][0]])[0]
+        assert (reread.content_hash, reread.language) == (rows[0][3], "")
+    with Store(path) as store:  # opening again changes nothing
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_a_store_from_a_newer_version_is_refused_in_one_line(tmp_path: Path) -> None:
+    import sqlite3
+
+    from digest.errors import StoreError
+    from digest.store.schema import SCHEMA_VERSION
+
+    path = tmp_path / "digest.db"
+    with Store(path):
+        pass
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError) as error:
+        Store(path)
+    assert str(error.value) == (f"{path}: made by a newer news-digest (schema version "
+                                f"{SCHEMA_VERSION + 1}; this one knows up to {SCHEMA_VERSION}); "
+                                "upgrade news-digest")
+
+
+def test_constraints_refuse_an_article_without_a_title(tmp_path: Path) -> None:
+    import sqlite3
+
+    with Store(tmp_path / "d.db") as store, pytest.raises(sqlite3.IntegrityError):
+        store.db.execute("INSERT INTO articles (id, source, body, content_hash, published, "
+                         "first_seen, updated, location, flags, kind) VALUES "
+                         "('x', 's', 'b', 'h', 'p', 'f', 'u', '', '[]', 'file')")
+
+
+def test_a_locked_store_is_a_one_line_store_error(
+    tmp_path: Path, make_article: Callable[..., Article],
+) -> None:
+    import sqlite3
+
+    from digest.errors import StoreError
+    from digest.store import database
+
+    path = tmp_path / "d.db"
+    with Store(path):
+        pass
+    holder = sqlite3.connect(path)
+    holder.execute("BEGIN IMMEDIATE")  # another run holds the write lock
+    try:
+        # A store opened with a short wait (the real one waits BUSY_SECONDS).
+        store = Store.__new__(Store)
+        store.path = path
+        store.db = database.sqlite_utils.Database(sqlite3.connect(
+            path, timeout=0.2, isolation_level="IMMEDIATE", check_same_thread=False))
+        with pytest.raises(StoreError) as error:
+            store.save_articles([make_article()], NOW)
+        assert str(error.value).startswith(f"{path}: cannot write (database is locked")
+        assert "\n" not in str(error.value)
+        with pytest.raises(StoreError) as error:
+            store.finish_run(1, "completed", DigestCounts(), [], NOW)
+        assert "database is locked" in str(error.value)
+    finally:
+        holder.rollback()
+        holder.close()
