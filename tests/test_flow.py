@@ -288,3 +288,43 @@ def test_the_smtp_password_comes_from_a_secret_block_or_the_environment(
     missing = make_config(seeds_dir, extra='[email]\npassword_secret = "no-such-block"\n')
     with pytest.raises(DigestError, match=r"password_secret 'no-such-block': cannot load"):
         smtp_password(missing)
+
+
+@pytest.mark.parametrize("task_runner", ["processes", "dask"])
+def test_the_flow_on_a_process_pool_or_a_dask_cluster_makes_the_same_digest(
+    prefect_server: None, articles_dir: Path, seeds_dir: Path, tmp_path: Path,
+    task_runner: str,
+) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    from digest.config import load_config
+    from digest.pipeline import run_in_process
+    from digest_flows.daily import daily_digest
+
+    def configure(name: str, run: str) -> Path:
+        path = tmp_path / f"{name}.toml"
+        path.write_text(
+            f'[sources]\nfolders = ["{articles_dir}", "{seeds_dir}"]\n'
+            f'[store]\npath = "{tmp_path / name}/digest.db"\n'
+            f'[output]\ndir = "{tmp_path / name}/out"\n[run]\n{run}', encoding="utf-8")
+        return path
+
+    day = date(2026, 11, 20)
+    # Batches of two articles: several cleaning and summarizing tasks to spread.
+    alone = run_in_process(load_config(configure("alone", "batch_size = 2\n"), env={}), day)
+    spread = daily_digest(date=day, config=str(configure(
+        task_runner, f'task_runner = "{task_runner}"\nworkers = 2\nbatch_size = 2\n')),
+        return_state=True)
+    assert spread.is_completed()
+    result = spread.result()
+    for page in ("html", "text", "email_html"):
+        assert (getattr(result.published, page).read_bytes()
+                == getattr(alone.published, page).read_bytes()), page
+    assert result.counts == alone.counts and result.counts.stories >= 8
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(
+            id=FlowRunFilterId(any_=[spread.state_details.flow_run_id])))
+    cleaning = [r for r in runs if r.name.startswith("clean")]
+    assert len(cleaning) == -(-result.counts.read // 2)
+    assert all(r.state and r.state.is_completed() for r in cleaning)
