@@ -1,10 +1,10 @@
-# Two commands a new user needs: `make run` and `make test`.
+# Two commands a new user needs: `make run` and `make test` (CI: `make test-all`).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test test-all lint bench clean
 
 install: $(STAMP)
 
@@ -21,7 +21,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check digest digest_flows tests bench
 	$(BIN)/mypy
 
+# The quick suite (about a minute): every library test, no Prefect server.
 test: lint
+	$(BIN)/pytest -q -m "not slow"
+
+# Everything, end-to-end tests included (Prefect flows, kills, installs): what CI runs.
+test-all: lint
 	$(BIN)/pytest -q
 
 bench: $(STAMP)

@@ -123,7 +123,8 @@ def main() -> None:
             env = {k: v for k, v in os.environ.items() if not k.startswith("DIGEST_")}
             start = time.monotonic()
             process = subprocess.Popen(
-                [sys.executable, "-c", "from digest_flows.cli import main; raise SystemExit(main())",
+                [sys.executable, "-c",
+                 "from digest_flows.cli import main; raise SystemExit(main())",
                  "run", "--without-prefect", "--date", time.strftime("%Y-%m-%d"),
                  "--config", str(config)],
                 cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

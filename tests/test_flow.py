@@ -17,6 +17,9 @@ from digest.errors import DigestError
 from digest.models import DigestCounts
 from digest.store import Store
 
+# End to end (a Prefect server, processes, installs): `make test-all`, not `make test`.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="session")
 def prefect_server() -> Iterator[None]:

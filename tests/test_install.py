@@ -8,6 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# End to end (a Prefect server, processes, installs): `make test-all`, not `make test`.
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).parent.parent
 LEFT_OUT = shutil.ignore_patterns(".venv", ".git", "out", "data", "build", "*.egg-info",
                                   "__pycache__", ".*_cache", "tests", "bench")

@@ -11,9 +11,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from mailserver import running_inbox
 
 from digest.config import Config
+
+# End to end (a Prefect server, processes, installs): `make test-all`, not `make test`.
+pytestmark = pytest.mark.slow
 
 RUN = ("from digest_flows.cli import main; raise SystemExit(main())",)
 
