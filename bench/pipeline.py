@@ -22,14 +22,17 @@ from digest.config import Config, OutputConfig, SourcesConfig, StoreConfig
 from digest.models import DigestCounts
 from digest.pipeline import run_in_process
 
-STAGES = ("read", "clean", "dedup", "store", "stories", "summarize", "themes", "render", "deliver")
+STAGES = ("recall-feeds", "read-folder", "clean", "recall-articles", "dedup", "recall-summaries",
+          "story-leads", "stories", "summarize", "themes", "publish", "write", "index",
+          "deliver")
 BBC = Path("bbc_news_summary") / "BBC News Summary" / "News Articles"
 
 
 def one_run(config: Config, day: date) -> tuple[dict[str, float], float, DigestCounts]:
     stages: dict[str, float] = {}
     start = time.perf_counter()
-    result = run_in_process(config, day, on_stage=lambda name, secs: stages.__setitem__(name, secs))
+    result = run_in_process(config, day,
+                            on_stage=lambda name, secs: stages.__setitem__(name, secs))
     return stages, time.perf_counter() - start, result.counts
 
 
@@ -67,8 +70,8 @@ def main() -> int:
     print("| stage | cold (s) | cached rerun (s) |")
     print("|---|---:|---:|")
     for name in STAGES:
-        c = statistics.median(s[name] for s, _ in cold)
-        w = statistics.median(s[name] for s, _ in warm)
+        c = statistics.median(s.get(name, 0.0) for s, _ in cold)
+        w = statistics.median(s.get(name, 0.0) for s, _ in warm)
         print(f"| {name} | {c:.2f} | {w:.2f} |")
     c_total = statistics.median(t for _, t in cold)
     w_total = statistics.median(t for _, t in warm)

@@ -27,7 +27,8 @@ from typing import Any, Protocol, TypeVar
 from digest.config import Config, FetchConfig, SourcesConfig, SummaryConfig, ThemesConfig
 from digest.dedup import find_duplicates
 from digest.errors import DeliveryError, SourceError
-from digest.group.follow import day_stories
+from digest.group.follow import day_pool, day_stories
+from digest.group.stories import leads_of
 from digest.group.themes import group_by_theme
 from digest.ingest.feeds import FeedRead, read_feed
 from digest.ingest.fetch import HostLimiter, make_client
@@ -156,8 +157,12 @@ def run_digest(
                                        known.in_this_day, day, zone, config.fetch.window_days)
             keys = summary_keys(chosen, config.summary)
             cached = runner.step("recall-summaries", recall_summaries, store, keys)
+            pool = batches(day_pool(chosen, known.sent), config.run.batch_size)
+            leads = runner.map("story-leads", leads_of, pool, config.summary.language)
             stories = runner.step("stories", day_stories, chosen, known.sent, known.shown,
-                                  config.stories, config.summary.language)
+                                  config.stories, config.summary.language,
+                                  {a.id: lead for batch, found in zip(pool, leads, strict=True)
+                                   for a, lead in zip(batch, found, strict=True)})
             todo = [a for a in stories.representatives if a.id not in cached]
             made = [s for batch in runner.map("summarize", summarize_batch,
                                               batches(todo, config.run.batch_size),

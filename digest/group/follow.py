@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from digest.config import StoriesConfig
-from digest.group.stories import Story, group_stories
+from digest.group.stories import Lead, Story, group_stories
 from digest.models import Article
 
 
@@ -25,19 +25,25 @@ class StoryGroups:
 
 def day_stories(
     articles: Sequence[Article], sent: Sequence[Article], shown: Mapping[str, date],
-    settings: StoriesConfig, language: str,
+    settings: StoriesConfig, language: str, features: Mapping[str, Lead] | None = None,
 ) -> StoryGroups:
     """Group the day's articles into stories, with the recent digests' articles beside them.
 
     `sent` are the articles of the last `follow_days` digests and `shown` the
     day each was first in one: a story already sent is recognised, and its
     new reports come back as an update only when there are `developing_min`
-    of them (else they are absorbed: recorded, not shown).
+    of them (else they are absorbed: recorded, not shown). `features` are
+    the articles' leads when already found (`day_pool` and `leads_of`).
     """
-    today = {a.id for a in articles}
-    found = group_stories([*articles, *(a for a in sent if a.id not in today)],
-                          settings.similarity, settings.window_hours, language)
+    found = group_stories(day_pool(articles, sent), settings.similarity,
+                          settings.window_hours, language, features)
     return split_sent(found, articles, shown, settings.developing_min)
+
+
+def day_pool(articles: Sequence[Article], sent: Sequence[Article]) -> list[Article]:
+    """Return the articles grouped for the day: its own, then those of recent digests."""
+    today = {a.id for a in articles}
+    return [*articles, *(a for a in sent if a.id not in today)]
 
 
 def split_sent(

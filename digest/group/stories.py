@@ -32,7 +32,7 @@ import hashlib
 import math
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, cached_property
@@ -143,22 +143,26 @@ _WORD_HASHES: dict[str, int] = {}
 
 
 def near_duplicate_pairs(
-    articles: Sequence[Article], threshold: float = NEAR_DUPLICATE_JACCARD
+    articles: Sequence[Article], threshold: float = NEAR_DUPLICATE_JACCARD,
+    features: Sequence[Lead | _Copy] | None = None,
 ) -> list[tuple[int, int, float]]:
     """Return (i, j, jaccard) for article pairs whose texts are near-copies.
 
     Candidates are articles whose MinHash signatures agree on a whole band of
     `BAND_ROWS` values (LSH banding); each candidate is checked exactly.
+    `features`, when given, are the articles' own (`lead_of`), computed already.
     """
     import numpy as np
 
-    sets = [shingles(f"{a.title}\n{a.body}") for a in articles]
+    if features is None:
+        features = [_copy_features(a) for a in articles]
+    assert len(features) == len(articles)
+    sets = [f.grams for f in features]
     buckets: list[dict[bytes, list[int]]] = [defaultdict(list) for _ in range(BANDS)]
     pairs = []
-    for index, grams in enumerate(sets):
+    for index, (grams, signature) in enumerate((f.grams, f.signature) for f in features):
         if not len(grams):
             continue
-        signature = _signature(grams)
         candidates: set[int] = set()
         for band, bucket in enumerate(buckets):
             members = bucket[signature[band * BAND_ROWS:(band + 1) * BAND_ROWS].tobytes()]
@@ -197,17 +201,23 @@ def _permutations() -> Any:
 
 def group_stories(
     articles: Sequence[Article], similarity: float = 0.12, window_hours: float = 72.0,
-    language: str = "auto",
+    language: str = "auto", features: Mapping[str, Lead] | None = None,
 ) -> list[Story]:
-    """Group `articles` into stories; every article is in exactly one. Deterministic."""
+    """Group `articles` into stories; every article is in exactly one. Deterministic.
+
+    `features` maps article ids to what `leads_of` found of each (computed
+    elsewhere, e.g. in batches on other cores); the rest are computed here.
+    """
     if not articles:
         return []
     ordered = sorted(articles, key=lambda a: a.id)
-    leads = _vectors(ordered, language)
+    known = features or {}
+    found = [known.get(a.id) or lead_of(a, language) for a in ordered]
+    leads = _Leads.of(found)
     vectors = leads.vectors
     groups = _Groups(ordered, vectors)
     copies: set[int] = set()
-    for i, j, _ in near_duplicate_pairs(ordered):
+    for i, j, _ in near_duplicate_pairs(ordered, features=found):
         groups.merge(groups.root(i), groups.root(j))
         copies.update((i, j))
     required = _TimeScaledThreshold(similarity, window_hours * 3600.0)
@@ -325,12 +335,26 @@ def _story_id(ids: Sequence[str]) -> str:
 
 @dataclass(frozen=True)
 class _Leads:
-    """What the grouping knows of each article's headline and lead."""
+    """What the grouping knows of each article's headline and lead, words numbered."""
 
     vectors: list[dict[int, float]]  # unit vectors, rarity-weighted
     specific: set[int]  # vocabulary ids of specific words (names, places, figures)
     heads: list[dict[str, float]]  # the headline's telling words (truncated) and weights
-    words: list[set[str]]  # the telling words (truncated) of headline and lead
+    words: list[frozenset[str]]  # the telling words (truncated) of headline and lead
+
+    @classmethod
+    def of(cls, leads: Sequence[Lead]) -> _Leads:
+        """Number the day's words (in article order) and gather the articles' leads."""
+        vocabulary: dict[str, int] = {}
+        found = cls([], set(), [], [])
+        for lead in leads:
+            vector = {vocabulary.setdefault(w, len(vocabulary)): v
+                      for w, v in lead.vector.items()}
+            found.vectors.append(vector)
+            found.specific.update(vocabulary[w] for w in lead.specific)
+            found.heads.append(lead.head)
+            found.words.append(lead.words)
+        return found
 
     def agreements(self, left: Any, right: Any) -> Any:
         """For article pairs (two index arrays): how far their headlines agree.
@@ -380,8 +404,30 @@ class _Leads:
         return heads, words, totals
 
 
-def _vectors(articles: Sequence[Article], language: str) -> _Leads:
-    """Return each article's unit vector over its headline and lead, weighted by rarity.
+@dataclass(frozen=True)
+class Lead:
+    """What story grouping needs of one article, found from it alone (so in any process)."""
+
+    # Rarity-weighted unit vector over the headline (twice) and the lead, by word.
+    vector: dict[str, float]
+    # Its specific words (names, places, figures).
+    specific: frozenset[str]
+    # The headline's telling words (truncated to MATCH_PREFIX) and their weights.
+    head: dict[str, float]
+    # The telling words (truncated) of headline and lead.
+    words: frozenset[str]
+    # Near-copy evidence over the whole text: hashed word grams and their MinHash.
+    grams: Any
+    signature: Any
+
+
+def leads_of(articles: Sequence[Article], language: str = "auto") -> list[Lead]:
+    """Return each article's `Lead`, in order (the per-article part of story grouping)."""
+    return [lead_of(a, language) for a in articles]
+
+
+def lead_of(article: Article, language: str = "auto") -> Lead:
+    """Return what story grouping needs of `article`: its lead vector and its near-copy keys.
 
     A word's weight is its rarity in the language at large (`digest.text.rarity`),
     so a three-article day weighs words as a 3,000-article day does. Figures
@@ -392,31 +438,39 @@ def _vectors(articles: Sequence[Article], language: str) -> _Leads:
     """
     from digest.text.language import resolve
 
-    weighers: dict[str, Rarity] = {}
-    vocabulary: dict[str, int] = {}
-    leads = _Leads([], set(), [], [])
-    for article in articles:
-        name = resolve(article, language) if language == AUTO else language
-        rarity = weighers.get(name) or weighers.setdefault(name, Rarity(name))
-        opening = " ".join(article.body.split(maxsplit=OPENING_WORDS)[:OPENING_WORDS])
-        bag: dict[str, int] = defaultdict(int)
-        for token in _TOKEN.findall(f"{article.title} " * TITLE_WEIGHT + opening):
-            bag[token.casefold().rstrip(".,")] += 1
-        rare = {w: _weight(w, rarity) for w in bag}
-        weights = {w: (1.0 + math.log(n)) * rare[w] for w, n in bag.items() if rare[w] > 0}
-        norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
-        vector = {}
-        for word, value in weights.items():
-            key = vocabulary.setdefault(word, len(vocabulary))
-            vector[key] = value / norm
-            if rare[word] >= SPECIFIC_WEIGHT:
-                leads.specific.add(key)
-        leads.vectors.append(vector)
-        telling = {w for w, weight in rare.items() if weight >= HEADLINE_MIN_WEIGHT}
-        head = {t.casefold().rstrip(".,") for t in _TOKEN.findall(article.title)}
-        leads.heads.append({w[:MATCH_PREFIX]: rare[w] for w in head & telling})
-        leads.words.append({w[:MATCH_PREFIX] for w in telling})
-    return leads
+    name = resolve(article, language) if language == AUTO else language
+    rarity = _rarity(name)
+    opening = " ".join(article.body.split(maxsplit=OPENING_WORDS)[:OPENING_WORDS])
+    bag: dict[str, int] = defaultdict(int)
+    for token in _TOKEN.findall(f"{article.title} " * TITLE_WEIGHT + opening):
+        bag[token.casefold().rstrip(".,")] += 1
+    rare = {w: _weight(w, rarity) for w in bag}
+    weights = {w: (1.0 + math.log(n)) * rare[w] for w, n in bag.items() if rare[w] > 0}
+    norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
+    telling = {w for w, weight in rare.items() if weight >= HEADLINE_MIN_WEIGHT}
+    head = {t.casefold().rstrip(".,") for t in _TOKEN.findall(article.title)}
+    copy = _copy_features(article)
+    return Lead(vector={w: v / norm for w, v in weights.items()},
+                specific=frozenset(w for w in weights if rare[w] >= SPECIFIC_WEIGHT),
+                head={w[:MATCH_PREFIX]: rare[w] for w in head & telling},
+                words=frozenset(w[:MATCH_PREFIX] for w in telling),
+                grams=copy.grams, signature=copy.signature)
+
+
+@dataclass(frozen=True)
+class _Copy:
+    grams: Any
+    signature: Any
+
+
+def _copy_features(article: Article) -> _Copy:
+    grams = shingles(f"{article.title}\n{article.body}")
+    return _Copy(grams, _signature(grams) if len(grams) else grams)
+
+
+@cache
+def _rarity(language: str) -> Rarity:
+    return Rarity(language)
 
 
 def _weight(word: str, rarity: Rarity) -> float:
