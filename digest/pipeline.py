@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -54,6 +54,7 @@ from digest.summarize.registry import summarize_articles, summary_key
 from digest.text.clean import CleaningRules, build_rules, clean_articles
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 log = logging.getLogger("digest")
 
 # Delays between attempts of the steps that write files or send mail: a busy
@@ -80,9 +81,19 @@ class Runner(Protocol):
         """
         ...
 
+    def start(self, name: str, fn: Callable[..., T], *args: Any) -> Pending[T]:
+        """Start fn(*args) as stage `name` beside what follows; its result() waits for it."""
+        ...
+
     def warn(self, message: str) -> None:
         """Report a problem (once) where the run's log goes."""
         ...
+
+
+class Pending(Protocol[T_co]):
+    """A stage started and not yet waited for (a future of any kind)."""
+
+    def result(self) -> T_co: ...
 
 
 @dataclass(frozen=True)
@@ -163,13 +174,15 @@ def run_digest(
                                   config.stories, config.summary.language,
                                   {a.id: lead for batch, found in zip(pool, leads, strict=True)
                                    for a, lead in zip(batch, found, strict=True)})
+            # Sections need the stories, not their summaries: both go at once.
+            sections = runner.start("themes", group_themes, list(stories.representatives),
+                                    config.themes, config.summary.language)
             todo = [a for a in stories.representatives if a.id not in cached]
             made = [s for batch in runner.map("summarize", summarize_batch,
                                               batches(todo, config.run.batch_size),
                                               config.summary) for s in batch]
             summaries = {**cached, **{s.article_id: s for s in made}}
-            themes = runner.step("themes", group_themes, list(stories.representatives),
-                                 config.themes, config.summary.language)
+            themes = sections.result()
             counts = DigestCounts(
                 read=len(read), new=sum(a.id not in known.stored for a in deduped.unique),
                 duplicates=len(deduped.duplicates), articles=len(chosen), themes=len(themes),
@@ -189,10 +202,10 @@ def run_digest(
             if send:
                 delivery = runner.step(
                     "deliver", deliver, store, config, published, now,
-                    (password or _env_password)(), resend,
+                    (password or _env_password)(), resend, pages.email,
                     retries=SEND_RETRY_DELAYS if retry_send else ())
             else:
-                mail.write_unsent(digest, config.email, pages.html.parent, now)
+                mail.write_unsent(digest, config.email, pages.html.parent, now, pages.email)
         except BaseException as exc:
             if reads is not None:  # how the sources went is kept, whatever failed after
                 save_reads(store, reads, now)
@@ -378,6 +391,7 @@ def save_reads(store: Store, reads: Reads, now: datetime) -> None:
 def deliver(
     store: Store, config: Config, published: Published, now: datetime,
     password: str | None = None, resend: bool = False,
+    email: tuple[str, str] | None = None,
 ) -> Delivery:
     """Write the day's email next to its digest and send it to whoever has not had it.
 
@@ -385,7 +399,7 @@ def deliver(
     """
     try:
         delivery = mail.deliver(store, published.digest, config.email, published.html.parent,
-                                now, password, resend)
+                                now, password, resend, parts=email)
     except DeliveryError as exc:
         day = published.digest.day.isoformat()
         raise DeliveryError(f"{exc}; the digest is written ({published.html}); "
@@ -437,6 +451,14 @@ class InProcess:
                 return list(self.executor.map(fn, items, *[[a] * len(items) for a in args]))
             return [fn(item, *args) for item in items]
 
+    def start(self, name: str, fn: Callable[..., T], *args: Any) -> Pending[T]:
+        if self.executor is None:
+            done: Future[T] = Future()
+            with self._timed(name):
+                done.set_result(fn(*args))
+            return done
+        return self.executor.submit(fn, *args)
+
     def warn(self, message: str) -> None:
         log.warning("%s", message)
 
@@ -475,7 +497,7 @@ def run_in_process(
         cluster = (None if settings.dask_address
                    else LocalCluster(  # type: ignore[no-untyped-call]
                        n_workers=settings.workers or None, threads_per_worker=1,
-                       processes=True, dashboard_address=None))
+                       processes=True, dashboard_address=":0"))
         with Client(settings.dask_address or cluster) as client:  # type: ignore[no-untyped-call]
             try:
                 return run_digest(config, day, InProcess(config.fetch.workers,

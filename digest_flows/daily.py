@@ -66,6 +66,10 @@ class PrefectRunner:
             futures.append(runner.submit(run, signature.bind(item, *args).arguments))
         return [future.result() for future in futures]
 
+    def start(self, name: str, fn: Callable[..., T], *args: Any) -> Any:
+        stage = task(fn, name=name, cache_policy=NO_CACHE)
+        return self.heavy.submit(stage, inspect.signature(fn).bind(*args).arguments)
+
     def warn(self, message: str) -> None:
         self.logger.warning("%s", message)
 
@@ -81,7 +85,7 @@ def task_runner(settings: RunConfig) -> TaskRunner:
             return DaskTaskRunner(address=settings.dask_address)
         return DaskTaskRunner(cluster_kwargs={
             "n_workers": settings.workers or os.cpu_count(), "threads_per_worker": 1,
-            "processes": True, "dashboard_address": None})
+            "processes": True, "dashboard_address": ":0"})
     return ThreadPoolTaskRunner(max_workers=settings.workers or None)
 
 

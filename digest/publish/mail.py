@@ -200,6 +200,7 @@ def _reasons(refused: dict[str, tuple[int, bytes]]) -> str:
 def deliver(
     store: Ledger, digest: Digest, settings: EmailConfig, folder: Path, now: datetime,
     password: str | None = None, resend: bool = False, wait: float = SEND_WAIT_SECONDS,
+    parts: tuple[str, str] | None = None,
 ) -> Delivery:
     """Write the day's message to `folder`/digest.eml and send it to whoever has not had it.
 
@@ -215,7 +216,8 @@ def deliver(
     - Message-IDs are deterministic per (day, recipient, attempt).
     Raises DeliveryError when sending fails; recipients not reached stay pending.
     """
-    parts = email_parts(digest, settings)  # the same bodies for the preview and every message
+    # The same bodies for the preview and every message, made once (by the caller, if given).
+    parts = parts or email_parts(digest, settings)
     eml = write_eml(build_message(digest, settings, settings.to, now, parts=parts),
                     folder / "digest.eml")
     if not settings.to:
@@ -275,9 +277,11 @@ def _send_pending(
                     note="; ".join(notes))
 
 
-def write_unsent(digest: Digest, settings: EmailConfig, folder: Path, now: datetime) -> Path:
+def write_unsent(digest: Digest, settings: EmailConfig, folder: Path, now: datetime,
+                 parts: tuple[str, str] | None = None) -> Path:
     """Write the day's message to `folder`/digest.eml without sending it (a preview)."""
-    return write_eml(build_message(digest, settings, settings.to, now), folder / "digest.eml")
+    return write_eml(build_message(digest, settings, settings.to, now, parts=parts),
+                     folder / "digest.eml")
 
 
 def send_failure_notice(

@@ -19,7 +19,7 @@ from digest.models import (
     SourceProblem,
     Theme,
 )
-from digest.publish.mail import email_html
+from digest.publish.mail import email_parts
 from digest.publish.rank import rank
 from digest.publish.render import (
     assemble_digest,
@@ -38,6 +38,8 @@ class Pages:
     html: Path
     text: Path
     email_html: Path
+    # The email's (text, HTML) bodies, made once for the file and every message.
+    email: tuple[str, str]
 
 
 def compose_digest(
@@ -58,9 +60,10 @@ def compose_digest(
 def write_pages(digest: Digest, config: Config) -> Pages:
     """Write the day's page, text and email HTML under `[output] dir`/<day>/."""
     folder = config.output_dir / digest.day.isoformat()
+    email = email_parts(digest, config.email)
     return Pages(write_file(folder / "digest.html", render_html(digest)),
                  write_file(folder / "digest.txt", render_text(digest)),
-                 write_file(folder / "email.html", email_html(digest, config.email)))
+                 write_file(folder / "email.html", email[1]), email)
 
 
 def write_index(records: Sequence[DigestRecord], config: Config) -> Path:
