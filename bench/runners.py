@@ -6,13 +6,18 @@ Runs the one pipeline (digest.pipeline.run_in_process) from an empty store
 with `[run] task_runner` = threads, processes and dask (a local cluster of
 `--workers` processes), in turn, `--runs` times; prints the median seconds,
 the speed-up over threads, and whether each runner's page, text and email are
-byte for byte those of threads. Pool and cluster start-up are counted.
+byte for byte those of threads. Each run is a fresh Python process (as a
+`digest run` is); its time counts pool and cluster start-up, not the imports of
+the main process.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -41,24 +46,39 @@ def one_run(folders: tuple[str, ...], runner: str, workers: int, day: date
         return seconds, pages, result.counts.stories
 
 
+def in_fresh_process(data: Path, runner: str, workers: int) -> tuple[float, str, int]:
+    done = subprocess.run([sys.executable, __file__, str(data), "--one", runner,
+                           "--workers", str(workers)], capture_output=True, text=True,
+                          check=True)
+    found = json.loads(done.stdout.splitlines()[-1])
+    return found["seconds"], found["digest"], found["stories"]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path, help="the shared data folder (../shared/data)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--one", choices=RUNNERS, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.one:
+        root = args.data / BBC
+        folders = tuple(sorted(str(p) for p in root.iterdir() if p.is_dir()))
+        seconds, made, stories = one_run(folders, args.one, args.workers, date.today())
+        print(json.dumps({"seconds": seconds, "stories": stories,
+                          "digest": hashlib.sha256(b"\0".join(made)).hexdigest()}))
+        return 0
     root = args.data / BBC
     folders = tuple(sorted(str(p) for p in root.iterdir() if p.is_dir()))
     if not folders:
         print(f"{root}: no category folders found", file=sys.stderr)
         return 1
-    day = date.today()  # folder articles are dated by their files: none is later than today
     times: dict[str, list[float]] = {r: [] for r in RUNNERS}
-    pages: dict[str, tuple[bytes, ...]] = {}
+    pages: dict[str, str] = {}
     stories = 0
     for _ in range(args.runs):
         for runner in RUNNERS:
-            seconds, made, stories = one_run(folders, runner, args.workers, day)
+            seconds, made, stories = in_fresh_process(args.data, runner, args.workers)
             times[runner].append(seconds)
             pages.setdefault(runner, made)
             if made != pages[runner]:

@@ -478,6 +478,15 @@ class _Timer:
             self.report(self.name, time.perf_counter() - self.start)
 
 
+def warm_up() -> None:
+    """Load the models every stage uses (language detection, English word rarity)."""
+    from digest.text.language import detect
+    from digest.text.rarity import Rarity
+
+    detect("A sentence long enough for the language model to be loaded.")
+    Rarity("english")("news")
+
+
 def run_in_process(
     config: Config, day: date | None = None, on_stage: StageTimer | None = None,
     send: bool = True, resend: bool = False,
@@ -486,9 +495,14 @@ def run_in_process(
     day = day or today(config)
     settings = config.run
     if settings.task_runner == "processes":
+        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(settings.workers or None) as pool:
+        # Forked workers share what this process has imported and loaded (the
+        # language model, word rarities): loaded once here, not once per worker.
+        warm_up()
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(settings.workers or None, mp_context=context) as pool:
             return run_digest(config, day, InProcess(config.fetch.workers, pool, on_stage),
                               send=send, resend=resend)
     if settings.task_runner == "dask":

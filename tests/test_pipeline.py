@@ -199,3 +199,25 @@ def test_a_run_whose_every_source_failed_fails_and_says_why(
         run_in_process(config, DAY)
     with Store(config.store_path) as store:
         assert store.db.execute("SELECT status FROM runs").fetchall() == [("failed",)]
+
+
+def test_a_process_pool_makes_the_same_digest_as_one_process(
+    articles_dir: Path, seeds_dir: Path, tmp_path: Path,
+) -> None:
+    from digest.config import load_config
+
+    def config(name: str, runner: str) -> Config:
+        path = tmp_path / f"{name}.toml"
+        path.write_text(f'[sources]\nfolders = ["{articles_dir}", "{seeds_dir}"]\n'
+                        f'[store]\npath = "{tmp_path / name}/d.db"\n'
+                        f'[output]\ndir = "{tmp_path / name}/out"\n'
+                        f'[run]\ntask_runner = "{runner}"\nworkers = 2\nbatch_size = 2\n')
+        return load_config(path, env={})
+
+    alone = run_in_process(config("alone", "threads"), DAY, send=False)
+    # Twice: the second pool is forked from a process whose k-means already ran.
+    for name in ("pool", "pool-again"):
+        pooled = run_in_process(config(name, "processes"), DAY, send=False)
+        assert pooled.published.html.read_bytes() == alone.published.html.read_bytes()
+        assert pooled.published.text.read_bytes() == alone.published.text.read_bytes()
+        assert pooled.counts == alone.counts

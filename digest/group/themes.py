@@ -133,7 +133,12 @@ def _sections(matrix: Any) -> np.ndarray:
     # The partition itself: k-means, best of several k-means++ starts. Seeded
     # with Ward's cut instead it kept that cut's accidents (BBC NMI 0.845 vs
     # 0.903; bench/README.md, "Judgement").
-    refined = KMeans(k, n_init=KMEANS_STARTS, random_state=0).fit_predict(vectors)
+    from threadpoolctl import threadpool_limits
+
+    # One OpenMP thread: the same result everywhere, and safe in a forked worker
+    # (a child forked after its parent's OpenMP pool started can hang using it).
+    with threadpool_limits(limits=1, user_api="openmp"):
+        refined = KMeans(k, n_init=KMEANS_STARTS, random_state=0).fit_predict(vectors)
     return np.asarray(refined)
 
 
