@@ -33,7 +33,7 @@ LAYERS: dict[str, set[str]] = {
     "digest.select": set(),
     "digest.group": {"digest.text", "digest.config"},
     "digest.summarize": {"digest.text"},
-    "digest.publish": {"digest.config", "digest.group"},
+    "digest.publish": {"digest.config", "digest.group", "digest.text"},
     "digest.store": set(),
     "digest.pipeline": {"digest.config", "digest.text", "digest.ingest", "digest.dedup",
                         "digest.select", "digest.group", "digest.summarize",

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from digest.config import StoriesConfig
 from digest.errors import DigestError
 from digest.models import Article
 
@@ -241,7 +242,8 @@ class Grouping:
 
 
 def group_records(
-    records: Sequence[Record], similarity: float = 0.12, window_hours: float = 72.0,
+    records: Sequence[Record], similarity: float = StoriesConfig.similarity,
+    window_hours: float = StoriesConfig.window_hours,
     language: str = "auto",
 ) -> Grouping:
     """Group records into stories, then the stories into themes, as a digest would."""

@@ -38,6 +38,7 @@ from datetime import datetime
 from functools import cache, cached_property
 from typing import Any
 
+from digest.config import StoriesConfig
 from digest.models import Article
 from digest.text.keys import normalized_words
 from digest.text.language import AUTO
@@ -200,7 +201,8 @@ def _permutations() -> Any:
 
 
 def group_stories(
-    articles: Sequence[Article], similarity: float = 0.12, window_hours: float = 72.0,
+    articles: Sequence[Article], similarity: float = StoriesConfig.similarity,
+    window_hours: float = StoriesConfig.window_hours,
     language: str = "auto", features: Mapping[str, Lead] | None = None,
 ) -> list[Story]:
     """Group `articles` into stories; every article is in exactly one. Deterministic.

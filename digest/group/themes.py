@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from digest.config import ThemesConfig
 from digest.group.labels import acceptable_phrase
 from digest.models import Article, Theme
 
@@ -55,8 +56,8 @@ _TOKEN_PATTERN = r"(?u)\b[^\W\d_]{2,}\b"
 
 def group_by_theme(
     articles: Sequence[Article],
-    min_similarity: float = 0.1,
-    max_singletons: int = 3,
+    min_similarity: float = ThemesConfig.min_similarity,
+    max_singletons: int = ThemesConfig.max_singletons,
     language: str = "english",
 ) -> list[Theme]:
     """Return themes covering every article once, biggest first, deterministic.

@@ -20,7 +20,7 @@ from digest.ingest.folder import article_id
 from digest.ingest.fulltext import extract_article_text
 from digest.ingest.html import html_to_line, html_to_text
 from digest.models import Article, FeedState, IngestResult, SourceProblem, feed_name
-from digest.text.keys import normalize_url
+from digest.text.keys import is_web_url, normalize_url
 
 # A title made up from the text when an item has none: this many words.
 _UNTITLED_WORDS = 12
@@ -225,7 +225,7 @@ def _article(entry: dict[str, Any], *, source: str, feed_key: str, now: datetime
 def _web_link(value: str) -> str:
     """Return `value` if it is an http(s) URL, else "" (no javascript: or bare GUIDs)."""
     link = value.strip()
-    return link if link.lower().startswith(("http://", "https://")) else ""
+    return link if is_web_url(link) else ""
 
 
 @dataclass(frozen=True)

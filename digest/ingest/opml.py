@@ -13,6 +13,7 @@ import listparser
 from digest.config import FeedConfig
 from digest.errors import SourceError
 from digest.models import FeedState
+from digest.text.keys import is_web_url
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ def read_opml(content: bytes, where: str) -> OpmlFeeds:
     for entry in parsed.feeds:
         url = str(entry.get("url", "")).strip()
         title = " ".join(str(entry.get("title", "")).split())
-        if not url.lower().startswith(("http://", "https://")):
+        if not is_web_url(url):
             skipped.append(f"{where}: outline '{title or url}' skipped: '{url}' is not an "
                            "http(s) feed address")
             continue

@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import css_inline
@@ -27,6 +26,7 @@ from digest.models import (
     SourceProblem,
     Theme,
 )
+from digest.text.keys import is_web_url
 
 
 def assemble_digest(
@@ -73,13 +73,7 @@ def assemble_digest(
 
 def safe_url(url: str | None) -> str | None:
     """Return `url` if it is an http(s) link, else None (no javascript: or data: links)."""
-    if not url:
-        return None
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return None
-    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+    return url.strip() if url and is_web_url(url) else None
 
 
 def render_html(digest: Digest) -> str:

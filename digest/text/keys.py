@@ -22,6 +22,19 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _NON_WORD = re.compile(r"[\W_]+")
 
 
+def is_web_url(url: str) -> bool:
+    """Return whether `url` is an absolute http(s) address with a host.
+
+    The one test of a link the project trusts: no javascript:, data: or
+    relative links, no bare GUIDs.
+    """
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    return parts.scheme.lower() in _DEFAULT_PORTS and bool(parts.netloc)
+
+
 def normalize_url(url: str) -> str:
     """Return `url` in a canonical form for comparing articles.
 

@@ -41,14 +41,3 @@ class PunktTokenizer:
 def _sentence_tokenizer(language: str) -> punkt.PunktSentenceTokenizer:
     # The curated prefixes keep "Mr.", "e.g." and "No. 5" from ending sentences.
     return punkt.tokenizer_for(language, prefixes=True)
-
-
-def split_sentences(text: str, language: str = "english") -> tuple[str, ...]:
-    """Return the sentences of `text`, one paragraph (line) at a time."""
-    tokenizer = PunktTokenizer(language)
-    return tuple(
-        sentence
-        for line in text.splitlines()
-        if line.strip()
-        for sentence in tokenizer.to_sentences(line)
-    )
