@@ -47,6 +47,9 @@ class FeedConfig:
     url: str = ""
     name: str = ""
     full_text: bool = False
+    # How much this feed's stories count in the ranking: 2 lifts them as much as
+    # a second outlet covering them would, 0.5 lowers them as much.
+    weight: float = 1.0
 
     def state(self) -> FeedState:
         """Return the feed as the store keeps it, before anything is known of it."""
@@ -57,6 +60,9 @@ class FeedConfig:
 class SourcesConfig:
     folders: tuple[str, ...] = ("seeds",)
     feeds: tuple[FeedConfig, ...] = ()
+    # Ranking weight per folder, by the folder as written in `folders`
+    # (weights = { seeds = 0.5 }); a feed's is its own `weight`.
+    weights: dict[str, float] = field(default_factory=dict)
     # A file larger than this is skipped and reported: memory stays bounded
     # (5 MB is about 800,000 words, far beyond any article).
     max_file_bytes: int = 5_000_000
@@ -109,6 +115,17 @@ class OutputConfig:
     # Where `dir` is served on the web (https://...): the email then links to
     # its day's page. Empty: no links.
     base_url: str = ""
+    # Stories shown open in each section of the page; the rest of the section
+    # is one click away (collapsed, no JavaScript). 0: all open.
+    open_per_section: int = 5
+
+
+@dataclass(frozen=True)
+class RankConfig:
+    # Words or phrases (whole words, any case) in a story's title or text:
+    # muted stories are left out (the footer counts them), boosted ones rise.
+    mute: tuple[str, ...] = ()
+    boost: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -209,6 +226,7 @@ class Config:
     digest: DigestConfig = field(default_factory=DigestConfig)
     email: EmailConfig = field(default_factory=EmailConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    rank: RankConfig = field(default_factory=RankConfig)
     run: RunConfig = field(default_factory=RunConfig)
     origin: str = "built-in defaults"
 
@@ -366,6 +384,8 @@ def _type_name(kind: Any) -> str:
         return "a list of strings"
     if kind == tuple[FeedConfig, ...]:
         return "a list of tables ([[sources.feeds]])"
+    if kind == dict[str, float]:
+        return "a table of numbers (name = 2.0)"
     return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}[kind]
 
 
@@ -377,6 +397,10 @@ def _coerce(raw: Any, kind: Any, where: str) -> Any:
     elif kind == tuple[str, ...]:
         if isinstance(raw, list) and all(isinstance(item, str) for item in raw):
             return tuple(raw)
+    elif kind == dict[str, float]:
+        if isinstance(raw, dict) and all(isinstance(v, int | float) and not isinstance(v, bool)
+                                         for v in raw.values()):
+            return {str(k): float(v) for k, v in raw.items()}
     elif kind is float:
         if isinstance(raw, int | float) and not isinstance(raw, bool):
             return float(raw)
@@ -406,6 +430,9 @@ def _coerce_text(text: str, kind: Any, where: str) -> Any:
     if kind == tuple[FeedConfig, ...]:
         raise ConfigError(f"{where}: feeds cannot be set from the environment "
                           "(list them in the config file or import an OPML file)")
+    if kind == dict[str, float]:
+        raise ConfigError(f"{where}: a table cannot be set from the environment "
+                          "(set it in the config file)")
     try:
         if kind == tuple[str, ...]:
             return tuple(part.strip() for part in text.split(",") if part.strip())
@@ -469,6 +496,19 @@ def _validate(config: Config) -> None:
     if config.run.workers < 0 or config.run.batch_size < 1:
         raise ConfigError(f"{where}: [run] workers must be 0 (one per core) or more, and "
                           "batch_size at least 1")
+    for folder, weight in config.sources.weights.items():
+        if folder not in config.sources.folders:
+            raise ConfigError(f"{where}: [sources] weights: '{folder}' is not one of the "
+                              f"folders ({', '.join(config.sources.folders) or 'none'})")
+        if not 0.0 < weight <= 100.0:
+            raise ConfigError(f"{where}: [sources] weights: '{folder}' must be above 0 "
+                              "and at most 100")
+    for feed in config.sources.feeds:
+        if not 0.0 < feed.weight <= 100.0:
+            raise ConfigError(f"{where}: feed '{feed.name or feed.url}' weight must be above "
+                              "0 and at most 100")
+    if any(not term.strip() for term in (*config.rank.mute, *config.rank.boost)):
+        raise ConfigError(f"{where}: [rank] mute and boost terms cannot be empty")
     if summary.words < 0:
         raise ConfigError(f"{where}: [summary] words must be 0 (use sentences) or more")
     if summary.sentences < 1:

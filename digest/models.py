@@ -134,6 +134,8 @@ class Coverage:
     source: str
     title: str
     url: str | None = None
+    # Its own page in the day's folder, for an article with no web address.
+    page: str | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,10 @@ class DigestEntry:
     # reports, and the day it was first in a digest.
     developing: int = 0
     first_shown: date | None = None
+    # What the reader asked for, in importance units: boost terms, source weights.
+    preference: float = 0.0
+    # Its own page in the day's folder, for an article with no web address.
+    page: str | None = None
 
     @property
     def other_sources(self) -> tuple[str, ...]:
@@ -207,6 +213,10 @@ class Digest:
     absorbed: tuple[str, ...] = ()
     # Where the day's page is published ([output] base_url), for the email's links.
     page_url: str | None = None
+    # Stories left out because they matched a mute term.
+    muted: int = 0
+    # Stories shown open in each section of the page (0: all); the rest are collapsed.
+    open_per_section: int = 0
 
     @property
     def stories(self) -> int:

@@ -191,7 +191,7 @@ def run_digest(
                                     {a.id: a for a in chosen}, summaries, counts, problems,
                                     stories)
             pages = runner.step("publish", write_pages, digest, config,
-                                retries=FILE_RETRY_DELAYS)
+                                {a.id: a for a in chosen}, retries=FILE_RETRY_DELAYS)
             runner.step("write", save_results, store, reads, deduped,
                         [(keys[s.article_id], s) for s in made], digest, pages, config, now)
             reads = None  # written

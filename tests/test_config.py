@@ -68,7 +68,7 @@ def test_missing_default_file_means_defaults(tmp_path: Path) -> None:
     ("text", "message"),
     [
         ("[sumary]\n", "c.toml: unknown section [sumary] (known: sources, fetch, clean, "
-         "store, output, summary, stories, themes, digest, email, schedule, run)"),
+         "store, output, summary, stories, themes, digest, email, schedule, rank, run)"),
         ('[email]\npassword = "hunter2"\n', "c.toml: [email] password: passwords are not read "
          "from the config file (set DIGEST_SMTP_PASSWORD in the environment)"),
         ('[email]\nsecurity = "tls"\n', "c.toml: [email] security 'tls' is unknown "
@@ -98,7 +98,7 @@ def test_missing_default_file_means_defaults(tmp_path: Path) -> None:
         ('[[sources.feeds]]\nname = "bbc"\n', 'c.toml: [sources] feeds #1 needs a url starting '
          'with http:// or https:// (add url = "https://...")'),
         ('[[sources.feeds]]\nurl = "https://a.example/rss"\nfulltext = true\n',
-         "c.toml: [sources] feeds #1: unknown key 'fulltext' (known: url, name, full_text)"),
+         "c.toml: [sources] feeds #1: unknown key 'fulltext' (known: url, name, full_text, weight)"),
         ("[fetch]\nworkers = 0\n", "c.toml: [fetch] workers must be at least 1"),
     ],
 )

@@ -290,35 +290,6 @@ def test_a_day_without_stories_is_not_emailed(smtp: tuple[Inbox, int], tmp_path:
     assert forced.sent_to == ("ann@example.org", "bob@example.org")
 
 
-def test_a_big_day_is_emailed_within_budget_and_the_page_has_every_story(
-    tmp_path: Path, make_config: Callable[..., Config],
-) -> None:
-    import random
-
-    from digest.publish.mail import MAX_EMAIL_HTML_BYTES
-
-    folder = tmp_path / "big"
-    folder.mkdir()
-    rng = random.Random(0)
-    topics = ["harbour ferry pier storm", "council budget vote tax", "chess olympiad team",
-              "river flood defences rain", "bakery bread award flour", "museum roof repair"]
-    for number in range(300):
-        topic = topics[number % len(topics)].split()
-        words = " ".join(rng.choice([*topic, f"w{rng.randrange(5000)}"]) for _ in range(120))
-        (folder / f"{number:03d}.txt").write_text(
-            f"Report {number} on the {topic[0]} w{number}x\n\n{words}.\n", encoding="utf-8")
-        written = NOW.timestamp() - number
-        os.utime(folder / f"{number:03d}.txt", (written, written))
-    config = make_config(folder, extra='[email]\nto = ["ann@example.org"]\n')
-    result = run_in_process(config, DAY)
-    email_html = result.published.email_html.read_text(encoding="utf-8")
-    assert len(email_html.encode()) <= MAX_EMAIL_HTML_BYTES
-    assert email_html.count("<h3>") <= 25 and "more stories on the web page" in email_html
-    page = result.published.html.read_text(encoding="utf-8")
-    for number in range(300):
-        assert f"w{number}x" in page  # every story is on the page
-
-
 def test_with_a_base_url_the_email_links_to_its_page(
     articles_dir: Path, make_config: Callable[..., Config],
 ) -> None:

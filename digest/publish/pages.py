@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -20,9 +21,10 @@ from digest.models import (
     Theme,
 )
 from digest.publish.mail import email_parts
-from digest.publish.rank import rank
+from digest.publish.rank import Terms, preference, rank
 from digest.publish.render import (
     assemble_digest,
+    render_article,
     render_html,
     render_index,
     render_text,
@@ -47,19 +49,70 @@ def compose_digest(
     articles: Mapping[str, Article], summaries: Mapping[str, ArticleSummary],
     counts: DigestCounts, problems: Sequence[SourceProblem], stories: StoryGroups,
 ) -> Digest:
-    """Return the day's digest, ranked, linked to its page when `[output] base_url` is set."""
-    digest = rank(assemble_digest(day, config.digest.title, themes, articles, summaries, counts,
+    """Return the day's digest: muted stories out, the rest ranked with the reader's say.
+
+    Each article with no web address of its own gets a page of its own (its
+    path, relative to the day's folder); the digest links to its page on the
+    web when `[output] base_url` is set.
+    """
+    mute, boost, weight = Terms(config.rank.mute), Terms(config.rank.boost), _weigher(config)
+    muted = [i for theme in themes for i in theme.article_ids if mute.match(articles[i])]
+    left_out = set(muted)
+    kept = [dataclasses.replace(t, article_ids=tuple(i for i in t.article_ids
+                                                     if i not in left_out))
+            for t in themes]
+    kept = [t for t in kept if t.article_ids]
+    preferences = {
+        i: preference([articles[i], *(articles[c] for c in stories.coverage.get(i, ()))],
+                      boost, weight)
+        for t in kept for i in t.article_ids}
+    covered = [i for t in kept for r in t.article_ids for i in (r, *stories.coverage.get(r, ()))]
+    pages = {i: article_page(i) for i in covered if not safe_url(articles[i].url)}
+    # A muted story counts as covered (with its reports), so it does not come back tomorrow.
+    hidden = [i for r in muted for i in (r, *stories.coverage.get(r, ()))]
+    digest = rank(assemble_digest(day, config.digest.title, kept, articles, summaries, counts,
                                   problems, config.digest.timezone, stories.coverage,
-                                  stories.developing, stories.absorbed), day_end)
+                                  stories.developing, (*stories.absorbed, *hidden),
+                                  preferences, pages), day_end)
+    digest = dataclasses.replace(digest, muted=len(muted),
+                                 open_per_section=config.output.open_per_section)
     if config.output.base_url:
         page = f"{config.output.base_url.rstrip('/')}/{day.isoformat()}/digest.html"
         digest = dataclasses.replace(digest, page_url=safe_url(page))
     return digest
 
 
-def write_pages(digest: Digest, config: Config) -> Pages:
-    """Write the day's page, text and email HTML under `[output] dir`/<day>/."""
+def _weigher(config: Config) -> Callable[[Article], float]:
+    """Return the ranking weight of an article's source: its feed's, or its folder's."""
+    feeds = {f.url: f.weight for f in config.sources.feeds}
+    folders = [(Path(folder), w) for folder, w in config.sources.weights.items()]
+
+    def weight(article: Article) -> float:
+        if article.kind == "feed":
+            return feeds.get(article.location, 1.0)
+        path = Path(article.location)
+        return next((w for folder, w in folders if path.is_relative_to(folder)), 1.0)
+    return weight
+
+
+def article_page(article_id: str) -> str:
+    """Return the path, in the day's folder, of the page of an article with no web address."""
+    return f"articles/{hashlib.sha256(article_id.encode()).hexdigest()[:16]}.html"
+
+
+def write_pages(digest: Digest, config: Config, articles: Mapping[str, Article]) -> Pages:
+    """Write the day's page, text and email HTML under `[output] dir`/<day>/.
+
+    Also a page for each article of the digest that has no web address, so
+    every report the digest names can be read from it.
+    """
     folder = config.output_dir / digest.day.isoformat()
+    for entry in (e for s in digest.sections for e in s.entries):
+        linked: list[tuple[str, str | None]] = [(entry.id, entry.page),
+                                                *((c.id, c.page) for c in entry.also)]
+        for article_id, page in linked:
+            if page:
+                write_file(folder / page, render_article(articles[article_id], digest))
     email = email_parts(digest, config.email)
     return Pages(write_file(folder / "digest.html", render_html(digest)),
                  write_file(folder / "digest.txt", render_text(digest)),

@@ -41,14 +41,20 @@ def assemble_digest(
     coverage: Mapping[str, Sequence[str]] | None = None,
     developing: Mapping[str, tuple[int, date]] | None = None,
     absorbed: Sequence[str] = (),
+    preferences: Mapping[str, float] | None = None,
+    pages: Mapping[str, str] | None = None,
 ) -> Digest:
     """Return the digest of `day`: each theme a section, each story an entry.
 
     Themes list the stories' representative articles; `coverage` maps a
-    representative's id to the other articles of its story.
+    representative's id to the other articles of its story. `preferences`
+    maps a representative's id to the reader's say on it (ranking), `pages`
+    an article's id to its own page when it has no web address.
     """
     coverage = coverage or {}
     developing = developing or {}
+    preferences = preferences or {}
+    pages = pages or {}
     sections = []
     for theme in themes:
         entries = tuple(
@@ -59,10 +65,12 @@ def assemble_digest(
                 published=article.published,
                 summary=summaries[article.id].sentences if article.id in summaries else (),
                 url=safe_url(article.url),
-                also=tuple(Coverage(o.id, o.source, o.title, safe_url(o.url))
+                also=tuple(Coverage(o.id, o.source, o.title, safe_url(o.url), pages.get(o.id))
                            for o in (articles[i] for i in coverage.get(article.id, ()))),
                 developing=developing.get(article.id, (0, None))[0],
                 first_shown=developing.get(article.id, (0, None))[1],
+                preference=preferences.get(article.id, 0.0),
+                page=pages.get(article.id),
             )
             for article in (articles[i] for i in theme.article_ids)
         )
@@ -105,6 +113,13 @@ def _mailto(value: str | None) -> str | None:
     return value if value and value.startswith("mailto:") and "\n" not in value else None
 
 
+def render_article(article: Article, digest: Digest) -> str:
+    """Return the page of one article that has no web address of its own (a folder file)."""
+    paragraphs = [" ".join(p.split()) for p in article.body.split("\n\n") if p.strip()]
+    return _environment().get_template("article.html.j2").render(
+        article=article, paragraphs=paragraphs, digest=digest)
+
+
 def render_index(records: Sequence[DigestRecord], title: str) -> str:
     """Return the index page linking every digest made so far, newest first."""
     return _environment().get_template("index.html.j2").render(
@@ -131,6 +146,20 @@ def _local_time(moment: datetime, zone: str, year: int | None = None) -> str:
     return local.strftime("%d %b %H:%M" if year in (None, local.year) else "%d %b %Y %H:%M")
 
 
+def _href(item: DigestEntry | Coverage, base: str | None = "") -> str | None:
+    """Return where a story or report links: its web address, else its own page.
+
+    The page is relative to the day's folder (`base` ""), or under `base`
+    (the day's folder on the web); with `base` None (an email without
+    `[output] base_url`) there is nowhere to link it.
+    """
+    if item.url:
+        return item.url
+    if item.page is None or base is None:
+        return None
+    return f"{base}/{item.page}" if base else item.page
+
+
 def _long_date(day: date) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
 
@@ -155,4 +184,5 @@ def _environment() -> jinja2.Environment:
     env.filters["long_date"] = _long_date
     env.filters["plural"] = _plural
     env.filters["slug"] = lambda i: f"theme-{i}"
+    env.filters["href"] = _href
     return env
