@@ -70,3 +70,40 @@ def test_a_page_too_wide_for_a_phone_is_reported(tmp_path: Path) -> None:
         "scrolls sideways at 390 px (content is 608 px wide)",
         "heading not fully visible at 390 px: 'Wide news'",  # runs past the screen's edge
         "heading not fully visible at 390 px: 'Hidden news'"]
+
+
+def test_a_big_day_opens_on_a_phone_with_its_contents_and_first_section(
+    tmp_path: Path, make_config: Callable[..., Config],
+) -> None:
+    import os
+    import random
+
+    from digest.eval.browser import inspect
+
+    folder = tmp_path / "big"
+    folder.mkdir()
+    rng = random.Random(1)
+    topics = ["harbour ferry pier storm", "council budget vote tax", "chess olympiad team",
+              "river flood defences rain", "bakery bread award flour", "museum roof repair"]
+    for number in range(240):
+        topic = topics[number % len(topics)].split()
+        words = " ".join(rng.choice([*topic, f"w{rng.randrange(5000)}"]) for _ in range(120))
+        path = folder / f"{number:03d}.txt"
+        path.write_text(f"Report {number} on the {topic[0]} w{number}x\n\n{words}.\n",
+                        encoding="utf-8")
+        os.utime(path, (1_763_640_000 - number, 1_763_640_000 - number))
+    config = make_config(folder)
+    result = run_in_process(config, date(2026, 11, 20), send=False)
+    screen = 844  # a phone's screen, in CSS pixels
+    layout = inspect(result.published.html, [390], selector="nav, h2, h3",
+                     height=screen)[390]
+    assert not layout.scrolls_sideways and layout.problems() == []
+    contents = layout.headings[0]
+    assert contents.text.startswith("In this digest")
+    first_section = layout.headings[1]
+    first_story = next(h for h in layout.headings if h.top > first_section.top)
+    # The contents and the first section's heading and first story are on the first screen.
+    assert contents.bottom <= screen and first_section.bottom <= screen, layout.headings[:3]
+    assert first_story.top < screen
+    # Collapsed sections keep a 240-story day short: far from a wall of every story.
+    assert layout.height < 120 * screen, layout.height

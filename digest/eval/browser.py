@@ -51,6 +51,7 @@ _PROBE = """(() => {
         && style.display !== "none" && parseFloat(style.opacity) > 0
         && box.left >= 0 && box.right <= width + 0.5
         && h.scrollWidth <= h.clientWidth + 1,
+      top: box.top + window.scrollY, bottom: box.bottom + window.scrollY,
     };
   });
   return {viewport: Math.min(width, window.innerWidth), height: root.scrollHeight,
@@ -62,6 +63,9 @@ _PROBE = """(() => {
 class Heading:
     text: str
     visible: bool
+    # Where it lies on the page, in CSS pixels from the top.
+    top: float = 0.0
+    bottom: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -121,7 +125,8 @@ def inspect(
                 session, _PROBE % {"width": width, "selector": json.dumps(selector)})
             layouts[width] = Layout(
                 int(report["viewport"]), int(report["scroll_width"]), int(report["height"]),
-                tuple(Heading(h["text"], bool(h["visible"])) for h in report["headings"]))
+                tuple(Heading(h["text"], bool(h["visible"]), float(h["top"]),
+                              float(h["bottom"])) for h in report["headings"]))
             if width in shots:
                 full = max(height, int(report["height"]))
                 shot = browser.call("Page.captureScreenshot", session, format="png",
