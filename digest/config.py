@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import os
 import re
 import tomllib
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -341,7 +342,8 @@ def _read_toml(file: Path) -> dict[str, dict[str, Any]]:
     for name, table in data.items():
         if name not in SECTIONS:
             raise ConfigError(
-                f"{file}: unknown section [{name}] (known: {', '.join(SECTIONS)})"
+                f"{file}: unknown section [{name}]{_did_you_mean(name, SECTIONS)} "
+                f"(known: {', '.join(SECTIONS)})"
             )
         if not isinstance(table, dict):
             raise ConfigError(f"{file}: '{name}' must be a table ([{name}])")
@@ -361,7 +363,8 @@ def _build_section(
                               f"config file (set {_SECRETS[key]} in the environment)")
         if key not in hints:
             raise ConfigError(
-                f"{origin}: unknown key '{key}' in [{name}] (known: {', '.join(hints)})"
+                f"{origin}: unknown key '{key}' in [{name}]{_did_you_mean(key, hints)} "
+                f"(known: {', '.join(hints)})"
             )
         values[key] = _coerce(raw, hints[key], f"{origin}: [{name}] {key}")
     prefix = f"{ENV_PREFIX}{name.upper()}_"
@@ -371,12 +374,19 @@ def _build_section(
         key = var[len(prefix):].lower()
         if key not in hints:
             raise ConfigError(
-                f"environment variable {var}: unknown key '{key}' in [{name}] "
+                f"environment variable {var}: unknown key '{key}' in [{name}]"
+                f"{_did_you_mean(key, hints)} "
                 f"(known: {', '.join(hints)})"
             )
         values[key] = _coerce_text(text, hints[key], f"environment variable {var}")
     fields = {f.name.rstrip("_"): f.name for f in dataclasses.fields(cls)}
     return cls(**{fields[key]: value for key, value in values.items()})
+
+
+def _did_you_mean(key: str, known: Iterable[str]) -> str:
+    """Return ": did you mean 'x'?" for a near miss of a known key, else ""."""
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.75)
+    return f": did you mean '{close[0]}'?" if close else ""
 
 
 def _type_name(kind: Any) -> str:
@@ -417,7 +427,8 @@ def _feed(table: dict[str, Any], where: str) -> FeedConfig:
     values: dict[str, Any] = {}
     for key, raw in table.items():
         if key not in hints:
-            raise ConfigError(f"{where}: unknown key '{key}' (known: {', '.join(hints)})")
+            raise ConfigError(f"{where}: unknown key '{key}'{_did_you_mean(key, hints)} "
+                              f"(known: {', '.join(hints)})")
         values[key] = _coerce(raw, hints[key], f"{where} {key}")
     if not re.match(r"https?://[^/\s]+", values.get("url", "")):
         raise ConfigError(f'{where} needs a url starting with http:// or https:// '

@@ -67,7 +67,8 @@ def test_missing_default_file_means_defaults(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[sumary]\n", "c.toml: unknown section [sumary] (known: sources, fetch, clean, "
+        ("[sumary]\n", "c.toml: unknown section [sumary]: did you mean 'summary'? (known: "
+         "sources, fetch, clean, "
          "store, output, summary, stories, themes, digest, email, schedule, rank, run)"),
         ('[email]\npassword = "hunter2"\n', "c.toml: [email] password: passwords are not read "
          "from the config file (set DIGEST_SMTP_PASSWORD in the environment)"),
@@ -98,7 +99,8 @@ def test_missing_default_file_means_defaults(tmp_path: Path) -> None:
         ('[[sources.feeds]]\nname = "bbc"\n', 'c.toml: [sources] feeds #1 needs a url starting '
          'with http:// or https:// (add url = "https://...")'),
         ('[[sources.feeds]]\nurl = "https://a.example/rss"\nfulltext = true\n',
-         "c.toml: [sources] feeds #1: unknown key 'fulltext' (known: url, name, full_text, weight)"),
+         "c.toml: [sources] feeds #1: unknown key 'fulltext': did you mean 'full_text'? "
+         "(known: url, name, full_text, weight)"),
         ("[fetch]\nworkers = 0\n", "c.toml: [fetch] workers must be at least 1"),
     ],
 )
@@ -116,8 +118,8 @@ def test_bad_environment_value_names_the_variable(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as error:
         load_config(env={"DIGEST_SUMMARY_ALGORTHM": "lsa"})
     assert str(error.value) == ("environment variable DIGEST_SUMMARY_ALGORTHM: unknown key "
-                                "'algorthm' in [summary] (known: algorithm, sentences, words, "
-                                "language)")
+                                "'algorthm' in [summary]: did you mean 'algorithm'? (known: "
+                                "algorithm, sentences, words, language)")
 
 
 def test_explicit_missing_file_and_broken_toml_are_errors(tmp_path: Path) -> None:
@@ -158,3 +160,11 @@ def test_impossible_settings_are_one_line_errors(
 def test_cron_lines_with_names_ranges_and_steps_are_accepted() -> None:
     config = load_config(env={"DIGEST_SCHEDULE_CRON": "*/15 7-9 * jan-mar mon-fri"})
     assert config.schedule.cron == "*/15 7-9 * jan-mar mon-fri"
+
+
+def test_a_near_miss_of_a_key_gets_a_suggestion(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_config(_write(tmp_path, "[summary]\nsentence = 2\n"), env={})
+    assert str(error.value) == (f"{tmp_path}/c.toml: unknown key 'sentence' in [summary]: did "
+                                "you mean 'sentences'? (known: algorithm, sentences, words, "
+                                "language)")

@@ -145,3 +145,17 @@ def test_every_report_of_a_story_is_listed_with_its_outlet_and_link(
                               (DigestSection("Ports", (entry,)),), DigestCounts()))
     assert 'Island Times: <a href="https://island.example/pier"' in html
     assert "Eastport pier shut</a>" in html and "Coast News: Pier update" in html
+
+
+def test_written_pages_are_readable_by_a_web_server(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from digest.publish.render import write_file
+
+    old = os.umask(0o022)
+    try:
+        page = write_file(tmp_path / "out" / "digest.html", "<p>hello</p>")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(page.stat().st_mode) == 0o644

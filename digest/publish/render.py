@@ -134,10 +134,19 @@ def write_file(path: Path, content: str) -> Path:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(content)
+        # mkstemp makes the file private (0600); a page is for a web server to
+        # serve: readable by all, as the user's umask allows.
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except OSError as exc:
         raise DeliveryError(f"{path}: cannot write ({exc.strerror or exc})") from None
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _local_time(moment: datetime, zone: str, year: int | None = None) -> str:
