@@ -252,6 +252,21 @@ class SourceRecord:
 
 
 @dataclass(frozen=True)
+class SearchHit:
+    """A stored article that matches a search, with where the match is."""
+
+    id: str
+    title: str
+    source: str
+    published: datetime
+    url: str | None
+    # The matching passage, the matched words between [ and ].
+    snippet: str
+    # The first digest it appeared in, if any.
+    day: date | None
+
+
+@dataclass(frozen=True)
 class DigestRecord:
     """A digest already written: its day, files and article count."""
 

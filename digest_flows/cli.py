@@ -29,6 +29,13 @@ EPILOG_TRIGGER = """examples:
   digest trigger --param resend=true    send today's digest again
 """
 
+EPILOG_SEARCH = """examples:
+  digest search ferry                         every stored article about ferries, best first
+  digest search '"air defence" ukraine'       a phrase and a word
+  digest search budget --since 2026-11-01 --source BBC --limit 5
+  digest search ferry --json                  one JSON object per line
+"""
+
 EPILOG_SOURCES = """examples:
   digest sources list                    status of every folder and feed
   digest sources import-opml feeds.opml  add the feeds another reader exported
@@ -112,6 +119,18 @@ def _parser() -> argparse.ArgumentParser:
                          help="another flow parameter (JSON values: resend=true)")
     trigger.add_argument("--no-wait", action="store_true", help="return once the run is created")
     trigger.set_defaults(handler=_trigger)
+    search = commands.add_parser(
+        "search", help="find stored articles (full text, best first)",
+        description="Search every stored article's title and text. All words must occur; "
+                    "\"quoted words\" together. Ranked by relevance (bm25).",
+        epilog=EPILOG_SEARCH, formatter_class=argparse.RawDescriptionHelpFormatter)
+    search.add_argument("query", help="words to find")
+    search.add_argument("--since", type=_day, help="only articles published on or after DATE")
+    search.add_argument("--source", help="only this source (its name, as listed)")
+    search.add_argument("--limit", type=int, default=20, help="at most N results (default 20)")
+    search.add_argument("--json", action="store_true", help="one JSON object per result")
+    search.add_argument("--config", help="config file (default: config/digest.toml)")
+    search.set_defaults(handler=_search)
     _add_sources_commands(commands)
     _add_eval_commands(commands)
     return parser
@@ -382,6 +401,47 @@ def _sources_list(args: argparse.Namespace) -> int:
         for name, note in notes:
             print(f"{name}: {note}")
     return 0
+
+
+def _search(args: argparse.Namespace) -> int:
+    import json
+
+    from digest.store import Store
+
+    config = load_config(args.config)
+    if args.limit < 1:
+        raise DigestError(f"--limit {args.limit}: give 1 or more")
+    since = (dt.datetime.combine(args.since, dt.time.min, tzinfo=config.zone)
+             if args.since else None)
+    with Store(config.store_path) as store:
+        hits = store.search(args.query, args.limit, since, args.source)
+    for hit in hits:
+        link = hit.url or _article_file(config.output_dir, hit.id, hit.day)
+        if args.json:
+            print(json.dumps({"id": hit.id, "title": hit.title, "source": hit.source,
+                              "published": hit.published.isoformat(), "link": link,
+                              "snippet": hit.snippet,
+                              "digest": hit.day.isoformat() if hit.day else None},
+                             ensure_ascii=False))
+            continue
+        when = hit.published.astimezone(config.zone).strftime("%Y-%m-%d")
+        print(f"{when}  {hit.source}  {hit.title}")
+        print(f"    {hit.snippet}")
+        shown = f"in the digest of {hit.day}" if hit.day else "in no digest yet"
+        print(f"    {link or '(no link)'} · {shown}")
+    if not hits and not args.json:
+        print(f"No stored article matches {args.query!r}.")
+    return 0
+
+
+def _article_file(output: Any, article_id: str, day: dt.date | None) -> str | None:
+    """Return the page of an article without a web address, if a digest wrote one."""
+    if day is None:
+        return None
+    from digest.publish.pages import article_page
+
+    path = output / day.isoformat() / article_page(article_id)
+    return str(path) if path.exists() else None
 
 
 def _when(value: dt.datetime | str | None, empty: str = "-") -> str:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,30 @@ def test_trigger_without_a_server_says_what_to_set(
 def test_trigger_rejects_a_param_without_a_value(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["trigger", "--param", "resend"]) == 1
     assert "--param 'resend': use KEY=VALUE" in capsys.readouterr().err
+
+
+def test_search_finds_stored_articles_with_a_snippet_a_link_and_their_digest(
+    articles_dir: Path, make_config: Callable[..., Config], tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    from digest.pipeline import run_in_process
+
+    config = make_config(articles_dir)
+    run_in_process(config, date(2026, 11, 20), send=False)
+    capsys.readouterr()
+    toml = str(tmp_path / "digest.toml")
+    assert main(["search", "chess", "--config", toml]) == 0
+    out = capsys.readouterr().out
+    assert "Teenager wins national chess championship" in out
+    assert "[chess]" in out.lower() and "in the digest of 2026-11-20" in out
+    assert main(["search", "chess", "--json", "--limit", "1", "--config", toml]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    hit = json.loads(line)
+    assert hit["digest"] == "2026-11-20" and Path(hit["link"]).exists()
+    assert "chess" in Path(hit["link"]).read_text().lower()
+    # FTS syntax in a query is read as words, not an error.
+    assert main(["search", 'chess AND "', "--config", toml]) == 0
+    assert main(["search", "chess", "--source", "nowhere", "--config", toml]) == 0
+    assert "No stored article matches 'chess'." in capsys.readouterr().out

@@ -43,7 +43,7 @@ def test_changed_content_updates_the_article_in_place(
                             LATER)
         row = store.db.execute("SELECT body, first_seen FROM articles").fetchall()
         assert row == [("New text", "2026-11-20T07:00:00+00:00")]
-        assert store.search("new")[0]["id"] == "a"
+        assert store.search("new")[0].id == "a"
         assert store.search("old") == []
 
 
@@ -53,8 +53,8 @@ def test_full_text_search_finds_titles_and_bodies(
     with Store(tmp_path / "s.db") as store:
         store.save_articles([make_article(id="a", title="Ferry resumes", body="Pier fixed"),
                              make_article(id="b", title="Chess final", body="Sicilian")], NOW)
-        assert [r["id"] for r in store.search("ferry")] == ["a"]
-        assert [r["id"] for r in store.search("sicilian")] == ["b"]
+        assert [r.id for r in store.search("ferry")] == ["a"]
+        assert [r.id for r in store.search("sicilian")] == ["b"]
 
 
 def test_stored_keys_find_urls_and_content(

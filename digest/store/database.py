@@ -28,6 +28,7 @@ from digest.models import (
     Duplicate,
     FeedState,
     IngestResult,
+    SearchHit,
     SourceRecord,
     StoredKeys,
     feed_name,
@@ -347,10 +348,33 @@ class Store:
                                [day.isoformat()]).fetchall()
         return {r[0] for r in rows}
 
-    def search(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
-        """Return stored articles matching a full-text `query`, best first."""
-        return list(self.db.table("articles").search(query, columns=["id", "title", "source"],
-                                               limit=limit))
+    def search(
+        self, query: str, limit: int = 20, since: datetime | None = None,
+        source: str | None = None,
+    ) -> list[SearchHit]:
+        """Return stored articles matching `query` in title or text, best first (bm25).
+
+        The words of `query` must all occur (any case, any order); "quoted
+        words" must occur together. Operators of SQLite's FTS5 syntax are read
+        as plain words.
+        """
+        where, parameters = ["articles_fts MATCH ?"], [self.db.quote_fts(query)]
+        if since is not None:
+            where.append("a.published >= ?")
+            parameters.append(_iso(since))
+        if source is not None:
+            where.append("a.source = ?")
+            parameters.append(source)
+        rows = self.db.execute(
+            "SELECT a.id, a.title, a.source, a.published, a.url, "
+            "snippet(articles_fts, -1, '[', ']', '…', 16), "
+            "(SELECT MIN(day) FROM digest_articles d WHERE d.article_id = a.id) "
+            "FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
+            f"WHERE {' AND '.join(where)} ORDER BY bm25(articles_fts), a.published DESC "
+            "LIMIT ?", [*parameters, limit]).fetchall()
+        return [SearchHit(r[0], r[1], r[2], datetime.fromisoformat(r[3]), r[4],
+                          " ".join(r[5].split()), date.fromisoformat(r[6]) if r[6] else None)
+                for r in rows]
 
     # summaries
 
