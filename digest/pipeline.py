@@ -27,7 +27,7 @@ from typing import Any, Protocol, TypeVar
 from digest.config import Config, FetchConfig, SourcesConfig, SummaryConfig, ThemesConfig
 from digest.dedup import find_duplicates
 from digest.errors import DeliveryError, SourceError
-from digest.group.follow import day_pool, day_stories
+from digest.group.follow import StoryGroups, day_pool, day_stories
 from digest.group.stories import leads_of
 from digest.group.themes import group_by_theme
 from digest.ingest.feeds import FeedRead, read_feed
@@ -158,29 +158,19 @@ def run_digest(
             for problem in problems:
                 runner.warn(str(problem))
             check_sources(results)
-            read = [a for batch in runner.map(
-                "clean", clean_batch, batches([a for r in results for a in r.articles],
-                                              config.run.batch_size), clean_rules(config))
-                    for a in batch]
+            read = clean_all(runner, [a for r in results for a in r.articles], config)
             known = runner.step("recall-articles", recall_articles, store, read, day, config)
             deduped = runner.step("dedup", find_duplicates, read, known.keys)
             chosen = select_for_digest(deduped.unique, known.day_articles, known.in_earlier,
                                        known.in_this_day, day, zone, config.fetch.window_days)
             keys = summary_keys(chosen, config.summary)
             cached = runner.step("recall-summaries", recall_summaries, store, keys)
-            pool = batches(day_pool(chosen, known.sent), config.run.batch_size)
-            leads = runner.map("story-leads", leads_of, pool, config.summary.language)
-            stories = runner.step("stories", day_stories, chosen, known.sent, known.shown,
-                                  config.stories, config.summary.language,
-                                  {a.id: lead for batch, found in zip(pool, leads, strict=True)
-                                   for a, lead in zip(batch, found, strict=True)})
+            stories = group_day(runner, chosen, known, config)
             # Sections need the stories, not their summaries: both go at once.
             sections = runner.start("themes", group_themes, list(stories.representatives),
                                     config.themes, config.summary.language)
-            todo = [a for a in stories.representatives if a.id not in cached]
-            made = [s for batch in runner.map("summarize", summarize_batch,
-                                              batches(todo, config.run.batch_size),
-                                              config.summary) for s in batch]
+            made = summarize_all(runner, [a for a in stories.representatives
+                                          if a.id not in cached], config)
             summaries = {**cached, **{s.article_id: s for s in made}}
             themes = sections.result()
             counts = DigestCounts(
@@ -322,6 +312,32 @@ def check_sources(results: Sequence[IngestResult]) -> None:
 
 
 # the pure stages' batch forms
+
+
+def clean_all(runner: Runner, articles: Sequence[Article], config: Config) -> list[Article]:
+    """Clean every article read, in batches (text, keys and language, once each)."""
+    found = runner.map("clean", clean_batch, batches(articles, config.run.batch_size),
+                       clean_rules(config))
+    return [a for batch in found for a in batch]
+
+
+def group_day(runner: Runner, chosen: Sequence[Article], known: Known,
+              config: Config) -> StoryGroups:
+    """Group the day's articles into stories: their leads in batches, then the pairing."""
+    pool = batches(day_pool(chosen, known.sent), config.run.batch_size)
+    leads = runner.map("story-leads", leads_of, pool, config.summary.language)
+    features = {a.id: lead for batch, found in zip(pool, leads, strict=True)
+                for a, lead in zip(batch, found, strict=True)}
+    return runner.step("stories", day_stories, chosen, known.sent, known.shown,
+                       config.stories, config.summary.language, features)
+
+
+def summarize_all(runner: Runner, articles: Sequence[Article],
+                  config: Config) -> list[ArticleSummary]:
+    """Summarize the articles (the stories' representatives not cached), in batches."""
+    made = runner.map("summarize", summarize_batch, batches(articles, config.run.batch_size),
+                      config.summary)
+    return [s for batch in made for s in batch]
 
 
 def batches(items: Sequence[T], size: int) -> list[list[T]]:
