@@ -90,6 +90,10 @@ def _parser() -> argparse.ArgumentParser:
                      help="run the stages in this process without a Prefect flow")
     run.add_argument("--resend", action="store_true",
                      help="email the digest again to recipients who already had it")
+    loudness = run.add_mutually_exclusive_group()
+    loudness.add_argument("-v", "--verbose", action="store_true",
+                          help="also show the run's log (every task) on the terminal")
+    loudness.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     run.set_defaults(handler=_run)
     preview = commands.add_parser(
         "preview", help="render the day's digest and email without sending",
@@ -259,13 +263,17 @@ def _day(text: str) -> dt.date:
 
 def _run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    level = logging.INFO if args.verbose else logging.ERROR if args.quiet else logging.WARNING
     if args.without_prefect:
         from digest.pipeline import run_in_process
 
-        logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
+        logging.basicConfig(level=level, format="%(levelname)s: %(message)s")
         result = run_in_process(config, args.date, resend=args.resend)
     else:
         os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        # The terminal shows the problems (and with -v every task's log); the
+        # Prefect server (its UI) still gets the whole log through its own handler.
+        os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = logging.getLevelName(level)
         from digest_flows.daily import daily_digest
 
         # Errors of ours are one line each: Prefect logs them without a traceback.
@@ -274,6 +282,8 @@ def _run(args: argparse.Namespace) -> int:
         # By hand: one SMTP attempt, and a one-line error saying where the files are.
         result = daily_digest(date=args.date, config=args.config, resend=args.resend,
                               retry_send=False)
+    if args.quiet:
+        return 0
     published, delivery = result.published, result.delivery
     print(f"Digest for {result.day}: {published.html}")
     print(f"  text: {published.text} · all digests: {published.index}")

@@ -107,3 +107,29 @@ def test_search_finds_stored_articles_with_a_snippet_a_link_and_their_digest(
     assert main(["search", 'chess AND "', "--config", toml]) == 0
     assert main(["search", "chess", "--source", "nowhere", "--config", toml]) == 0
     assert "No stored article matches 'chess'." in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_run_prints_its_summary_and_each_problem_once_and_quiet_prints_nothing(
+    seeds_dir: Path, make_config: Callable[..., Config], tmp_path: Path,
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    make_config(seeds_dir, tmp_path / "gone")
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"),
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env.pop("PREFECT_API_URL", None)
+    command = [sys.executable, "-c", "from digest_flows.cli import main; raise SystemExit(main())",
+               "run", "--date", "2026-11-20", "--config", str(tmp_path / "digest.toml")]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    lines = (done.stdout + done.stderr).splitlines()
+    problem = [line for line in lines if "does not exist or is not a folder" in line]
+    assert len(problem) == 1, lines
+    assert len(lines) == 5, lines  # the problem, then the four lines of the summary
+    assert "3 articles read" in done.stdout
+    quiet = subprocess.run([*command, "-q"], capture_output=True, text=True, env=env,
+                           timeout=300)
+    assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == "", quiet.stderr
