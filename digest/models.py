@@ -72,6 +72,8 @@ class FeedState:
     last_status: str | None = None
     last_error: str | None = None
     items: int = 0
+    # Paused by hand (`digest sources pause`): kept and listed, not read.
+    paused: bool = False
 
     @property
     def current_url(self) -> str:

@@ -222,7 +222,7 @@ def recall_feeds(store: Store, config: Config) -> list[FeedJob]:
     """Return a job per feed (configured or imported), with what the store knows of it."""
     configured = [feed.state() for feed in config.sources.feeds]
     return [FeedJob(state, store.full_text_bodies(state.url) if state.full_text else {})
-            for state in store.feed_states(configured)]
+            for state in store.feed_states(configured) if not state.paused]
 
 
 @dataclass(frozen=True)

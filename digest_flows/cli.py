@@ -38,6 +38,10 @@ EPILOG_SEARCH = """examples:
 
 EPILOG_SOURCES = """examples:
   digest sources list                    status of every folder and feed
+  digest sources add https://example.org/feed.xml --name Example
+  digest sources pause Example           stop reading it (resume: read it again)
+  digest sources remove Example          forget a feed added by import or by add
+  digest sources ungone Example          read again a feed once marked gone
   digest sources import-opml feeds.opml  add the feeds another reader exported
   digest sources export-opml out.opml    write every feed as OPML
 """
@@ -245,7 +249,23 @@ def _add_sources_commands(commands: Any) -> None:
     exporting = actions.add_parser("export-opml", help="write every feed as OPML")
     exporting.add_argument("file", nargs="?", help="where to write (default: standard output)")
     exporting.set_defaults(handler=_sources_export)
-    for action in (listing, importing, exporting):
+    adding = actions.add_parser("add", help="add a feed (checked once: fetched and parsed)")
+    adding.add_argument("url", help="the feed's address (http:// or https://)")
+    adding.add_argument("--name", default="", help="its name (default: the feed's own title)")
+    adding.add_argument("--full-text", action="store_true",
+                        help="fetch the article page of items that are stubs")
+    adding.add_argument("--no-check", action="store_true", help="add it without fetching it")
+    adding.set_defaults(handler=_sources_add)
+    changes = []
+    for name, text in (("remove", "forget a feed added by import or by `add`"),
+                       ("pause", "stop reading a feed, keeping it"),
+                       ("resume", "read a paused feed again"),
+                       ("ungone", "read again a feed once marked gone (HTTP 410)")):
+        change = actions.add_parser(name, help=text)
+        change.add_argument("feed", help="the feed's name or address, as `sources list` shows")
+        change.set_defaults(handler=_sources_change, change=name)
+        changes.append(change)
+    for action in (listing, importing, exporting, adding, *changes):
         action.add_argument("--config", help="config file (default: config/digest.toml)")
     sources.set_defaults(handler=_sources_list, config=None)
 
@@ -382,22 +402,25 @@ def _sources_list(args: argparse.Namespace) -> int:
     with Store(config.store_path) as store:
         folders = {row.location: row for row in store.sources() if row.kind == "folder"}
         states = store.feed_states([feed.state() for feed in config.sources.feeds])
-    rows = [("SOURCE", "KIND", "STATUS", "LAST FETCH", "LAST SUCCESS", "ITEMS", "ERRORS",
-             "NEXT ATTEMPT")]
+        origins = store.feed_origins()
+    configured = {f.url for f in config.sources.feeds}
+    rows = [("SOURCE", "KIND", "FROM", "STATUS", "LAST FETCH", "LAST SUCCESS", "ITEMS",
+             "ERRORS", "NEXT ATTEMPT")]
     notes: list[tuple[str, str]] = []
     for folder in config.sources.folders:
         row = folders.get(folder)
         if row is None:
-            rows.append((folder, "folder", "new", "-", "-", "-", "-", "-"))
+            rows.append((folder, "folder", "config", "new", "-", "-", "-", "-", "-"))
             continue
         status = "ok" if row.last_success == row.last_read else "failing"
-        rows.append((row.name, "folder", status, _when(row.last_read),
+        rows.append((row.name, "folder", "config", status, _when(row.last_read),
                      _when(row.last_success), str(row.articles), str(row.problems), "-"))
         if row.last_error:
             notes.append((row.name, row.last_error))
     for state in states:
-        rows.append((state.name, "feed", feed_status(state, now), _when(state.last_fetch),
-                     _when(state.last_success), str(state.items),
+        origin = "config" if state.url in configured else origins.get(state.url, "config")
+        rows.append((state.name, "feed", origin, feed_status(state, now),
+                     _when(state.last_fetch), _when(state.last_success), str(state.items),
                      str(state.consecutive_errors),
                      "never" if state.gone else _when(state.next_attempt, "next run")))
         notes.append((state.name, state.current_url))
@@ -459,6 +482,87 @@ def _when(value: dt.datetime | str | None, empty: str = "-") -> str:
         return empty
     moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def _sources_add(args: argparse.Namespace) -> int:
+    from digest.errors import SourceError
+    from digest.models import FeedState
+    from digest.store import Store
+    from digest.text.keys import is_web_url
+
+    config = load_config(args.config)
+    url = args.url.strip()
+    if not is_web_url(url):
+        raise SourceError(f"{url}: not a feed address (use http:// or https://)")
+    name, found = args.name, ""
+    if not args.no_check:
+        title, items = _check_feed(url, config)
+        name = name or title
+        found = f": '{title or url}', {items} items"
+    state = FeedState(url=url, name=name or "", full_text=args.full_text)
+    with Store(config.store_path) as store:
+        if url in store.feed_origins() or url in {f.url for f in config.sources.feeds}:
+            raise SourceError(f"{url}: already a source (see `digest sources list`)")
+        store.add_feeds([state], origin="command")
+    print(f"Added {url}{found}; it is read from the next run on.")
+    return 0
+
+
+def _check_feed(url: str, config: Any) -> tuple[str, int]:
+    """Fetch and parse `url` once; return its title and item count, or raise SourceError."""
+    from digest.errors import SourceError
+    from digest.ingest.feeds import parse_feed
+    from digest.ingest.fetch import HostLimiter, fetch_feed, make_client
+    from digest.models import FeedState
+
+    now = dt.datetime.now(dt.UTC)
+    with make_client(config.fetch) as client:
+        fetched = fetch_feed(client, FeedState(url=url, name=url), config.fetch, now,
+                             HostLimiter(1, 1))
+    if fetched.content is None:
+        raise SourceError(f"{url}: not added: {fetched.problem or fetched.outcome} "
+                          "(--no-check adds it anyway)")
+    parsed = parse_feed(fetched.content, source=url, feed_key=url, now=now,
+                        headers=fetched.headers, max_items=config.fetch.max_items)
+    if not parsed.is_feed:
+        raise SourceError(f"{url}: not added: not a feed ({'; '.join(parsed.problems)}) "
+                          "(--no-check adds it anyway)")
+    return parsed.title, len(parsed.articles)
+
+
+def _sources_change(args: argparse.Namespace) -> int:
+    from digest.errors import SourceError
+    from digest.store import Store
+
+    config = load_config(args.config)
+    configured = {f.url for f in config.sources.feeds}
+    with Store(config.store_path) as store:
+        states = store.feed_states([f.state() for f in config.sources.feeds])
+        matches = [s for s in states if args.feed in (s.url, s.current_url)
+                   or s.name.casefold() == args.feed.casefold()]
+        if not matches:
+            raise SourceError(f"{args.feed}: no such feed (see `digest sources list`)")
+        if len(matches) > 1:
+            raise SourceError(f"{args.feed}: several feeds have this name; give the address "
+                              f"({', '.join(s.url for s in matches)})")
+        (state,) = matches
+        if args.change == "remove":
+            if state.url in configured:
+                raise SourceError(f"{state.name} ({state.url}) is in {config.origin}: remove "
+                                  "it there (or pause it)")
+            store.remove_feed(state.url)
+            done = "removed (its stored articles stay)"
+        elif args.change == "pause":
+            store.set_feed(state, paused=True)
+            done = "paused: not read until `digest sources resume`"
+        elif args.change == "resume":
+            store.set_feed(state, paused=False)
+            done = "resumed: read from the next run on"
+        else:
+            store.set_feed(state, gone=False, consecutive_errors=0, next_attempt=None)
+            done = "no longer gone: read from the next run on"
+    print(f"{state.name} ({state.url}): {done}")
+    return 0
 
 
 def _sources_import(args: argparse.Namespace) -> int:

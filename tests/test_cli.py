@@ -5,6 +5,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 from digest.config import Config
 from digest_flows.cli import main
@@ -133,3 +134,51 @@ def test_run_prints_its_summary_and_each_problem_once_and_quiet_prints_nothing(
     quiet = subprocess.run([*command, "-q"], capture_output=True, text=True, env=env,
                            timeout=300)
     assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == "", quiet.stderr
+
+
+def test_sources_add_checks_the_feed_and_pause_resume_ungone_and_remove_manage_it(
+    articles_dir: Path, make_config: Callable[..., Config], tmp_path: Path, server: HTTPServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from digest.store import Store
+
+    atom = (Path(__file__).parent / "fixtures" / "feeds" / "atom.xml").read_bytes()
+    server.expect_request("/atom").respond_with_data(atom, content_type="application/atom+xml")
+    server.expect_request("/missing").respond_with_data("", status=404)
+    config = make_config(articles_dir)
+    toml = str(tmp_path / "digest.toml")
+    url = server.url_for("/atom")
+    assert main(["sources", "add", url, "--config", toml]) == 0
+    added = capsys.readouterr().out
+    assert added.startswith(f"Added {url}: '") and "2 items" in added
+    assert main(["sources", "add", url, "--config", toml]) == 1
+    assert "already a source" in capsys.readouterr().err
+    assert main(["sources", "add", server.url_for("/missing"), "--config", toml]) == 1
+    refused = capsys.readouterr().err.strip().splitlines()[-1]
+    assert refused.startswith("SourceError: ") and "404" in refused
+    assert refused.endswith("(--no-check adds it anyway)")
+    assert main(["sources", "add", server.url_for("/missing"), "--no-check", "--name",
+                 "Later", "--config", toml]) == 0
+    capsys.readouterr()
+    assert main(["sources", "list", "--config", toml]) == 0
+    listing = capsys.readouterr().out
+    assert "Later" in listing and "command" in listing
+    assert main(["sources", "pause", "Later", "--config", toml]) == 0
+    assert "paused" in capsys.readouterr().out
+    with Store(config.store_path) as store:
+        later = {s.name: s for s in store.feed_states([])}["Later"]
+        assert later.paused
+        store.set_feed(later, gone=True)
+    from digest.pipeline import run_in_process
+
+    run_in_process(config, send=False)  # a paused feed is not read
+    assert not [r for r, _ in server.log if r.path == "/missing" and r.method == "GET"][1:]
+    for change in ("resume", "ungone"):
+        assert main(["sources", change, "Later", "--config", toml]) == 0
+    with Store(config.store_path) as store:
+        later = {s.name: s for s in store.feed_states([])}["Later"]
+        assert not later.paused and not later.gone
+    assert main(["sources", "remove", server.url_for("/missing"), "--config", toml]) == 0
+    capsys.readouterr()
+    assert main(["sources", "pause", "Later", "--config", toml]) == 1
+    assert "Later: no such feed" in capsys.readouterr().err

@@ -132,12 +132,12 @@ def test_sources_list_shows_each_feed_status(
     assert main(["sources", "list", "--config", config_path]) == 0
     out = capsys.readouterr().out
     lines = {line.split("  ")[0]: line for line in out.splitlines()}
-    assert lines["SOURCE"].split() == ["SOURCE", "KIND", "STATUS", "LAST", "FETCH", "LAST",
-                                       "SUCCESS", "ITEMS", "ERRORS", "NEXT", "ATTEMPT"]
+    assert lines["SOURCE"].split() == ["SOURCE", "KIND", "FROM", "STATUS", "LAST", "FETCH",
+                                       "LAST", "SUCCESS", "ITEMS", "ERRORS", "NEXT", "ATTEMPT"]
     assert " ok " in lines["Harbour Gazette"] and " 3 " in lines["Harbour Gazette"]
     assert " gone " in lines["Gone Daily"] and lines["Gone Daily"].endswith("never")
     flaky = re.split(r"\s{2,}", lines["Flaky News"])
-    assert flaky[2] == "backing-off" and flaky[6] == "1"  # one error so far
+    assert flaky[2] == "config" and flaky[3] == "backing-off" and flaky[7] == "1"  # one error
     assert "Flaky News: HTTP 500 INTERNAL SERVER ERROR" in out
     assert f"River Watch: {server.url_for('/river')}" in out
 

@@ -264,7 +264,9 @@ def _ordinal(n: int) -> str:
 
 
 def feed_status(state: FeedState, now: datetime) -> str:
-    """Return one word for how a feed is doing: new, ok, failing, backing-off or gone."""
+    """Return one word for how a feed is doing: paused, gone, new, ok, failing or backing-off."""
+    if state.paused:
+        return "paused"
     if state.gone:
         return "gone"
     if state.last_fetch is None:

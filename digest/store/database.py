@@ -243,6 +243,23 @@ class Store:
             self.db.table("feeds").insert_all(rows, pk="url", ignore=True)
         return len({r["url"] for r in rows})
 
+    def feed_origins(self) -> dict[str, str]:
+        """Return {feed url: where it came from} ("config", "opml", "command")."""
+        return dict(self.db.execute("SELECT url, origin FROM feeds").fetchall())
+
+    def remove_feed(self, url: str) -> bool:
+        """Forget a feed added by import or command (its stored articles stay); return if known."""
+        with self._write():
+            cursor = self.db.execute("DELETE FROM feeds WHERE url = ? AND origin != 'config'",
+                                     [url])
+        return bool(cursor.rowcount)
+
+    def set_feed(self, state: FeedState, **changes: Any) -> FeedState:
+        """Store `state` with `changes` (paused, gone...), keeping its origin; return it."""
+        changed = dataclasses.replace(state, **changes)
+        self.save_feed_state(changed)
+        return changed
+
     def full_text_bodies(self, feed_url: str) -> dict[str, str]:
         """Return id -> body of this feed's stored items whose full text was fetched."""
         rows = self.db.execute(
@@ -544,6 +561,7 @@ def _feed_state(row: dict[str, Any] | None, url: str, name: str, full_text: bool
         next_attempt=_parse_time(row["next_attempt"]), gone=bool(row["gone"]),
         last_fetch=_parse_time(row["last_fetch"]), last_success=_parse_time(row["last_success"]),
         last_status=row["last_status"], last_error=row["last_error"], items=row["items"] or 0,
+        paused=bool(row["paused"]),
     )
 
 

@@ -124,8 +124,13 @@ def _v2_constraints(db: sqlite_utils.Database) -> None:
     db.table("sources").transform(not_null={"name", "kind"})
 
 
+def _v3_paused_feeds(db: sqlite_utils.Database) -> None:
+    """Feeds can be paused (`digest sources pause`): kept, listed, not read."""
+    db.table("feeds").add_column("paused", int, not_null_default=0)
+
+
 # In order; the store's version is how many of them it has had.
-MIGRATIONS: tuple[Migration, ...] = (_v1_tables, _v2_constraints)
+MIGRATIONS: tuple[Migration, ...] = (_v1_tables, _v2_constraints, _v3_paused_feeds)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
