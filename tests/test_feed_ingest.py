@@ -191,3 +191,18 @@ def test_import_of_a_file_that_is_not_opml_is_a_clear_error(
     assert main(["sources", "import-opml", str(tmp_path / "missing.opml"),
                  "--config", config_path]) == 1
     assert "missing.opml: cannot read (No such file or directory)" in capsys.readouterr().err
+
+
+def test_a_problem_names_an_unnamed_feed_by_its_address(
+    server: HTTPServer, make_config: Callable[..., Config], tmp_path: Path,
+) -> None:
+    atom = fixture("atom.xml")
+    server.expect_request("/atom").respond_with_data(atom, content_type="application/atom+xml")
+    server.expect_request("/missing").respond_with_data("", status=404)
+    (tmp_path / "empty").mkdir()
+    config = make_config(tmp_path / "empty", extra=(
+        f'[[sources.feeds]]\nurl = "{server.url_for("/atom")}"\n'
+        f'[[sources.feeds]]\nurl = "{server.url_for("/missing")}"\n'))
+    result = run_in_process(config, date(2026, 11, 23), send=False)
+    problems = [str(p) for p in result.problems]
+    assert any(p.startswith(f"{server.url_for('/missing')}: HTTP 404") for p in problems), problems

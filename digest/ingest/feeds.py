@@ -228,6 +228,16 @@ def _web_link(value: str) -> str:
     return link if is_web_url(link) else ""
 
 
+def problem_label(state: FeedState, name: str = "") -> str:
+    """Return how a feed's problems name it: its name, or its address when it has none.
+
+    A feed nobody named is called after its host until it gives its title;
+    two feeds of one host would then read alike, so problems give the address.
+    """
+    name = name or state.name
+    return state.url if name == feed_name(state.url) else name
+
+
 @dataclass(frozen=True)
 class FeedRead:
     """Reading one feed: what it gave, and the feed's state to store."""
@@ -254,7 +264,7 @@ def read_feed(
     except Exception as exc:  # one feed's content never stops the run: its own problem
         reason = f"could not be read ({type(exc).__name__}: {str(exc)[:200]})"
         failure = record_failure(state, reason, now, settings, None)
-        problem = SourceProblem(state.name, "", failure.problem or reason)
+        problem = SourceProblem(problem_label(state), "", failure.problem or reason)
         return FeedRead(IngestResult(state.name, state.url, (), (problem,), True), failure.state)
 
 
@@ -265,7 +275,8 @@ def _read_feed(
     fetched = fetch_feed(client, state, settings, now, limiter)
     name = state.name
     if fetched.content is None:
-        reported = (SourceProblem(name, "", fetched.problem),) if fetched.problem else ()
+        reported = ((SourceProblem(problem_label(state), "", fetched.problem),)
+                    if fetched.problem else ())
         failed = fetched.outcome in ("failed", "gone")
         return FeedRead(IngestResult(name, state.url, (), reported, failed), fetched.state)
     parsed = parse_feed(fetched.content, source=name, feed_key=state.url, now=now,
@@ -280,13 +291,13 @@ def _read_feed(
             dataclasses.replace(a, source=name) for a in parsed.articles))
     if not parsed.is_feed:
         failure = record_failure(new_state, "; ".join(parsed.problems), now, settings, None)
-        problem = SourceProblem(name, "", failure.problem or "not a feed")
+        problem = SourceProblem(problem_label(state, name), "", failure.problem or "not a feed")
         return FeedRead(IngestResult(name, state.url, (), (problem,), True), failure.state)
     articles = list(parsed.articles)
     if state.full_text:
         articles = [_with_full_text(a, client, settings, limiter, stored_full_text or {},
                                     problems_text) for a in articles]
-    problems = tuple(SourceProblem(name, "", p) for p in problems_text)
+    problems = tuple(SourceProblem(problem_label(state, name), "", p) for p in problems_text)
     return FeedRead(IngestResult(name, state.url, tuple(articles), problems), new_state)
 
 
