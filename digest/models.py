@@ -198,6 +198,12 @@ class DigestCounts:
     themes: int = 0
     sources: int = 0
     stories: int = 0
+    # Read now but published before the day's window: stored, not shown.
+    older: int = 0
+    # In the digest from the store (read by an earlier run), not read now.
+    carried: int = 0
+    # Feeds that answered "not modified": nothing new, nothing read.
+    unchanged: int = 0
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from digest.group.follow import StoryGroups, day_pool, day_stories
 from digest.group.stories import leads_of
 from digest.group.themes import group_by_theme
 from digest.ingest.feeds import FeedRead, read_feed
-from digest.ingest.fetch import HostLimiter, make_client
+from digest.ingest.fetch import UNCHANGED, HostLimiter, make_client
 from digest.ingest.folder import read_folder
 from digest.models import (
     Article,
@@ -119,8 +119,13 @@ class RunResult:
 
     def summary_line(self) -> str:
         c = self.counts
-        return (f"{_count(c.read, 'article')} read, {c.new} new, "
-                f"{_count(c.duplicates, 'duplicate')} dropped, {c.articles} in the digest as "
+        notes = [f"{c.older} older than the window, not shown" if c.older else "",
+                 f"{_count(c.unchanged, 'feed')} unchanged" if c.unchanged else ""]
+        read = "; ".join(n for n in notes if n)
+        kept = f" ({c.carried} from earlier runs)" if c.carried else ""
+        return (f"{_count(c.read, 'article')} read{f' ({read})' if read else ''}, "
+                f"{c.new} new, {_count(c.duplicates, 'duplicate')} dropped, "
+                f"{c.articles} in the digest{kept} as "
                 f"{_count(c.stories, 'story', 'stories')} in {_count(c.themes, 'section')}")
 
 
@@ -173,10 +178,8 @@ def run_digest(
                                           if a.id not in cached], config)
             summaries = {**cached, **{s.article_id: s for s in made}}
             themes = sections.result()
-            counts = DigestCounts(
-                read=len(read), new=sum(a.id not in known.stored for a in deduped.unique),
-                duplicates=len(deduped.duplicates), articles=len(chosen), themes=len(themes),
-                sources=len(results), stories=len(stories.representatives))
+            counts = count(reads, read, deduped, known, chosen, themes, stories,
+                           window_start(day, zone, config.fetch.window_days))
             digest = compose_digest(config, day, day_end(day, zone), themes,
                                     {a.id: a for a in chosen}, summaries, counts, problems,
                                     stories)
@@ -205,6 +208,22 @@ def run_digest(
         store.finish_run(run_id, "completed", counts, [str(p) for p in problems],
                          datetime.now(UTC))
     return RunResult(day, published, counts, tuple(problems), delivery)
+
+
+def count(
+    reads: Reads, read: Sequence[Article], deduped: DedupResult, known: Known,
+    chosen: Sequence[Article], themes: Sequence[Theme], stories: StoryGroups, start: datetime,
+) -> DigestCounts:
+    """Return the run's figures, saying where every article read went."""
+    read_ids, chosen_ids = {a.id for a in read}, {a.id for a in chosen}
+    return DigestCounts(
+        read=len(read), new=sum(a.id not in known.stored for a in deduped.unique),
+        duplicates=len(deduped.duplicates), articles=len(chosen), themes=len(themes),
+        sources=len(reads.results), stories=len(stories.representatives),
+        older=sum(a.id not in chosen_ids and a.kind == "feed" and a.published < start
+                  for a in deduped.unique),
+        carried=sum(a.id not in read_ids for a in chosen),
+        unchanged=sum(f.state.last_status == UNCHANGED for f in reads.feeds))
 
 
 # recall: what the store knows, gathered before the pure stages run

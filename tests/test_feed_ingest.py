@@ -206,3 +206,33 @@ def test_a_problem_names_an_unnamed_feed_by_its_address(
     result = run_in_process(config, date(2026, 11, 23), send=False)
     problems = [str(p) for p in result.problems]
     assert any(p.startswith(f"{server.url_for('/missing')}: HTTP 404") for p in problems), problems
+
+
+def test_the_summary_says_where_every_article_read_went(
+    server: HTTPServer, make_config: Callable[..., Config], tmp_path: Path,
+) -> None:
+    def item(title: str, when: str) -> str:
+        return (f"<item><title>{title}</title><link>https://news.example/{title.split()[0]}"
+                f"</link><pubDate>{when}</pubDate><description>{title} and what happened "
+                "next, in a few words.</description></item>")
+
+    rss = ("<?xml version='1.0'?><rss version='2.0'><channel><title>Coast News</title>"
+           + item("Lifeboat launched twice in one night", "Mon, 23 Nov 2026 10:00:00 +0000")
+           + item("Harbour wall repaired after winter", "Tue, 10 Nov 2026 09:00:00 +0000")
+           + item("Beach cleanup draws record crowd", "Sun, 01 Nov 2026 09:00:00 +0000")
+           + "</channel></rss>")
+    server.expect_request("/coast", headers={"If-None-Match": '"c1"'}).respond_with_data(
+        "", status=304)
+    server.expect_request("/coast").respond_with_data(rss, content_type=RSS,
+                                                      headers={"ETag": '"c1"'})
+    (tmp_path / "empty").mkdir()
+    config = make_config(tmp_path / "empty",
+                         extra=f'[[sources.feeds]]\nurl = "{server.url_for("/coast")}"\n')
+    first = run_in_process(config, DAY, send=False)
+    assert first.summary_line() == (
+        "3 articles read (2 older than the window, not shown), 3 new, 0 duplicates dropped, "
+        "1 in the digest as 1 story in 1 section")
+    again = run_in_process(config, DAY, send=False)
+    assert again.summary_line() == (
+        "0 articles read (1 feed unchanged), 0 new, 0 duplicates dropped, "
+        "1 in the digest (1 from earlier runs) as 1 story in 1 section")

@@ -27,6 +27,9 @@ ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, "
 _PERMANENT = {301, 308}
 
 
+UNCHANGED = "304 not modified"  # the status a feed that has nothing new is left with
+
+
 @dataclass(frozen=True)
 class FetchResult:
     """One fetch: the feed's new state, and the document when there is a new one."""
@@ -100,7 +103,7 @@ def fetch_feed(
         fetched = dataclasses.replace(fetched, fetch_url=moved)
     status = response.status_code
     if status == 304:
-        ok = _succeeded(fetched, now, "304 not modified")
+        ok = _succeeded(fetched, now, UNCHANGED)
         return FetchResult(ok, "not-modified")
     if status == 410:
         gone = dataclasses.replace(
