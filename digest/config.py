@@ -51,10 +51,13 @@ class FeedConfig:
     # How much this feed's stories count in the ranking: 2 lifts them as much as
     # a second outlet covering them would, 0.5 lowers them as much.
     weight: float = 1.0
+    # A folder to file it under ("News/World"), kept through OPML.
+    category: str = ""
 
     def state(self) -> FeedState:
         """Return the feed as the store keeps it, before anything is known of it."""
-        return FeedState(url=self.url, name=self.name, full_text=self.full_text)
+        return FeedState(url=self.url, name=self.name, full_text=self.full_text,
+                         category=self.category)
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,9 @@ class FeedState:
     items: int = 0
     # Paused by hand (`digest sources pause`): kept and listed, not read.
     paused: bool = False
+    # Its folder in another reader's list ("News/World"), and its web site.
+    category: str = ""
+    site_url: str = ""
 
     @property
     def current_url(self) -> str:

@@ -254,6 +254,7 @@ def _add_sources_commands(commands: Any) -> None:
     adding.add_argument("--name", default="", help="its name (default: the feed's own title)")
     adding.add_argument("--full-text", action="store_true",
                         help="fetch the article page of items that are stubs")
+    adding.add_argument("--category", default="", help="a folder to file it under (OPML)")
     adding.add_argument("--no-check", action="store_true", help="add it without fetching it")
     adding.set_defaults(handler=_sources_add)
     changes = []
@@ -499,7 +500,8 @@ def _sources_add(args: argparse.Namespace) -> int:
         title, items = _check_feed(url, config)
         name = name or title
         found = f": '{title or url}', {items} items"
-    state = FeedState(url=url, name=name or "", full_text=args.full_text)
+    state = FeedState(url=url, name=name or "", full_text=args.full_text,
+                      category=args.category.strip("/ "))
     with Store(config.store_path) as store:
         if url in store.feed_origins() or url in {f.url for f in config.sources.feeds}:
             raise SourceError(f"{url}: already a source (see `digest sources list`)")
@@ -581,7 +583,7 @@ def _sources_import(args: argparse.Namespace) -> int:
     for problem in found.skipped:
         print(f"warning: {problem}", file=sys.stderr)
     with Store(config.store_path) as store:
-        added = store.add_feeds([f.state() for f in found.feeds], origin="opml")
+        added = store.add_feeds(list(found.feeds), origin="opml")
     known = len(found.feeds) - added
     print(f"Imported {added} new feeds from {args.file} ({known} already known); "
           "they are read from the next run on.")

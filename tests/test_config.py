@@ -100,7 +100,7 @@ def test_missing_default_file_means_defaults(tmp_path: Path) -> None:
          'with http:// or https:// (add url = "https://...")'),
         ('[[sources.feeds]]\nurl = "https://a.example/rss"\nfulltext = true\n',
          "c.toml: [sources] feeds #1: unknown key 'fulltext': did you mean 'full_text'? "
-         "(known: url, name, full_text, weight)"),
+         "(known: url, name, full_text, weight, category)"),
         ("[fetch]\nworkers = 0\n", "c.toml: [fetch] workers must be at least 1"),
     ],
 )

@@ -152,7 +152,7 @@ def test_opml_import_export_round_trip(
     opml.write_text(
         '<?xml version="1.0"?><opml version="2.0"><head><title>Mine</title></head><body>'
         '<outline text="Local"><outline text="Chess" type="rss" '
-        f'xmlUrl="{server.url_for("/chess")}"/>'
+        f'xmlUrl="{server.url_for("/chess")}" htmlUrl="https://chess.example/"/>'
         f'<outline text="River" type="rss" xmlUrl="{server.url_for("/river")}"/></outline>'
         '<outline text="Bad" xmlUrl="javascript:alert(1)"/></body></opml>', encoding="utf-8")
     config_path = str(tmp_path / "digest.toml")
@@ -170,6 +170,13 @@ def test_opml_import_export_round_trip(
     assert "Wrote 2 feeds" in capsys.readouterr().out
     text = exported.read_text()
     assert f'xmlUrl="{server.url_for("/chess")}"' in text and 'title="Chess"' in text
+    # Categories (the outline folders) and web sites come back out.
+    assert 'htmlUrl="https://chess.example/"' in text and 'category="/Local"' in text
+    from digest.ingest.opml import read_opml
+
+    again = {f.name: f for f in read_opml(text.encode(), "out.opml").feeds}
+    assert (again["Chess"].category, again["Chess"].site_url) == ("Local",
+                                                                    "https://chess.example/")
     assert main(["sources", "export-opml", "--config", config_path]) == 0
     # Standard output gets the same document (bar its creation time, to the second).
     def undated(document: str) -> str:

@@ -214,7 +214,7 @@ class Store:
         for feed in configured:
             row = stored.pop(feed.url, None)
             name = feed.name or (row["name"] if row else "") or feed_name(feed.url)
-            states.append(_feed_state(row, feed.url, name, feed.full_text))
+            states.append(_feed_state(row, feed.url, name, feed.full_text, feed.category))
         for url, row in sorted(stored.items()):
             if row["origin"] != "config":
                 states.append(_feed_state(row, url, row["name"], bool(row["full_text"])))
@@ -237,7 +237,8 @@ class Store:
         """Register feeds (from an OPML import); return how many were not known yet."""
         known = {r[0] for r in self.db.execute("SELECT url FROM feeds").fetchall()}
         rows = [{"url": f.url, "name": f.name or feed_name(f.url), "origin": origin,
-                 "full_text": int(f.full_text), "consecutive_errors": 0, "gone": 0, "items": 0}
+                 "full_text": int(f.full_text), "consecutive_errors": 0, "gone": 0, "items": 0,
+                 "category": f.category, "site_url": f.site_url}
                 for f in feeds if f.url not in known]
         with self._write():
             self.db.table("feeds").insert_all(rows, pk="url", ignore=True)
@@ -551,9 +552,10 @@ class Store:
         return [DigestRecord(date.fromisoformat(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
 
 
-def _feed_state(row: dict[str, Any] | None, url: str, name: str, full_text: bool) -> FeedState:
+def _feed_state(row: dict[str, Any] | None, url: str, name: str, full_text: bool,
+                category: str = "") -> FeedState:
     if row is None:
-        return FeedState(url=url, name=name, full_text=full_text)
+        return FeedState(url=url, name=name, full_text=full_text, category=category)
     return FeedState(
         url=url, name=name, full_text=full_text, fetch_url=row["fetch_url"] or "",
         etag=row["etag"], last_modified=row["last_modified"],
@@ -561,7 +563,8 @@ def _feed_state(row: dict[str, Any] | None, url: str, name: str, full_text: bool
         next_attempt=_parse_time(row["next_attempt"]), gone=bool(row["gone"]),
         last_fetch=_parse_time(row["last_fetch"]), last_success=_parse_time(row["last_success"]),
         last_status=row["last_status"], last_error=row["last_error"], items=row["items"] or 0,
-        paused=bool(row["paused"]),
+        paused=bool(row["paused"]), category=category or row["category"],
+        site_url=row["site_url"],
     )
 
 

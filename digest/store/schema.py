@@ -124,13 +124,15 @@ def _v2_constraints(db: sqlite_utils.Database) -> None:
     db.table("sources").transform(not_null={"name", "kind"})
 
 
-def _v3_paused_feeds(db: sqlite_utils.Database) -> None:
-    """Feeds can be paused (`digest sources pause`): kept, listed, not read."""
+def _v3_feed_settings(db: sqlite_utils.Database) -> None:
+    """Feeds can be paused (`digest sources pause`) and keep their category and web site."""
     db.table("feeds").add_column("paused", int, not_null_default=0)
+    db.table("feeds").add_column("category", str, not_null_default="")
+    db.table("feeds").add_column("site_url", str, not_null_default="")
 
 
 # In order; the store's version is how many of them it has had.
-MIGRATIONS: tuple[Migration, ...] = (_v1_tables, _v2_constraints, _v3_paused_feeds)
+MIGRATIONS: tuple[Migration, ...] = (_v1_tables, _v2_constraints, _v3_feed_settings)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
