@@ -126,6 +126,9 @@ def _parser() -> argparse.ArgumentParser:
     trigger.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                          help="another flow parameter (JSON values: resend=true)")
     trigger.add_argument("--no-wait", action="store_true", help="return once the run is created")
+    trigger.add_argument("--deployment", default="daily-digest/daily",
+                         help="which deployment: daily-digest/daily (`digest serve`, the "
+                              "default) or daily-digest/pool (prefect.yaml, a work pool)")
     trigger.set_defaults(handler=_trigger)
     search = commands.add_parser(
         "search", help="find stored articles (full text, best first)",
@@ -375,20 +378,22 @@ def _trigger(args: argparse.Namespace) -> int:
     from prefect.exceptions import ObjectNotFound
     from prefect.settings import PREFECT_API_URL
 
-    from digest_flows.daily import DEPLOYMENT, trigger
+    from digest_flows.daily import trigger
+
+    deployment = args.deployment
 
     server = PREFECT_API_URL.value()
     if not server:  # Prefect would start a throwaway server that has no deployment
         raise DigestError("no Prefect server to trigger a run on: set PREFECT_API_URL (e.g. "
                           "http://127.0.0.1:4200/api) to the server `digest serve` uses")
     try:
-        run = trigger(parameters, wait=not args.no_wait)
+        run = trigger(parameters, wait=not args.no_wait, name=deployment)
     except ObjectNotFound:
-        raise DigestError(f"{server}: no deployment {DEPLOYMENT}; start `digest serve` "
-                          "(or `prefect deploy`) first") from None
+        raise DigestError(f"{server}: no deployment {deployment}; start `digest serve` "
+                          "(or `prefect deploy --all` for daily-digest/pool) first") from None
     except Exception as exc:  # Prefect's errors: server unreachable, bad parameters
         reason = " ".join(str(exc).split()) or type(exc).__name__
-        raise DigestError(f"{server}: cannot start {DEPLOYMENT} ({reason})") from None
+        raise DigestError(f"{server}: cannot start {deployment} ({reason})") from None
     state = run.state.name if run.state else "unknown"
     print(f"Flow run {run.name} ({run.id}): {state}")
     return 0 if args.no_wait or (run.state and run.state.is_completed()) else 1

@@ -235,9 +235,14 @@ def serve_deployment(config: str | None = None) -> None:
     serve(deployment(config), limit=1, query_seconds=SERVE_POLL_SECONDS)
 
 
-def trigger(parameters: dict[str, Any], wait: bool = True) -> Any:
-    """Start a run of `daily-digest/daily` on the running server; wait for it when asked."""
+# The deployment prefect.yaml registers for a work pool: a name of its own,
+# so that `prefect deploy --all` and `digest serve` never replace each other.
+POOL_DEPLOYMENT = "daily-digest/pool"
+
+
+def trigger(parameters: dict[str, Any], wait: bool = True, name: str = DEPLOYMENT) -> Any:
+    """Start a run of deployment `name` on the running server; wait for it when asked."""
     from prefect.deployments import run_deployment
 
-    return run_deployment(DEPLOYMENT, parameters=parameters, timeout=None if wait else 0,
+    return run_deployment(name, parameters=parameters, timeout=None if wait else 0,
                           poll_interval=1, as_subflow=False)

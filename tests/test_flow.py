@@ -254,7 +254,7 @@ def test_prefect_yaml_deploys_to_a_process_work_pool(prefect_server: None) -> No
     from prefect.client.schemas.actions import WorkPoolCreate
     from prefect.settings import PREFECT_API_URL
 
-    from digest_flows.daily import DEPLOYMENT
+    from digest_flows.daily import DEPLOYMENT, POOL_DEPLOYMENT
 
     repo = Path(__file__).parent.parent
     with get_client(sync_client=True) as client:
@@ -264,8 +264,9 @@ def test_prefect_yaml_deploys_to_a_process_work_pool(prefect_server: None) -> No
                           cwd=repo, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     with get_client(sync_client=True) as client:
-        deployed = client.read_deployment_by_name(DEPLOYMENT)
+        deployed = client.read_deployment_by_name(POOL_DEPLOYMENT)
     assert deployed.work_pool_name == "digest"
+    assert POOL_DEPLOYMENT != DEPLOYMENT  # `digest serve`'s is another one
     assert deployed.entrypoint == "digest_flows.daily:daily_digest"
     assert deployed.parameters == {}
     (schedule,) = deployed.schedules
