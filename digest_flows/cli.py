@@ -126,6 +126,8 @@ def _parser() -> argparse.ArgumentParser:
     trigger.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                          help="another flow parameter (JSON values: resend=true)")
     trigger.add_argument("--no-wait", action="store_true", help="return once the run is created")
+    trigger.add_argument("--pickup-timeout", type=float, default=60.0, metavar="SECONDS",
+                         help="give up when nothing takes the run this long (default 60)")
     trigger.add_argument("--deployment", default="daily-digest/daily",
                          help="which deployment: daily-digest/daily (`digest serve`, the "
                               "default) or daily-digest/pool (prefect.yaml, a work pool)")
@@ -387,7 +389,10 @@ def _trigger(args: argparse.Namespace) -> int:
         raise DigestError("no Prefect server to trigger a run on: set PREFECT_API_URL (e.g. "
                           "http://127.0.0.1:4200/api) to the server `digest serve` uses")
     try:
-        run = trigger(parameters, wait=not args.no_wait, name=deployment)
+        run = trigger(parameters, wait=not args.no_wait, name=deployment,
+                      pickup_seconds=args.pickup_timeout)
+    except DigestError:
+        raise
     except ObjectNotFound:
         raise DigestError(f"{server}: no deployment {deployment}; start `digest serve` "
                           "(or `prefect deploy --all` for daily-digest/pool) first") from None
@@ -396,7 +401,15 @@ def _trigger(args: argparse.Namespace) -> int:
         raise DigestError(f"{server}: cannot start {deployment} ({reason})") from None
     state = run.state.name if run.state else "unknown"
     print(f"Flow run {run.name} ({run.id}): {state}")
-    return 0 if args.no_wait or (run.state and run.state.is_completed()) else 1
+    message = " ".join((run.state.message or "").split()) if run.state else ""
+    if args.no_wait:
+        return 0
+    if run.state and run.state.is_completed():
+        if message:
+            print(f"  {message}")
+        return 0
+    raise DigestError(f"{deployment}: run {run.name} ended {state}: "
+                      f"{message or 'no reason given (see the Prefect UI)'}")
 
 
 def _sources_list(args: argparse.Namespace) -> int:

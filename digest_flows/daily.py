@@ -22,6 +22,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.states import Completed
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
 from digest import pipeline
@@ -157,7 +158,10 @@ def daily_digest(
                                      password=lambda: smtp_password(settings))
     publish_artifacts(settings, result.published.digest)
     get_run_logger().info("Digest for %s: %s", day.isoformat(), result.summary_line())
-    return result
+    # The run's final state says where the digest is and what it holds, so a
+    # trigger from another process can print it (its return value stays here).
+    return Completed(message=f"Digest for {day}: {result.published.html} · "
+                             f"{result.summary_line()}", data=result)
 
 
 def publish_artifacts(settings: Config, digest: Digest) -> None:
@@ -240,9 +244,34 @@ def serve_deployment(config: str | None = None) -> None:
 POOL_DEPLOYMENT = "daily-digest/pool"
 
 
-def trigger(parameters: dict[str, Any], wait: bool = True, name: str = DEPLOYMENT) -> Any:
-    """Start a run of deployment `name` on the running server; wait for it when asked."""
+def trigger(parameters: dict[str, Any], wait: bool = True, name: str = DEPLOYMENT,
+            pickup_seconds: float = 60.0) -> Any:
+    """Start a run of deployment `name` on the running server; wait for it when asked.
+
+    When nothing takes the run (no `digest serve`, no worker) within
+    `pickup_seconds`, raise DigestError instead of waiting for ever.
+    """
+    import time
+
+    from prefect.client.orchestration import get_client
     from prefect.deployments import run_deployment
 
-    return run_deployment(name, parameters=parameters, timeout=None if wait else 0,
-                          poll_interval=1, as_subflow=False)
+    run = run_deployment(name, parameters=parameters, timeout=0, as_subflow=False)
+    if not wait:
+        return run
+    waiting_since = time.monotonic()
+    with get_client(sync_client=True) as client:
+        while True:
+            run = client.read_flow_run(run.id)
+            state = run.state
+            if state is not None and state.is_final():
+                return run
+            if (state is None or state.is_scheduled() or state.is_pending()) and \
+                    time.monotonic() - waiting_since > pickup_seconds:
+                raise DigestError(
+                    f"{name}: nothing took run {run.name} in {pickup_seconds:g} s: is "
+                    "`digest serve` (or a worker of its pool) running? The run stays "
+                    "scheduled and starts when one is.")
+            if state is not None and state.is_running():
+                waiting_since = time.monotonic()
+            time.sleep(1.0)

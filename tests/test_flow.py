@@ -42,6 +42,9 @@ def test_flow_writes_the_digest_and_records_the_run(
     state = daily_digest(date=date(2026, 11, 20), config=str(tmp_path / "digest.toml"),
                          return_state=True)
     assert state.is_completed()
+    # What `digest trigger` prints from another process: where the digest is, what it has.
+    assert state.message.startswith("Digest for 2026-11-20: ")
+    assert "3 articles read" in state.message and "digest.html" in state.message
     outcome = state.result()
     assert outcome.day == date(2026, 11, 20)
     assert outcome.counts == DigestCounts(read=3, new=3, duplicates=0, articles=3, themes=1,
@@ -243,6 +246,9 @@ def test_deployment_registers_on_the_server_and_can_be_triggered(
     assert run.deployment_id == deployment_id
     assert run.parameters["date"] == "2026-11-19"
     assert run.parameters["config"] == str((tmp_path / "digest.toml").resolve())
+    # Waiting for it: nothing takes it, so the trigger says so instead of hanging.
+    with pytest.raises(DigestError, match=r"nothing took run .* in 2 s: is `digest serve`"):
+        trigger({"date": "2026-11-19"}, wait=True, pickup_seconds=2)
 
 
 def test_prefect_yaml_deploys_to_a_process_work_pool(prefect_server: None) -> None:
