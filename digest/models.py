@@ -228,6 +228,9 @@ class Digest:
     muted: int = 0
     # Stories shown open in each section of the page (0: all); the rest are collapsed.
     open_per_section: int = 0
+    # The digests written before and after this day's, for the page's day links.
+    previous_day: date | None = None
+    next_day: date | None = None
 
     @property
     def stories(self) -> int:

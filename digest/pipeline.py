@@ -182,7 +182,7 @@ def run_digest(
                            window_start(day, zone, config.fetch.window_days))
             digest = compose_digest(config, day, day_end(day, zone), themes,
                                     {a.id: a for a in chosen}, summaries, counts, problems,
-                                    stories)
+                                    stories, known.days)
             pages = runner.step("publish", write_pages, digest, config,
                                 {a.id: a for a in chosen}, retries=FILE_RETRY_DELAYS)
             runner.step("write", save_results, store, reads, deduped,
@@ -258,6 +258,8 @@ class Known:
     # The last `[stories] follow_days` digests: their articles and the day each was first shown.
     sent: tuple[Article, ...] = ()
     shown: dict[str, date] = field(default_factory=dict)
+    # The days that have a digest (for the page's previous and next links).
+    days: tuple[date, ...] = ()
 
 
 def recall_articles(store: Store, read: Sequence[Article], day: date, config: Config) -> Known:
@@ -271,7 +273,8 @@ def recall_articles(store: Store, read: Sequence[Article], day: date, config: Co
         keys=store.stored_keys(read), stored=store.existing_hashes([a.id for a in read]),
         day_articles=tuple(stored_day), in_earlier=frozenset(store.in_earlier_digests(ids, day)),
         in_this_day=frozenset(store.digest_article_ids(day)),
-        sent=tuple(store.articles_by_id(sorted(shown))), shown=shown)
+        sent=tuple(store.articles_by_id(sorted(shown))), shown=shown,
+        days=tuple(r.day for r in store.digests()))
 
 
 def recall_summaries(store: Store, keys: dict[str, str]) -> dict[str, ArticleSummary]:

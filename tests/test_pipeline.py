@@ -221,3 +221,19 @@ def test_a_process_pool_makes_the_same_digest_as_one_process(
         assert pooled.published.html.read_bytes() == alone.published.html.read_bytes()
         assert pooled.published.text.read_bytes() == alone.published.text.read_bytes()
         assert pooled.counts == alone.counts
+
+
+def test_each_day_links_to_the_day_before_and_the_day_after(
+    articles_dir: Path, make_config: Callable[..., Config],
+) -> None:
+    config = make_config(articles_dir)
+    first = run_in_process(config, date(2026, 11, 20), send=False)
+    page = first.published.html.read_text(encoding="utf-8")
+    assert 'rel="prev"' not in page and 'rel="next"' not in page
+    second = run_in_process(config, date(2026, 11, 22), send=False)
+    later = second.published.html.read_text(encoding="utf-8")
+    assert '<a rel="prev" href="../2026-11-20/digest.html">← Friday 20 November 2026</a>' in later
+    earlier = first.published.html.read_text(encoding="utf-8")
+    assert '<a rel="next" href="../2026-11-22/digest.html">Sunday 22 November 2026 →</a>' in \
+        earlier
+    assert earlier.count('rel="next"') == 1

@@ -25,6 +25,7 @@ from digest.publish.rank import Terms, preference, rank
 from digest.publish.render import (
     assemble_digest,
     render_article,
+    render_day,
     render_html,
     render_index,
     render_text,
@@ -48,6 +49,7 @@ def compose_digest(
     config: Config, day: date, day_end: datetime, themes: Sequence[Theme],
     articles: Mapping[str, Article], summaries: Mapping[str, ArticleSummary],
     counts: DigestCounts, problems: Sequence[SourceProblem], stories: StoryGroups,
+    days: Sequence[date] = (),
 ) -> Digest:
     """Return the day's digest: muted stories out, the rest ranked with the reader's say.
 
@@ -74,8 +76,10 @@ def compose_digest(
                                   problems, config.digest.timezone, stories.coverage,
                                   stories.developing, (*stories.absorbed, *hidden),
                                   preferences, pages), day_end)
-    digest = dataclasses.replace(digest, muted=len(muted),
-                                 open_per_section=config.output.open_per_section)
+    digest = dataclasses.replace(
+        digest, muted=len(muted), open_per_section=config.output.open_per_section,
+        previous_day=max((d for d in days if d < day), default=None),
+        next_day=min((d for d in days if d > day), default=None))
     if config.output.base_url:
         page = f"{config.output.base_url.rstrip('/')}/{day.isoformat()}/digest.html"
         digest = dataclasses.replace(digest, page_url=safe_url(page))
@@ -113,10 +117,30 @@ def write_pages(digest: Digest, config: Config, articles: Mapping[str, Article])
         for article_id, page in linked:
             if page:
                 write_file(folder / page, render_article(articles[article_id], digest))
+    _link_from_previous_day(digest, config)
     email = email_parts(digest, config.email)
     return Pages(write_file(folder / "digest.html", render_html(digest)),
                  write_file(folder / "digest.txt", render_text(digest)),
                  write_file(folder / "email.html", email[1]), email)
+
+
+_NO_NEXT_DAY = '<span class="next-day"></span>'
+
+
+def _link_from_previous_day(digest: Digest, config: Config) -> None:
+    """Give the previous day's page, written before this day existed, its link to this day."""
+    if digest.previous_day is None:
+        return
+    page = config.output_dir / digest.previous_day.isoformat() / "digest.html"
+    try:
+        html = page.read_text(encoding="utf-8")
+    except OSError:
+        return  # moved or never written: nothing to link from
+    if _NO_NEXT_DAY in html:
+        day = digest.day.isoformat()
+        link = (f'<span class="next-day"> · <a rel="next" href="../{day}/digest.html">'
+                f"{render_day(digest.day)} →</a></span>")
+        write_file(page, html.replace(_NO_NEXT_DAY, link, 1))
 
 
 def write_index(records: Sequence[DigestRecord], config: Config) -> Path:

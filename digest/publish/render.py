@@ -169,6 +169,11 @@ def _href(item: DigestEntry | Coverage, base: str | None = "") -> str | None:
     return f"{base}/{item.page}" if base else item.page
 
 
+def render_day(day: date) -> str:
+    """Return a day as pages name it: "Friday 20 November 2026"."""
+    return _long_date(day)
+
+
 def _long_date(day: date) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
 
