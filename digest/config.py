@@ -161,6 +161,9 @@ class ThemesConfig:
     # higher than the 0.06 that grouped BBC articles best before stories existed.
     min_similarity: float = 0.1
     max_singletons: int = 3
+    # "topic": sections found from the stories' words; "category": one section
+    # per feed category (a folder's name for folder articles), as feed readers do.
+    by: str = "topic"
 
 
 @dataclass(frozen=True)
@@ -503,6 +506,9 @@ def _validate(config: Config) -> None:
             f"{where}: [summary] language '{summary.language}' is not supported "
             f"(choose auto or one of: {', '.join(LANGUAGES)})"
         )
+    if config.themes.by not in ("topic", "category"):
+        raise ConfigError(f"{where}: [themes] by '{config.themes.by}' is unknown "
+                          "(choose topic or category)")
     if config.run.task_runner not in TASK_RUNNERS:
         raise ConfigError(
             f"{where}: [run] task_runner '{config.run.task_runner}' is unknown "

@@ -28,6 +28,8 @@ class Article:
     # the normalised URL ("" without one) and the hash of the normalised words.
     url_key: str = ""
     content_hash: str = ""
+    # Its feed's category ("News/World"), if it has one.
+    category: str = ""
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from digest.dedup import find_duplicates
 from digest.errors import DeliveryError, SourceError
 from digest.group.follow import StoryGroups, day_pool, day_stories
 from digest.group.stories import leads_of
-from digest.group.themes import group_by_theme
+from digest.group.themes import group_by_category, group_by_theme
 from digest.ingest.feeds import FeedRead, read_feed
 from digest.ingest.fetch import UNCHANGED, HostLimiter, make_client
 from digest.ingest.folder import read_folder
@@ -390,7 +390,9 @@ def summarize_batch(articles: Sequence[Article], settings: SummaryConfig) -> lis
 
 
 def group_themes(articles: Sequence[Article], settings: ThemesConfig, language: str) -> list[Theme]:
-    """Group the day's stories into themed sections."""
+    """Group the day's stories into sections: by topic, or by their feeds' categories."""
+    if settings.by == "category":
+        return group_by_category(articles)
     return group_by_theme(articles, settings.min_similarity, settings.max_singletons, language)
 
 

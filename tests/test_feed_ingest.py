@@ -243,3 +243,17 @@ def test_the_summary_says_where_every_article_read_went(
     assert again.summary_line() == (
         "0 articles read (1 feed unchanged), 0 new, 0 duplicates dropped, "
         "1 in the digest (1 from earlier runs) as 1 story in 1 section")
+
+
+def test_sections_can_be_the_feeds_categories(
+    feeds: HTTPServer, make_config: Callable[..., Config], tmp_path: Path,
+) -> None:
+    (tmp_path / "empty").mkdir()
+    config = make_config(tmp_path / "empty", extra=(
+        f'[[sources.feeds]]\nurl = "{feeds.url_for("/chess")}"\ncategory = "Sport/Chess"\n'
+        f'[[sources.feeds]]\nurl = "{feeds.url_for("/river")}"\ncategory = "Local"\n'
+        '[themes]\nby = "category"\n'))
+    result = run_in_process(config, DAY, send=False)
+    sections = {s.label: [e.source for e in s.entries] for s in result.published.digest.sections}
+    assert set(sections) == {"Sport · Chess", "Local"}
+    assert {len(v) for v in sections.values()} == {2}

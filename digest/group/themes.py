@@ -361,3 +361,16 @@ def _stop_words(language: str) -> list[str]:
     except LookupError:
         return []
     return sorted({t for w in words for t in re.findall(_TOKEN_PATTERN, w.lower())})
+
+
+def group_by_category(articles: Sequence[Article]) -> list[Theme]:
+    """Return one section per category: the feed's, else the source's (a folder's name).
+
+    Sections are in order of size, then name; stories keep their order.
+    """
+    sections: dict[str, list[str]] = {}
+    for article in articles:
+        label = article.category.replace("/", " · ") or article.source
+        sections.setdefault(label, []).append(article.id)
+    return [Theme(label, tuple(ids))
+            for label, ids in sorted(sections.items(), key=lambda kv: (-len(kv[1]), kv[0]))]

@@ -293,7 +293,8 @@ def _read_feed(
         failure = record_failure(new_state, "; ".join(parsed.problems), now, settings, None)
         problem = SourceProblem(problem_label(state, name), "", failure.problem or "not a feed")
         return FeedRead(IngestResult(name, state.url, (), (problem,), True), failure.state)
-    articles = list(parsed.articles)
+    articles = [dataclasses.replace(a, category=state.category) if state.category else a
+                for a in parsed.articles]
     if state.full_text:
         articles = [_with_full_text(a, client, settings, limiter, stored_full_text or {},
                                     problems_text) for a in articles]

@@ -573,14 +573,14 @@ def _parse_time(value: str | None) -> datetime | None:
 
 
 _ARTICLE_COLUMNS = ("id, source, title, body, published, url, location, flags, kind, "
-                    "language, url_key, content_hash")
+                    "language, url_key, content_hash, category")
 
 
 def _article(r: Any) -> Article:
     return Article(id=r[0], source=r[1], title=r[2], body=r[3],
                    published=datetime.fromisoformat(r[4]), url=r[5], location=r[6],
                    flags=tuple(json.loads(r[7])), kind=r[8], language=r[9],
-                   url_key=r[10] or "", content_hash=r[11])
+                   url_key=r[10] or "", content_hash=r[11], category=r[12])
 
 
 def _article_row(article: Article, now: datetime) -> dict[str, Any]:
@@ -590,7 +590,7 @@ def _article_row(article: Article, now: datetime) -> dict[str, Any]:
         "content_hash": article.content_hash, "published": _iso(article.published),
         "updated": _iso(now), "location": article.location,
         "flags": json.dumps(list(article.flags)), "kind": article.kind,
-        "language": article.language,
+        "language": article.language, "category": article.category,
     }
 
 

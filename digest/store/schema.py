@@ -125,8 +125,10 @@ def _v2_constraints(db: sqlite_utils.Database) -> None:
 
 
 def _v3_feed_settings(db: sqlite_utils.Database) -> None:
-    """Feeds can be paused (`digest sources pause`) and keep their category and web site."""
+    """Feeds can be paused (`digest sources pause`) and keep their category and web site;
+    articles keep their feed's category (sections by category)."""
     db.table("feeds").add_column("paused", int, not_null_default=0)
+    db.table("articles").add_column("category", str, not_null_default="")
     db.table("feeds").add_column("category", str, not_null_default="")
     db.table("feeds").add_column("site_url", str, not_null_default="")
 
