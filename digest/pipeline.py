@@ -89,6 +89,10 @@ class Runner(Protocol):
         """Report a problem (once) where the run's log goes."""
         ...
 
+    def progress(self, message: str) -> None:
+        """Say how far the run is (the log at INFO: `digest run -v`, the Prefect UI)."""
+        ...
+
 
 class Pending(Protocol[T_co]):
     """A stage started and not yet waited for (a future of any kind)."""
@@ -163,6 +167,8 @@ def run_digest(
             for problem in problems:
                 runner.warn(str(problem))
             check_sources(results)
+            runner.progress(f"read {_count(sum(len(r.articles) for r in results), 'article')} "
+                            f"from {_count(len(results), 'source')}")
             read = clean_all(runner, [a for r in results for a in r.articles], config)
             known = runner.step("recall-articles", recall_articles, store, read, day, config)
             deduped = runner.step("dedup", find_duplicates, read, known.keys)
@@ -170,12 +176,15 @@ def run_digest(
                                        known.in_this_day, day, zone, config.fetch.window_days)
             keys = summary_keys(chosen, config.summary)
             cached = runner.step("recall-summaries", recall_summaries, store, keys)
+            runner.progress(f"{len(chosen)} of them for the digest of {day}; grouping stories")
             stories = group_day(runner, chosen, known, config)
+            todo = [a for a in stories.representatives if a.id not in cached]
+            runner.progress(f"{_count(len(stories.representatives), 'story', 'stories')}; "
+                            f"summarizing {len(todo)} (the rest are cached), finding sections")
             # Sections need the stories, not their summaries: both go at once.
             sections = runner.start("themes", group_themes, list(stories.representatives),
                                     config.themes, config.summary.language)
-            made = summarize_all(runner, [a for a in stories.representatives
-                                          if a.id not in cached], config)
+            made = summarize_all(runner, todo, config)
             summaries = {**cached, **{s.article_id: s for s in made}}
             themes = sections.result()
             counts = count(reads, read, deduped, known, chosen, themes, stories,
@@ -501,6 +510,9 @@ class InProcess:
 
     def warn(self, message: str) -> None:
         log.warning("%s", message)
+
+    def progress(self, message: str) -> None:
+        log.info("%s", message)
 
     def _timed(self, name: str) -> _Timer:
         return _Timer(name, self.on_stage)

@@ -74,6 +74,9 @@ class PrefectRunner:
     def warn(self, message: str) -> None:
         self.logger.warning("%s", message)
 
+    def progress(self, message: str) -> None:
+        self.logger.info("%s", message)
+
 
 def task_runner(settings: RunConfig) -> TaskRunner:
     """Return the task runner `[run] task_runner` names, for the heavy maps."""

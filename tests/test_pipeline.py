@@ -6,6 +6,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
+
 from digest.config import Config
 from digest.pipeline import run_in_process
 from digest.store import Store
@@ -237,3 +239,16 @@ def test_each_day_links_to_the_day_before_and_the_day_after(
     assert '<a rel="next" href="../2026-11-22/digest.html">Sunday 22 November 2026 →</a>' in \
         earlier
     assert earlier.count('rel="next"') == 1
+
+
+def test_a_run_says_how_far_it_is_in_its_log(
+    articles_dir: Path, make_config: Callable[..., Config], caplog: pytest.LogCaptureFixture,
+) -> None:
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="digest"):
+        run_in_process(make_config(articles_dir), DAY, send=False)
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert said[:3] == ["read 7 articles from 1 source",
+                        "6 of them for the digest of 2026-11-20; grouping stories",
+                        "6 stories; summarizing 6 (the rest are cached), finding sections"]
