@@ -136,3 +136,15 @@ def test_subfolders_are_read_unless_turned_off(tmp_path: Path) -> None:
     titles = {a.title for a in read_folder(folder).articles}
     assert titles == {"Ferry back"}
     assert read_folder(folder, recursive=False).articles == ()
+
+
+def test_a_folder_with_nothing_to_read_says_so(tmp_path: Path) -> None:
+    folder = tmp_path / "inbox"
+    (folder / "2026").mkdir(parents=True)
+    (folder / "2026" / "one.txt").write_text("A title\n\nA body.\n", encoding="utf-8")
+    flat = read_folder(folder, recursive=False)
+    assert flat.articles == () and not flat.failed
+    assert [str(p) for p in flat.problems] == [
+        f"inbox: no .txt or .md files in {folder}; its 1 subfolders are not read "
+        "([sources] recursive = false)"]
+    assert len(read_folder(folder).articles) == 1 and read_folder(folder).problems == ()

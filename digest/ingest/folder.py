@@ -68,6 +68,11 @@ def read_folder(
             problems.append(SourceProblem(name, _shown(file, path),
                                           "not UTF-8, decoded as cp1252"))
         articles.append(article)
+    if not files:
+        subfolders = sum(1 for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+        why = (f"; its {subfolders} subfolders are not read ([sources] recursive = false)"
+               if subfolders and not recursive else "")
+        problems.append(SourceProblem(name, "", f"no .txt or .md files in {path}{why}"))
     return IngestResult(name, str(path), tuple(articles), tuple(problems))
 
 
