@@ -401,7 +401,8 @@ def _trigger(args: argparse.Namespace) -> int:
         raise DigestError(f"{server}: cannot start {deployment} ({reason})") from None
     state = run.state.name if run.state else "unknown"
     print(f"Flow run {run.name} ({run.id}): {state}")
-    message = " ".join((run.state.message or "").split()) if run.state else ""
+    lines = (run.state.message or "").strip().splitlines() if run.state else []
+    message = lines[0] if lines else ""  # the error's first line
     if args.no_wait:
         return 0
     if run.state and run.state.is_completed():

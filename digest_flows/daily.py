@@ -257,8 +257,18 @@ def trigger(parameters: dict[str, Any], wait: bool = True, name: str = DEPLOYMEN
     import time
 
     from prefect.client.orchestration import get_client
+    from prefect.client.schemas.objects import DeploymentStatus
     from prefect.deployments import run_deployment
 
+    if wait:
+        with get_client(sync_client=True) as client:
+            deployed = client.read_deployment_by_name(name)
+        # Prefect marks a deployment ready while something polls for its runs.
+        if deployed.status != DeploymentStatus.READY:
+            runner = (f"a worker of pool '{deployed.work_pool_name}'"
+                      if deployed.work_pool_name else "`digest serve`")
+            raise DigestError(f"{name}: nothing runs it now (start {runner}); "
+                              "`digest trigger --no-wait` leaves a run scheduled for later")
     run = run_deployment(name, parameters=parameters, timeout=0, as_subflow=False)
     if not wait:
         return run

@@ -246,8 +246,9 @@ def test_deployment_registers_on_the_server_and_can_be_triggered(
     assert run.deployment_id == deployment_id
     assert run.parameters["date"] == "2026-11-19"
     assert run.parameters["config"] == str((tmp_path / "digest.toml").resolve())
-    # Waiting for it: nothing takes it, so the trigger says so instead of hanging.
-    with pytest.raises(DigestError, match=r"nothing took run .* in 2 s: is `digest serve`"):
+    # Waiting for it: nothing serves it, so the trigger says so at once instead of hanging.
+    with pytest.raises(DigestError, match=r"daily-digest/daily: nothing runs it now \(start "
+                                          r"`digest serve`\)"):
         trigger({"date": "2026-11-19"}, wait=True, pickup_seconds=2)
 
 
@@ -338,3 +339,49 @@ def test_the_flow_on_a_process_pool_or_a_dask_cluster_makes_the_same_digest(
     cleaning = [r for r in runs if r.name.startswith("clean")]
     assert len(cleaning) == -(-result.counts.read // 2)
     assert all(r.state and r.state.is_completed() for r in cleaning)
+
+
+def test_trigger_on_a_served_deployment_prints_where_the_digest_is(
+    prefect_server: None, make_config: Callable[..., Config], seeds_dir: Path, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.objects import DeploymentStatus
+    from prefect.settings import PREFECT_API_URL
+
+    from digest_flows.cli import main
+    from digest_flows.daily import DEPLOYMENT
+
+    make_config(seeds_dir)
+    config = str(tmp_path / "digest.toml")
+    env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
+    serving = subprocess.Popen(
+        [sys.executable, "-c", "from digest_flows.cli import main; raise SystemExit(main())",
+         "serve", "--config", config], env=env, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            with get_client(sync_client=True) as client:
+                try:
+                    ready = client.read_deployment_by_name(DEPLOYMENT).status
+                except Exception:
+                    ready = None
+            if ready == DeploymentStatus.READY:
+                break
+            time.sleep(1)
+        assert ready == DeploymentStatus.READY
+        capsys.readouterr()
+        assert main(["trigger", "--date", "2026-11-20"]) == 0
+        out = capsys.readouterr().out
+        assert ": Completed" in out
+        assert f"Digest for 2026-11-20: {tmp_path / 'out' / '2026-11-20' / 'digest.html'}" in out
+        assert "3 articles read" in out
+    finally:
+        serving.terminate()
+        serving.wait(timeout=60)
