@@ -209,6 +209,8 @@ class DigestCounts:
     carried: int = 0
     # Feeds that answered "not modified": nothing new, nothing read.
     unchanged: int = 0
+    # Stories left out because they matched a mute term.
+    muted: int = 0
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ process touches the store.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -122,13 +123,17 @@ class RunResult:
     delivery: Delivery | None = None
 
     def summary_line(self) -> str:
+        """Return where every article read went, in one line."""
         c = self.counts
+        known = c.read - c.new - c.duplicates
         notes = [f"{c.older} older than the window, not shown" if c.older else "",
                  f"{_count(c.unchanged, 'feed')} unchanged" if c.unchanged else ""]
         read = "; ".join(n for n in notes if n)
         kept = f" ({c.carried} from earlier runs)" if c.carried else ""
+        muted = f", {_count(c.muted, 'story', 'stories')} muted" if c.muted else ""
         return (f"{_count(c.read, 'article')} read{f' ({read})' if read else ''}, "
-                f"{c.new} new, {_count(c.duplicates, 'duplicate')} dropped, "
+                f"{c.new} new, {f'{known} already known, ' if known else ''}"
+                f"{_count(c.duplicates, 'duplicate')} dropped{muted}, "
                 f"{c.articles} in the digest{kept} as "
                 f"{_count(c.stories, 'story', 'stories')} in {_count(c.themes, 'section')}")
 
@@ -192,6 +197,7 @@ def run_digest(
             digest = compose_digest(config, day, day_end(day, zone), themes,
                                     {a.id: a for a in chosen}, summaries, counts, problems,
                                     stories, known.days)
+            counts = dataclasses.replace(counts, muted=digest.muted)
             pages = runner.step("publish", write_pages, digest, config,
                                 {a.id: a for a in chosen}, retries=FILE_RETRY_DELAYS)
             runner.step("write", save_results, store, reads, deduped,

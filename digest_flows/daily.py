@@ -159,7 +159,7 @@ def daily_digest(
         result = pipeline.run_digest(settings, day, PrefectRunner(heavy, threads),
                                      resend=resend, retry_send=retry_send,
                                      password=lambda: smtp_password(settings))
-    publish_artifacts(settings, result.published.digest)
+    publish_artifacts(settings, result.published.digest, result.summary_line())
     get_run_logger().info("Digest for %s: %s", day.isoformat(), result.summary_line())
     # The run's final state says where the digest is and what it holds, so a
     # trigger from another process can print it (its return value stays here).
@@ -167,10 +167,11 @@ def daily_digest(
                              f"{result.summary_line()}", data=result)
 
 
-def publish_artifacts(settings: Config, digest: Digest) -> None:
+def publish_artifacts(settings: Config, digest: Digest, summary: str = "") -> None:
     """Publish the headlines (markdown) and each source's status (table) to the Prefect UI."""
     day = digest.day.isoformat()
-    create_markdown_artifact(key="daily-digest", markdown=headlines_markdown(digest),
+    markdown = headlines_markdown(digest).replace("\n\n", f"\n\n{_md(summary)}\n\n", 1)
+    create_markdown_artifact(key="daily-digest", markdown=markdown,
                              description=f"Headlines of the digest for {day}")
     with Store(settings.store_path) as store:
         rows = [{"source": r.name, "kind": r.kind, "articles": r.articles,

@@ -138,6 +138,7 @@ def test_muted_stories_are_left_out_and_counted(
     assert not [t for t in titles if " chess " in t] and EVENT_TITLE not in titles
     assert result.published.digest.muted == 51  # 50 chess reports and the event
     assert "51 stories muted" in page
+    assert ", 51 stories muted, " in result.summary_line()
     # Whole words only: "team" is muted by nothing, "chessboard" would not be.
     assert any(" council " in t for t in titles)
 

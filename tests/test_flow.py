@@ -60,6 +60,7 @@ def test_flow_writes_the_digest_and_records_the_run(
         artifact = client.read_latest_artifacts()
         markdown = next(a for a in artifact if a.key == "daily-digest").data
     assert "# Digest for 2026-11-20" in markdown
+    assert "3 articles read, 3 new, 0 duplicates dropped" in markdown  # the run's counts
     assert "Pentagon Chief Urges Air Defense Aid" in markdown
 
 

@@ -40,6 +40,17 @@ def test_run_writes_digests_index_and_rows(
         assert status == [("completed", 7, 6)]
 
 
+def test_the_summary_counts_articles_already_known(
+    articles_dir: Path, make_config: Callable[..., Config],
+) -> None:
+    config = make_config(articles_dir)
+    run_in_process(config, DAY, send=False)
+    again = run_in_process(config, DAY, send=False)
+    assert again.summary_line() == (
+        "7 articles read, 0 new, 6 already known, 1 duplicate dropped, 6 in the digest as "
+        f"6 stories in {again.counts.themes} sections")
+
+
 def test_rerun_for_the_same_day_gives_the_same_digest_and_no_new_rows(
     articles_dir: Path, make_config: Callable[..., Config],
 ) -> None:
