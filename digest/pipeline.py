@@ -57,6 +57,8 @@ from digest.text.clean import CleaningRules, build_rules, clean_articles
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
 log = logging.getLogger("digest")
+# How far a run is: the CLI shows it on a terminal (digest_flows.cli).
+PROGRESS = logging.getLogger("digest.progress")
 
 # Delays between attempts of the steps that write files or send mail: a busy
 # disk or a restarting mail relay usually passes (Prefect runs retry them;
@@ -315,6 +317,8 @@ class Reads:
 def read_sources(runner: Runner, config: Config, jobs: Sequence[FeedJob],
                  now: datetime) -> Reads:
     """Read every folder (a task each) and every feed (a task each, on threads: they wait)."""
+    runner.progress(f"reading {_count(len(config.sources.folders), 'folder')} and fetching "
+                    f"{_count(len(jobs), 'feed')}")
     folders = runner.map("read-folder", read_source, list(config.sources.folders),
                          config.sources)
     feeds: list[FeedRead] = []
@@ -518,7 +522,7 @@ class InProcess:
         log.warning("%s", message)
 
     def progress(self, message: str) -> None:
-        log.info("%s", message)
+        PROGRESS.info("%s", message)
 
     def _timed(self, name: str) -> _Timer:
         return _Timer(name, self.on_stage)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -294,7 +295,8 @@ def _run(args: argparse.Namespace) -> int:
         from digest.pipeline import run_in_process
 
         logging.basicConfig(level=level, format="%(levelname)s: %(message)s")
-        result = run_in_process(config, args.date, resend=args.resend)
+        with _progress_on_terminal(quiet=args.quiet or args.verbose):
+            result = run_in_process(config, args.date, resend=args.resend)
     else:
         os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
         # The terminal shows the problems (and with -v every task's log); the
@@ -306,8 +308,9 @@ def _run(args: argparse.Namespace) -> int:
         for name in ("prefect.task_runs", "prefect.flow_runs"):
             logging.getLogger(name).addFilter(_without_our_tracebacks)
         # By hand: one SMTP attempt, and a one-line error saying where the files are.
-        result = daily_digest(date=args.date, config=args.config, resend=args.resend,
-                              retry_send=False)
+        with _progress_on_terminal(quiet=args.quiet or args.verbose):
+            result = daily_digest(date=args.date, config=args.config, resend=args.resend,
+                                  retry_send=False)
     if args.quiet:
         return 0
     published, delivery = result.published, result.delivery
@@ -319,6 +322,33 @@ def _run(args: argparse.Namespace) -> int:
     else:
         print(f"  email: {(delivery.note or delivery.eml) if delivery else 'not sent'}")
     return 0
+
+
+@contextlib.contextmanager
+def _progress_on_terminal(quiet: bool) -> Iterator[None]:
+    """Show how far the run is on one self-replacing line, when stderr is a terminal.
+
+    The line is rich's status spinner (rich comes with Prefect); it is gone
+    when the run ends. Not on a pipe or a log file, not with -q or -v.
+    """
+    if quiet or not sys.stderr.isatty():
+        yield
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status("starting", spinner="dots") as status:
+        class _Line(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                status.update(record.getMessage())
+
+        progress = logging.getLogger("digest.progress")
+        line = _Line(logging.INFO)
+        progress.addHandler(line)
+        progress.setLevel(logging.INFO)
+        try:
+            yield
+        finally:
+            progress.removeHandler(line)
 
 
 def _preview(args: argparse.Namespace) -> int:

@@ -76,6 +76,7 @@ class PrefectRunner:
 
     def progress(self, message: str) -> None:
         self.logger.info("%s", message)
+        pipeline.PROGRESS.info("%s", message)
 
 
 def task_runner(settings: RunConfig) -> TaskRunner:

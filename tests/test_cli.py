@@ -182,3 +182,40 @@ def test_sources_add_checks_the_feed_and_pause_resume_ungone_and_remove_manage_i
     capsys.readouterr()
     assert main(["sources", "pause", "Later", "--config", toml]) == 1
     assert "Later: no such feed" in capsys.readouterr().err
+
+
+def test_on_a_terminal_a_run_shows_its_progress_on_one_line(
+    articles_dir: Path, make_config: Callable[..., Config], tmp_path: Path,
+) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    make_config(articles_dir)
+    terminal, seen_by_run = pty.openpty()
+    done = subprocess.run(
+        [sys.executable, "-c", "from digest_flows.cli import main; raise SystemExit(main())",
+         "run", "--without-prefect", "--date", "2026-11-20", "--config",
+         str(tmp_path / "digest.toml")],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=seen_by_run, text=True,
+        timeout=300)
+    os.close(seen_by_run)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(terminal, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(terminal)
+    assert done.returncode == 0 and "7 articles read" in done.stdout  # stdout: a pipe
+    assert b"starting" in shown or b"reading 1 folder" in shown or b"summarizing" in shown
+    # On a pipe (as in cron or CI) nothing but the problems and the summary.
+    piped = subprocess.run(
+        [sys.executable, "-c", "from digest_flows.cli import main; raise SystemExit(main())",
+         "run", "--without-prefect", "--date", "2026-11-20", "--config",
+         str(tmp_path / "digest.toml")], capture_output=True, text=True, timeout=300)
+    assert "reading 1 folder" not in piped.stderr and "starting" not in piped.stderr

@@ -260,6 +260,7 @@ def test_a_run_says_how_far_it_is_in_its_log(
     with caplog.at_level(logging.INFO, logger="digest"):
         run_in_process(make_config(articles_dir), DAY, send=False)
     said = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
-    assert said[:3] == ["read 7 articles from 1 source",
+    assert said[:4] == ["reading 1 folder and fetching 0 feeds",
+                        "read 7 articles from 1 source",
                         "6 of them for the digest of 2026-11-20; grouping stories",
                         "6 stories; summarizing 6 (the rest are cached), finding sections"]
