@@ -211,6 +211,8 @@ class DigestCounts:
     unchanged: int = 0
     # Stories left out because they matched a mute term.
     muted: int = 0
+    # Read now but already in an earlier day's digest: not shown again.
+    shown_before: int = 0
 
 
 @dataclass(frozen=True)

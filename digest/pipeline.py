@@ -129,6 +129,8 @@ class RunResult:
         c = self.counts
         known = c.read - c.new - c.duplicates
         notes = [f"{c.older} older than the window, not shown" if c.older else "",
+                 f"{c.shown_before} in earlier digests, not shown again"
+                 if c.shown_before else "",
                  f"{_count(c.unchanged, 'feed')} unchanged" if c.unchanged else ""]
         read = "; ".join(n for n in notes if n)
         kept = f" ({c.carried} from earlier runs)" if c.carried else ""
@@ -240,6 +242,8 @@ def count(
         older=sum(a.id not in chosen_ids and a.kind == "feed" and a.published < start
                   for a in deduped.unique),
         carried=sum(a.id not in read_ids for a in chosen),
+        shown_before=sum(a.id in known.in_earlier and a.id not in known.in_this_day
+                         and a.id not in chosen_ids for a in deduped.unique),
         unchanged=sum(f.state.last_status == UNCHANGED for f in reads.feeds))
 
 

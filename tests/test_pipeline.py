@@ -79,6 +79,10 @@ def test_next_day_does_not_repeat_articles_already_sent(
     os.utime(late, (written, written))
     result = run_in_process(config, date(2026, 11, 21))
     assert result.counts.articles == 1
+    # Where the six others went: the summary says it.
+    assert result.summary_line().startswith(
+        "8 articles read (6 in earlier digests, not shown again), 1 new, 6 already known, "
+        "1 duplicate dropped, 1 in the digest")
     html = result.published.html.read_text()
     assert "Museum reopens after roof repair" in html
     assert "Teenager wins" not in html
