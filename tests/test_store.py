@@ -159,16 +159,20 @@ FIXTURES = Path(__file__).parent / "fixtures" / "stores"
 
 
 def test_a_store_made_before_schema_versions_is_upgraded_without_loss(tmp_path: Path) -> None:
-    import shutil
     import sqlite3
+
+    import sqlite_utils
 
     from digest.store.schema import SCHEMA_VERSION
 
     # Made by the code of commit c1ff4c4 (the last without versions): a seeds run,
-    # an imported feed and a delivered digest.
+    # an imported feed and a delivered digest; its full-text index set up as that code did.
     path = tmp_path / "digest.db"
-    shutil.copy(FIXTURES / "made-before-versions.db", path)
     before = sqlite3.connect(path)
+    before.executescript((FIXTURES / "made-before-versions.sql").read_text(encoding="utf-8"))
+    sqlite_utils.Database(before)["articles"].enable_fts(["title", "body"],
+                                                         create_triggers=True)
+    before.commit()
     counts = {t: before.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
               for t in ("articles", "runs", "digests", "digest_articles", "deliveries",
                         "sources", "feeds")}
