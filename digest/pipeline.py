@@ -25,7 +25,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from digest.config import Config, FetchConfig, SourcesConfig, SummaryConfig, ThemesConfig
+from digest.config import (
+    Config,
+    FetchConfig,
+    SourcesConfig,
+    SummaryConfig,
+    ThemesConfig,
+    smtp_password,
+)
 from digest.dedup import find_duplicates
 from digest.errors import DeliveryError, SourceError
 from digest.group.follow import StoryGroups, day_pool, day_stories
@@ -214,7 +221,7 @@ def run_digest(
             if send:
                 delivery = runner.step(
                     "deliver", deliver, store, config, published, now,
-                    (password or _env_password)(), resend, pages.email,
+                    (password or smtp_password)(), resend, pages.email,
                     retries=SEND_RETRY_DELAYS if retry_send else ())
             else:
                 mail.write_unsent(digest, config.email, pages.html.parent, now, pages.email)
@@ -361,7 +368,7 @@ def check_sources(results: Sequence[IngestResult]) -> None:
 
 def clean_all(runner: Runner, articles: Sequence[Article], config: Config) -> list[Article]:
     """Clean every article read, in batches (text, keys and language, once each)."""
-    found = runner.map("clean", clean_batch, batches(articles, config.run.batch_size),
+    found = runner.map("clean", clean_articles, batches(articles, config.run.batch_size),
                        clean_rules(config))
     return [a for batch in found for a in batch]
 
@@ -393,11 +400,6 @@ def batches(items: Sequence[T], size: int) -> list[list[T]]:
 def clean_rules(config: Config) -> CleaningRules:
     c = config.clean
     return build_rules(c.drop_lines, c.cut_from, c.use_default_rules)
-
-
-def clean_batch(articles: Sequence[Article], rules: CleaningRules) -> list[Article]:
-    """Clean a batch of articles: text, keys and language, computed once each."""
-    return clean_articles(articles, rules)
 
 
 def summary_keys(articles: Sequence[Article], settings: SummaryConfig) -> dict[str, str]:
@@ -471,12 +473,6 @@ def deliver(
     if delivery.note:
         log.info("email: %s", delivery.note)
     return delivery
-
-
-def _env_password() -> str | None:
-    from digest.config import smtp_password
-
-    return smtp_password()
 
 
 # the in-process runner

@@ -560,25 +560,21 @@ def _sources_add(args: argparse.Namespace) -> int:
 
 
 def _check_feed(url: str, config: Any) -> tuple[str, int]:
-    """Fetch and parse `url` once; return its title and item count, or raise SourceError."""
+    """Read `url` once as a run would; return its title and item count, or raise SourceError."""
     from digest.errors import SourceError
-    from digest.ingest.feeds import parse_feed
-    from digest.ingest.fetch import HostLimiter, fetch_feed, make_client
-    from digest.models import FeedState
+    from digest.ingest.feeds import read_feed
+    from digest.ingest.fetch import HostLimiter, make_client
+    from digest.models import FeedState, feed_name
 
-    now = dt.datetime.now(dt.UTC)
+    unnamed = FeedState(url=url, name=feed_name(url))
     with make_client(config.fetch) as client:
-        fetched = fetch_feed(client, FeedState(url=url, name=url), config.fetch, now,
-                             HostLimiter(1, 1))
-    if fetched.content is None:
-        raise SourceError(f"{url}: not added: {fetched.problem or fetched.outcome} "
-                          "(--no-check adds it anyway)")
-    parsed = parse_feed(fetched.content, source=url, feed_key=url, now=now,
-                        headers=fetched.headers, max_items=config.fetch.max_items)
-    if not parsed.is_feed:
-        raise SourceError(f"{url}: not added: not a feed ({'; '.join(parsed.problems)}) "
-                          "(--no-check adds it anyway)")
-    return parsed.title, len(parsed.articles)
+        read = read_feed(client, unnamed, config.fetch, dt.datetime.now(dt.UTC),
+                         HostLimiter(1, 1))
+    if read.result.failed:
+        reason = "; ".join(p.message for p in read.result.problems) or "not read"
+        raise SourceError(f"{url}: not added: {reason} (--no-check adds it anyway)")
+    title = read.state.name if read.state.name != unnamed.name else ""
+    return title, len(read.result.articles)
 
 
 def _sources_change(args: argparse.Namespace) -> int:

@@ -124,11 +124,6 @@ def email_parts(digest: Digest, settings: EmailConfig) -> tuple[str, str]:
         stories = max(1, stories * MAX_EMAIL_HTML_BYTES // size - 1)
 
 
-def email_html(digest: Digest, settings: EmailConfig) -> str:
-    """Return the email's HTML part for `digest`, as it would be sent."""
-    return email_parts(digest, settings)[1]
-
-
 def _unsubscribe(value: str) -> str | None:
     value = value.strip()
     if value.startswith("mailto:") and not any(c in value for c in "\r\n<>"):

@@ -171,10 +171,6 @@ def _href(item: DigestEntry | Coverage, base: str | None = "") -> str | None:
 
 def render_day(day: date) -> str:
     """Return a day as pages name it: "Friday 20 November 2026"."""
-    return _long_date(day)
-
-
-def _long_date(day: date) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 
@@ -195,7 +191,7 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["local_time"] = _local_time
-    env.filters["long_date"] = _long_date
+    env.filters["long_date"] = render_day
     env.filters["plural"] = _plural
     env.filters["slug"] = lambda i: f"theme-{i}"
     env.filters["href"] = _href
