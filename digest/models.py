@@ -30,6 +30,9 @@ class Article:
     content_hash: str = ""
     # Its feed's category ("News/World"), if it has one.
     category: str = ""
+    # After cleaning: a hash of the article as read and of the cleaning rules
+    # (digest.text.keys.read_hash). The same read needs no cleaning again.
+    read_hash: str = ""
 
 
 @dataclass(frozen=True)

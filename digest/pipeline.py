@@ -35,8 +35,18 @@ from digest.config import (
 )
 from digest.dedup import find_duplicates
 from digest.errors import DeliveryError, SourceError
-from digest.group.follow import StoryGroups, day_pool, day_stories
-from digest.group.stories import leads_of
+from digest.group.cache import (
+    STORIES,
+    THEMES,
+    decode_stories,
+    decode_themes,
+    encode_stories,
+    encode_themes,
+    stories_key,
+    themes_key,
+)
+from digest.group.follow import StoryGroups, day_pool, split_sent
+from digest.group.stories import group_stories, leads_of
 from digest.group.themes import group_by_category, group_by_theme
 from digest.ingest.feeds import FeedRead, read_feed
 from digest.ingest.fetch import UNCHANGED, HostLimiter, make_client
@@ -60,6 +70,7 @@ from digest.select import day_end, select_for_digest, window_start
 from digest.store import Store
 from digest.summarize.registry import summarize_articles, summary_key
 from digest.text.clean import CleaningRules, build_rules, clean_articles
+from digest.text.keys import read_hash
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -185,7 +196,7 @@ def run_digest(
             check_sources(results)
             runner.progress(f"read {_count(sum(len(r.articles) for r in results), 'article')} "
                             f"from {_count(len(results), 'source')}")
-            read = clean_all(runner, [a for r in results for a in r.articles], config)
+            read = clean_all(runner, store, [a for r in results for a in r.articles], config)
             known = runner.step("recall-articles", recall_articles, store, read, day, config)
             deduped = runner.step("dedup", find_duplicates, read, known.keys)
             chosen = select_for_digest(deduped.unique, known.day_articles, known.in_earlier,
@@ -193,16 +204,24 @@ def run_digest(
             keys = summary_keys(chosen, config.summary)
             cached = runner.step("recall-summaries", recall_summaries, store, keys)
             runner.progress(f"{len(chosen)} of them for the digest of {day}; grouping stories")
-            stories = group_day(runner, chosen, known, config)
+            stories, computed = group_day(runner, store, chosen, known, config)
             todo = [a for a in stories.representatives if a.id not in cached]
             runner.progress(f"{_count(len(stories.representatives), 'story', 'stories')}; "
                             f"summarizing {len(todo)} (the rest are cached), finding sections")
             # Sections need the stories, not their summaries: both go at once.
-            sections = runner.start("themes", group_themes, list(stories.representatives),
-                                    config.themes, config.summary.language)
+            representatives = list(stories.representatives)
+            themes_at = themes_key(representatives, config.themes, config.summary.language)
+            kept = runner.step("recall-themes", recall_computed, store, themes_at)
+            sections = (None if kept is not None else
+                        runner.start("themes", group_themes, representatives, config.themes,
+                                     config.summary.language))
             made = summarize_all(runner, todo, config)
             summaries = {**cached, **{s.article_id: s for s in made}}
-            themes = sections.result()
+            if sections is None:
+                themes = decode_themes(kept or "[]")
+            else:
+                themes = sections.result()
+                computed.append((THEMES, themes_at, encode_themes(themes)))
             counts = count(reads, read, deduped, known, chosen, themes, stories,
                            window_start(day, zone, config.fetch.window_days))
             digest = compose_digest(config, day, day_end(day, zone), themes,
@@ -212,7 +231,8 @@ def run_digest(
             pages = runner.step("publish", write_pages, digest, config,
                                 {a.id: a for a in chosen}, retries=FILE_RETRY_DELAYS)
             runner.step("write", save_results, store, reads, deduped,
-                        [(keys[s.article_id], s) for s in made], digest, pages, config, now)
+                        [(keys[s.article_id], s) for s in made], digest, pages, config, now,
+                        computed)
             reads = None  # written
             index = runner.step("index", write_index, store.digests(), config,
                                 retries=FILE_RETRY_DELAYS)
@@ -310,6 +330,16 @@ def recall_summaries(store: Store, keys: dict[str, str]) -> dict[str, ArticleSum
     return store.cached_summaries(keys)
 
 
+def recall_cleaned(store: Store, read_hashes: dict[str, str]) -> dict[str, Article]:
+    """Return the stored, cleaned articles read exactly so before ({id: read hash} given)."""
+    return store.cleaned(read_hashes)
+
+
+def recall_computed(store: Store, key: str) -> str | None:
+    """Return the whole-day result stored under `key`, if a run computed it."""
+    return store.computed(key)
+
+
 # read
 
 
@@ -366,22 +396,57 @@ def check_sources(results: Sequence[IngestResult]) -> None:
 # the pure stages' batch forms
 
 
-def clean_all(runner: Runner, articles: Sequence[Article], config: Config) -> list[Article]:
-    """Clean every article read, in batches (text, keys and language, once each)."""
-    found = runner.map("clean", clean_articles, batches(articles, config.run.batch_size),
-                       clean_rules(config))
-    return [a for batch in found for a in batch]
+def clean_all(runner: Runner, store: Store, articles: Sequence[Article],
+              config: Config) -> list[Article]:
+    """Clean every article read, in batches (text, keys and language, once each).
+
+    An article read exactly as before, under the same rules, is not cleaned
+    again: the store gives back its cleaned text, keys and language.
+    """
+    rules = clean_rules(config)
+    hashes = [read_hash(a, rules.key) for a in articles]
+    stored = runner.step("recall-cleaned", recall_cleaned, store,
+                         {a.id: h for a, h in zip(articles, hashes, strict=True)})
+    todo = [a for a, h in zip(articles, hashes, strict=True)
+            if a.id not in stored or stored[a.id].read_hash != h]
+    found = runner.map("clean", clean_articles, batches(todo, config.run.batch_size), rules)
+    fresh = iter(a for batch in found for a in batch)
+    return [_as_cleaned(a, stored[a.id]) if a.id in stored and stored[a.id].read_hash == h
+            else next(fresh) for a, h in zip(articles, hashes, strict=True)]
 
 
-def group_day(runner: Runner, chosen: Sequence[Article], known: Known,
-              config: Config) -> StoryGroups:
-    """Group the day's articles into stories: their leads in batches, then the pairing."""
-    pool = batches(day_pool(chosen, known.sent), config.run.batch_size)
-    leads = runner.map("story-leads", leads_of, pool, config.summary.language)
-    features = {a.id: lead for batch, found in zip(pool, leads, strict=True)
-                for a, lead in zip(batch, found, strict=True)}
-    return runner.step("stories", day_stories, chosen, known.sent, known.shown,
-                       config.stories, config.summary.language, features)
+def _as_cleaned(read: Article, stored: Article) -> Article:
+    """Return `read` as cleaning made it before: what cleaning sets comes from the store."""
+    return dataclasses.replace(read, title=stored.title, body=stored.body,
+                               language=stored.language, url_key=stored.url_key,
+                               content_hash=stored.content_hash, read_hash=stored.read_hash)
+
+
+Computed = list[tuple[str, str, str]]  # (kind, key, stored form) of whole-day results
+
+
+def group_day(runner: Runner, store: Store, chosen: Sequence[Article], known: Known,
+              config: Config) -> tuple[StoryGroups, Computed]:
+    """Group the day's articles into stories: their leads in batches, then the pairing.
+
+    The same articles under the same settings make the same stories: a
+    rerun reads them back from the store. Also returns what to store.
+    """
+    pool = day_pool(chosen, known.sent)
+    key = stories_key(pool, config.stories, config.summary.language)
+    kept = runner.step("recall-stories", recall_computed, store, key)
+    computed: Computed = []
+    if kept is not None:
+        found = decode_stories(kept)
+    else:
+        parts = batches(pool, config.run.batch_size)
+        leads = runner.map("story-leads", leads_of, parts, config.summary.language)
+        features = {a.id: lead for batch, part in zip(parts, leads, strict=True)
+                    for a, lead in zip(batch, part, strict=True)}
+        found = runner.step("stories", group_stories, pool, config.stories.similarity,
+                            config.stories.window_hours, config.summary.language, features)
+        computed.append((STORIES, key, encode_stories(found)))
+    return split_sent(found, chosen, known.shown, config.stories.developing_min), computed
 
 
 def summarize_all(runner: Runner, articles: Sequence[Article],
@@ -427,11 +492,13 @@ def group_themes(articles: Sequence[Article], settings: ThemesConfig, language: 
 def save_results(
     store: Store, reads: Reads, deduped: DedupResult,
     summaries: Sequence[tuple[str, ArticleSummary]], digest: Digest, pages: Pages,
-    config: Config, now: datetime,
+    config: Config, now: datetime, computed: Sequence[tuple[str, str, str]] = (),
 ) -> None:
     """Store everything the run learned, all or nothing."""
     s = config.summary
     with store.transaction():
+        for kind, key, value in computed:
+            store.save_computed(kind, key, value, now)
         save_reads(store, reads, now)
         store.save_articles(deduped.unique, now)
         store.save_duplicates(deduped.duplicates, now)

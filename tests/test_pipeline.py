@@ -5,6 +5,7 @@ import shutil
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -268,3 +269,83 @@ def test_a_run_says_how_far_it_is_in_its_log(
                         "read 7 articles from 1 source",
                         "6 of them for the digest of 2026-11-20; grouping stories",
                         "6 stories; summarizing 6 (the rest are cached), finding sections"]
+
+
+def _stages(config: Config, day: date = DAY) -> tuple[dict[str, float], Path]:
+    """Run the day once; return {stage: seconds} of the stages that ran, and the page."""
+    stages: dict[str, float] = {}
+    result = run_in_process(config, day, on_stage=stages.__setitem__, send=False)
+    return stages, result.published.html
+
+
+def test_a_rerun_on_unchanged_articles_redoes_no_work(
+    articles_dir: Path, make_config: Callable[..., Config], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from digest import pipeline
+
+    done: dict[str, int] = {}
+
+    def spy(name: str) -> None:
+        real = getattr(pipeline, name)
+
+        def counted(items: Any, *args: Any) -> Any:
+            done[name] = done.get(name, 0) + len(items)
+            return real(items, *args)
+
+        monkeypatch.setattr(pipeline, name, counted)
+
+    for name in ("clean_articles", "leads_of", "summarize_batch"):
+        spy(name)
+    config = make_config(articles_dir)
+    cold, page = _stages(config)
+    html = page.read_text()
+    assert done == {"clean_articles": 7, "leads_of": 6, "summarize_batch": 6}
+    assert {"stories", "themes"} <= cold.keys()
+    pages = sorted((page.parent / "articles").iterdir())
+    os.utime(page, ns=(1, 1))  # so that a rewrite would show
+    written = {p: p.stat().st_mtime_ns for p in [page, *pages]}
+    done.clear()
+    again, page = _stages(config)
+    # Only the duplicate is cleaned again (duplicates are not stored); no
+    # leads, stories, sections or summaries are made: all are read back, and
+    # no unchanged file is written again.
+    assert done == {"clean_articles": 1}
+    assert not {"stories", "themes"} & again.keys()
+    assert page.read_text() == html
+    assert {p: p.stat().st_mtime_ns for p in [page, *pages]} == written
+
+
+def test_a_changed_article_or_setting_groups_the_day_again(
+    articles_dir: Path, make_config: Callable[..., Config],
+) -> None:
+    config = make_config(articles_dir)
+    _stages(config)
+    edited = articles_dir / "river-flood.txt"
+    edited.write_text(edited.read_text() + "\n\nThe river fell again by the evening.\n")
+    os.utime(edited, (datetime(2026, 11, 19, 12, tzinfo=UTC).timestamp(),) * 2)
+    stages, page = _stages(config)
+    assert {"clean", "story-leads", "stories", "themes"} <= stages.keys()
+    assert any("The river fell again" in p.read_text()
+               for p in (page.parent / "articles").iterdir())
+    # The same articles under another similarity bar: grouped again, not read back.
+    stricter = make_config(articles_dir, extra="[stories]\nsimilarity = 0.5\n")
+    stages, _ = _stages(stricter)
+    assert {"story-leads", "stories"} <= stages.keys()
+    assert "clean" not in stages or stages["clean"] < 1.0
+
+
+def test_changed_cleaning_rules_clean_the_articles_again(
+    articles_dir: Path, make_config: Callable[..., Config],
+) -> None:
+    def bodies() -> list[str]:
+        with Store(config.store_path) as store:
+            return [a.body for a in store.articles_by_id(store.digest_article_ids(DAY))]
+
+    config = make_config(articles_dir)
+    first = run_in_process(config, DAY, send=False)
+    assert any("Insurers sent assessors" in body for body in bodies())
+    stricter = make_config(articles_dir,
+                           extra='[clean]\ndrop_lines = [".*Insurers sent assessors.*"]\n')
+    second = run_in_process(stricter, DAY, send=False)
+    assert not any("Insurers sent assessors" in body for body in bodies())
+    assert second.counts.articles == first.counts.articles

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -159,3 +160,25 @@ def test_written_pages_are_readable_by_a_web_server(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert stat.S_IMODE(page.stat().st_mode) == 0o644
+
+
+def test_plain_text_wraps_between_words_and_never_cuts_a_link() -> None:
+    from digest.publish.render import wrap
+
+    link = "https://example.org/" + "a" * 90
+    text = wrap(f"Read the whole report at {link} before the vote on Friday.", 30, "  ")
+    lines = text.split("\n")
+    assert f"  {link}" in lines
+    assert all(len(line) <= 32 for line in lines if link not in line)
+    assert " ".join(text.split()) == f"Read the whole report at {link} before the vote on Friday."
+
+
+def test_an_unchanged_file_is_not_written_again(tmp_path: Path) -> None:
+    from digest.publish.render import write_file
+
+    page = write_file(tmp_path / "page.html", "<p>same</p>")
+    os.utime(page, ns=(1, 1))
+    write_file(page, "<p>same</p>")
+    assert page.stat().st_mtime_ns == 1
+    write_file(page, "<p>changed</p>")
+    assert page.read_text() == "<p>changed</p>" and page.stat().st_mtime_ns != 1

@@ -23,7 +23,9 @@ from digest.models import (
 from digest.publish.mail import email_parts
 from digest.publish.rank import Terms, preference, rank
 from digest.publish.render import (
+    article_page_key,
     assemble_digest,
+    has_page_key,
     render_article,
     render_day,
     render_html,
@@ -115,7 +117,8 @@ def write_pages(digest: Digest, config: Config, articles: Mapping[str, Article])
         linked: list[tuple[str, str | None]] = [(entry.id, entry.page),
                                                 *((c.id, c.page) for c in entry.also)]
         for article_id, page in linked:
-            if page:
+            if page and not has_page_key(
+                    folder / page, article_page_key(articles[article_id], digest)):
                 write_file(folder / page, render_article(articles[article_id], digest))
     _link_from_previous_day(digest, config)
     email = email_parts(digest, config.email)

@@ -26,7 +26,7 @@ from digest.models import (
     SourceProblem,
     Theme,
 )
-from digest.text.keys import is_web_url
+from digest.text.keys import fingerprint, is_web_url
 
 
 def assemble_digest(
@@ -114,10 +114,43 @@ def _mailto(value: str | None) -> str | None:
 
 
 def render_article(article: Article, digest: Digest) -> str:
-    """Return the page of one article that has no web address of its own (a folder file)."""
+    """Return the page of one article that has no web address of its own (a folder file).
+
+    The page names a hash of all it is made from (`article_page_key`), so a
+    rerun can tell an unchanged page without making it again.
+    """
     paragraphs = [" ".join(p.split()) for p in article.body.split("\n\n") if p.strip()]
     return _environment().get_template("article.html.j2").render(
-        article=article, paragraphs=paragraphs, digest=digest)
+        article=article, paragraphs=paragraphs, digest=digest,
+        key=article_page_key(article, digest))
+
+
+def article_page_key(article: Article, digest: Digest) -> str:
+    """Return a hash of what an article's page is made from: the article, the day, the code."""
+    return fingerprint(_templates_version("article.html.j2", "_style.css.j2"), article.id,
+                       article.source, article.title, article.body,
+                       article.published.isoformat(), digest.title, digest.day.isoformat(),
+                       digest.timezone)
+
+
+def has_page_key(path: Path, key: str) -> bool:
+    """Whether the page at `path` was made from what `key` hashes (it says so near its top)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_KEY_WITHIN)
+    except OSError:
+        return False
+    return f'<meta name="digest-key" content="{key}">'.encode() in head
+
+
+_KEY_WITHIN = 400  # bytes from the start of a page within which its key is written
+
+
+@lru_cache(maxsize=8)
+def _templates_version(*names: str) -> str:
+    environment = _environment()
+    assert environment.loader is not None
+    return fingerprint(*(environment.loader.get_source(environment, n)[0] for n in names))
 
 
 def render_index(records: Sequence[DigestRecord], title: str) -> str:
@@ -128,7 +161,16 @@ def render_index(records: Sequence[DigestRecord], title: str) -> str:
 
 
 def write_file(path: Path, content: str) -> Path:
-    """Write `content` to `path` atomically, so a crash never leaves half a page."""
+    """Write `content` to `path` atomically, so a crash never leaves half a page.
+
+    A file that already says exactly this is left as it is (a rerun rewrites
+    nothing that did not change).
+    """
+    try:
+        if path.read_text(encoding="utf-8") == content:
+            return path
+    except (OSError, UnicodeDecodeError):
+        pass  # not there yet, or not ours to compare: written below
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -195,4 +237,24 @@ def _environment() -> jinja2.Environment:
     env.filters["plural"] = _plural
     env.filters["slug"] = lambda i: f"theme-{i}"
     env.filters["href"] = _href
+    env.filters["wrap"] = wrap
     return env
+
+
+def wrap(text: str, width: int, indent: str = "") -> str:
+    """Return `text` in lines of at most `width` characters, the later ones after `indent`.
+
+    Lines break between words only: a word longer than the line (a link)
+    gets a line of its own, whole, so it still works when copied.
+    """
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    if line:
+        lines.append(line)
+    return f"\n{indent}".join(lines)

@@ -13,7 +13,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -294,19 +294,32 @@ class Store:
         if unkeyed:
             raise StoreError(f"{self.path}: article {unkeyed[0]} has no content hash "
                              "(articles are stored after cleaning)")
-        existing = self.existing_hashes([a.id for a in articles])
+        existing = {r[0]: (r[1], r[2]) for r in self._in(
+            "SELECT id, content_hash, read_hash FROM articles WHERE id IN ({marks})",
+            [a.id for a in articles])}
         new_rows, changed_rows = [], []
         for article in articles:
             row = _article_row(article, now)
             if article.id not in existing:
                 new_rows.append({**row, "first_seen": _iso(now)})
-            elif existing[article.id] != row["content_hash"]:
+            elif existing[article.id] != (row["content_hash"], row["read_hash"]):
                 changed_rows.append(row)
         with self._write():
             self.db.table("articles").insert_all(new_rows, pk="id", ignore=True)
             for row in changed_rows:
                 self.db.table("articles").update(row["id"], row)
         return len(new_rows)
+
+    def cleaned(self, read_hashes: Mapping[str, str]) -> dict[str, Article]:
+        """Return the stored articles whose read hash is as given ({id: read hash}), by id.
+
+        They were read exactly so before and cleaned under the same rules:
+        their stored text, keys and language stand.
+        """
+        rows = self._in(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id IN ({{marks}})",
+                        sorted(read_hashes))
+        found = (_article(r) for r in rows)
+        return {a.id: a for a in found if a.read_hash and a.read_hash == read_hashes[a.id]}
 
     def existing_hashes(self, ids: Sequence[str]) -> dict[str, str]:
         """Return {id: stored content hash} for the ids among `ids` already stored."""
@@ -424,6 +437,24 @@ class Store:
         ]
         with self._write():
             self.db.table("summaries").insert_all(rows, pk="key", replace=True)
+
+    # whole-day results kept for reruns
+
+    def computed(self, key: str) -> str | None:
+        """Return the result stored under `key` (a hash of its inputs), if any."""
+        row = self.db.execute("SELECT value FROM computed WHERE key = ?", [key]).fetchone()
+        return None if row is None else str(row[0])
+
+    def save_computed(self, kind: str, key: str, value: str, now: datetime,
+                      keep_days: int = 30) -> None:
+        """Store a result of `kind` under `key`; results of that kind not saved for
+        `keep_days` days go."""
+        with self._write():
+            self.db.execute("DELETE FROM computed WHERE kind = ? AND saved < ?",
+                            [kind, _iso(now - timedelta(days=keep_days))])
+            self.db.table("computed").insert(
+                {"key": key, "kind": kind, "value": value, "saved": _iso(now)},
+                pk="key", replace=True)
 
     # runs
 
@@ -573,14 +604,14 @@ def _parse_time(value: str | None) -> datetime | None:
 
 
 _ARTICLE_COLUMNS = ("id, source, title, body, published, url, location, flags, kind, "
-                    "language, url_key, content_hash, category")
+                    "language, url_key, content_hash, category, read_hash")
 
 
 def _article(r: Any) -> Article:
     return Article(id=r[0], source=r[1], title=r[2], body=r[3],
                    published=datetime.fromisoformat(r[4]), url=r[5], location=r[6],
                    flags=tuple(json.loads(r[7])), kind=r[8], language=r[9],
-                   url_key=r[10] or "", content_hash=r[11], category=r[12])
+                   url_key=r[10] or "", content_hash=r[11], category=r[12], read_hash=r[13])
 
 
 def _article_row(article: Article, now: datetime) -> dict[str, Any]:
@@ -591,6 +622,7 @@ def _article_row(article: Article, now: datetime) -> dict[str, Any]:
         "updated": _iso(now), "location": article.location,
         "flags": json.dumps(list(article.flags)), "kind": article.kind,
         "language": article.language, "category": article.category,
+        "read_hash": article.read_hash,
     }
 
 

@@ -133,8 +133,25 @@ def _v3_feed_settings(db: sqlite_utils.Database) -> None:
     db.table("feeds").add_column("site_url", str, not_null_default="")
 
 
+def _v4_computed(db: sqlite_utils.Database) -> None:
+    """Work kept so that a rerun does not do it again.
+
+    - articles keep the hash of what was read (and of the cleaning rules):
+      an article read again unchanged is not cleaned again;
+    - `computed` keeps whole-day results (story and theme grouping) under a
+      hash of everything they were computed from.
+    """
+    db.table("articles").add_column("read_hash", str, not_null_default="")
+    db.table("computed").create(
+        {"key": str, "kind": str, "value": str, "saved": str},
+        pk="key", not_null={"kind", "value", "saved"},
+    )
+    db.table("computed").create_index(["kind", "saved"], if_not_exists=True)
+
+
 # In order; the store's version is how many of them it has had.
-MIGRATIONS: tuple[Migration, ...] = (_v1_tables, _v2_constraints, _v3_feed_settings)
+MIGRATIONS: tuple[Migration, ...] = (_v1_tables, _v2_constraints, _v3_feed_settings,
+                                     _v4_computed)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

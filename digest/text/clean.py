@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from digest.models import Article
-from digest.text.keys import with_keys
+from digest.text.keys import code_version, fingerprint, read_hash, with_keys
 from digest.text.language import detect, from_code
 
 # A paragraph matching one of these (the whole paragraph, any case) is dropped.
@@ -86,6 +86,8 @@ class CleaningRules:
     drop_lines: tuple[re.Pattern[str], ...]
     cut_from: tuple[re.Pattern[str], ...]
     inline: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    # What the rules and the cleaning code are (a hash): part of each article's read hash.
+    key: str = ""
 
 
 def build_rules(
@@ -94,10 +96,14 @@ def build_rules(
     """Return the rule set: the defaults (unless turned off) plus the given patterns."""
     drops = (*DEFAULT_DROP_LINES, *drop_lines) if use_defaults else tuple(drop_lines)
     cuts = (*DEFAULT_CUT_FROM, *cut_from) if use_defaults else tuple(cut_from)
+    inline = tuple((word, re.compile(p)) for word, p in DEFAULT_INLINE) if use_defaults else ()
     return CleaningRules(
         tuple(re.compile(p, re.IGNORECASE) for p in drops),
         tuple(re.compile(p, re.IGNORECASE) for p in cuts),
-        tuple((word, re.compile(p)) for word, p in DEFAULT_INLINE) if use_defaults else (),
+        inline,
+        fingerprint(drops, cuts, [p for _, p in inline],
+                    code_version("digest.text.clean", "digest.text.keys",
+                                 "digest.text.language")),
     )
 
 
@@ -148,7 +154,8 @@ def clean_article(article: Article, rules: CleaningRules) -> Article:
     body = clean_body(article.body, title, rules)
     language = from_code(article.language) or detect(f"{title}\n{body}") or ""
     return with_keys(dataclasses.replace(article, title=title, body=body, language=language,
-                                         url_key="", content_hash=""))
+                                         url_key="", content_hash="",
+                                         read_hash=read_hash(article, rules.key)))
 
 
 def clean_articles(articles: Iterable[Article], rules: CleaningRules) -> list[Article]:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib.util
 import re
 import unicodedata
+from functools import cache
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from digest.models import Article
@@ -94,3 +97,44 @@ def with_keys(article: Article) -> Article:
     return dataclasses.replace(
         article, url_key=normalize_url(article.url) if article.url else "",
         content_hash=content_hash(article))
+
+
+def fingerprint(*parts: object) -> str:
+    """Return a hash of `parts` (each by its str()), in order: a cache key.
+
+    Each part is hashed with its length, so ("ab", "c") and ("a", "bc") differ.
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        data = str(part).encode("utf-8", "surrogatepass")
+        digest.update(len(data).to_bytes(8, "little"))
+        digest.update(data)
+    return digest.hexdigest()
+
+
+@cache
+def code_version(*modules: str) -> str:
+    """Return a hash of the named modules' source files: it changes when their code does.
+
+    A result cached in the store is keyed by the code that made it, so an
+    upgrade never serves what older code computed.
+    """
+    sources = []
+    for name in modules:
+        spec = importlib.util.find_spec(name)
+        origin = spec.origin if spec is not None else None
+        sources.append(Path(origin).read_bytes() if origin and origin.endswith(".py")
+                       else name.encode())
+    return fingerprint(*(hashlib.blake2b(s, digest_size=16).hexdigest() for s in sources))
+
+
+def read_hash(article: Article, rules: str) -> str:
+    """Return a hash of the article as read (before cleaning) and of the cleaning `rules`.
+
+    An article stored with the same read hash needs no cleaning again: its
+    stored text, keys and language are what cleaning would give.
+    """
+    return fingerprint(article.id, article.source, article.title, article.body,
+                       article.published.isoformat(), article.url or "", article.location,
+                       "\x1e".join(article.flags), article.kind, article.language,
+                       article.category, rules)

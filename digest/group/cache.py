@@ -1,0 +1,73 @@
+"""Keys and stored forms of the day's groupings, so that a rerun on the same day reuses them.
+
+Story grouping and theme grouping look at the whole day at once, so they are
+kept whole: under a hash of every input that can change their result (each
+article's fields they read, the settings, and the source code of the modules
+that compute them). A rerun with the same articles and settings reads its
+stories and sections back; any change (one new article, one edited title, a
+new version of the code) computes them again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import cache
+
+from digest.config import StoriesConfig, ThemesConfig
+from digest.group.stories import Story
+from digest.models import Article, Theme
+from digest.text.keys import code_version, fingerprint
+
+STORIES = "stories"
+THEMES = "themes"
+_STORY_CODE = ("digest.group.stories", "digest.text.rarity", "digest.text.keys",
+               "digest.text.language")
+_THEME_CODE = ("digest.group.themes", "digest.group.labels", "digest.text.language")
+
+
+def stories_key(pool: Sequence[Article], settings: StoriesConfig, language: str) -> str:
+    """Return the key of grouping `pool` into stories (`group_stories`)."""
+    return fingerprint(
+        STORIES, code_version(*_STORY_CODE), _package_version("wordfreq"),
+        settings.similarity, settings.window_hours, language,
+        *(part for a in sorted(pool, key=lambda a: a.id)
+          for part in (a.id, a.source, a.title, a.body, a.published.isoformat(),
+                       "\x1e".join(a.flags), a.language)))
+
+
+def themes_key(articles: Sequence[Article], settings: ThemesConfig, language: str) -> str:
+    """Return the key of grouping the stories' representatives `articles` into sections."""
+    return fingerprint(
+        THEMES, code_version(*_THEME_CODE), _package_version("scikit-learn"),
+        settings.by, settings.min_similarity, settings.max_singletons, language,
+        *(part for a in articles
+          for part in (a.id, a.source, a.title, a.body, a.language, a.category)))
+
+
+def encode_stories(stories: Sequence[Story]) -> str:
+    return json.dumps([[s.id, s.article_ids, s.near_duplicates] for s in stories])
+
+
+def decode_stories(text: str) -> list[Story]:
+    return [Story(id=story_id, article_ids=tuple(ids), near_duplicates=tuple(copies))
+            for story_id, ids, copies in json.loads(text)]
+
+
+def encode_themes(themes: Sequence[Theme]) -> str:
+    return json.dumps([[t.label, t.article_ids, t.terms] for t in themes], ensure_ascii=False)
+
+
+def decode_themes(text: str) -> list[Theme]:
+    return [Theme(label=label, article_ids=tuple(ids), terms=tuple(terms))
+            for label, ids, terms in json.loads(text)]
+
+
+@cache
+def _package_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return ""
