@@ -32,7 +32,7 @@ LANGUAGES: tuple[str, ...] = (
 )
 # Where the heavy steps run: this process's threads, a pool of processes on
 # every core, or a Dask cluster (prefect-dask).
-TASK_RUNNERS = ("threads", "processes", "dask")
+TASK_RUNNERS = ("auto", "threads", "processes", "dask")
 
 DEFAULT_CONFIG_PATH = Path("config/digest.toml")
 ENV_PREFIX = "DIGEST_"
@@ -209,8 +209,8 @@ class ScheduleConfig:
 
 @dataclass(frozen=True)
 class RunConfig:
-    # threads | processes | dask (see README, "Running on several machines").
-    task_runner: str = "threads"
+    # auto | threads | processes | dask (see README, "Running on several machines").
+    task_runner: str = "auto"
     # Processes or local Dask workers; 0: one per core.
     workers: int = 0
     # A running Dask scheduler ("tcp://host:8786"); empty: a local cluster of `workers`.

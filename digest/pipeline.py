@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -557,10 +559,13 @@ class InProcess:
     """
 
     def __init__(self, io_workers: int = 8, executor: Executor | None = None,
-                 on_stage: StageTimer | None = None) -> None:
+                 on_stage: StageTimer | None = None,
+                 pool: Callable[[], Executor] | None = None) -> None:
         self.io_workers = io_workers
         self.executor = executor
         self.on_stage = on_stage
+        # Makes `executor` when a map first has more than one batch (`[run] task_runner = "auto"`).
+        self._pool = pool
 
     def step(self, name: str, fn: Callable[..., T], *args: Any,
              retries: Sequence[float] = ()) -> T:
@@ -573,6 +578,8 @@ class InProcess:
             if io and items:
                 with ThreadPoolExecutor(self.io_workers) as pool:
                     return list(pool.map(lambda item: fn(item, *args), items))
+            if self.executor is None and self._pool is not None and len(items) > 1:
+                self.executor, self._pool = self._pool(), None
             if self.executor is not None and len(items) > 1:
                 return list(self.executor.map(fn, items, *[[a] * len(items) for a in args]))
             return [fn(item, *args) for item in items]
@@ -616,24 +623,38 @@ def warm_up() -> None:
     Rarity("english")("news")
 
 
+def fork_pool(workers: int = 0) -> ProcessPoolExecutor:
+    """Return a pool of `workers` processes (0: one per core), forked from this one.
+
+    Forked workers share what this process has imported and loaded (the
+    language model, word rarities): loaded once here, not once per worker.
+    """
+    import multiprocessing
+
+    warm_up()
+    return ProcessPoolExecutor(workers or None, mp_context=multiprocessing.get_context("fork"))
+
+
 def run_in_process(
     config: Config, day: date | None = None, on_stage: StageTimer | None = None,
     send: bool = True, resend: bool = False,
 ) -> RunResult:
-    """Run the day's digest in this process (threads for feeds, processes when configured)."""
+    """Run the day's digest in this process (threads for feeds, processes when configured).
+
+    `[run] task_runner = "auto"` forks a pool on every core when a map first
+    has more than one batch: a small day never pays for the pool.
+    """
     day = day or today(config)
     settings = config.run
     if settings.task_runner == "processes":
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        # Forked workers share what this process has imported and loaded (the
-        # language model, word rarities): loaded once here, not once per worker.
-        warm_up()
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(settings.workers or None, mp_context=context) as pool:
+        with fork_pool(settings.workers) as pool:
             return run_digest(config, day, InProcess(config.fetch.workers, pool, on_stage),
                               send=send, resend=resend)
+    if settings.task_runner == "auto" and (settings.workers or os.cpu_count() or 1) > 1:
+        with ExitStack() as stack:
+            runner = InProcess(config.fetch.workers, None, on_stage,
+                               pool=lambda: stack.enter_context(fork_pool(settings.workers)))
+            return run_digest(config, day, runner, send=send, resend=resend)
     if settings.task_runner == "dask":
         from distributed import Client, LocalCluster
 

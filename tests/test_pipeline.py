@@ -234,8 +234,9 @@ def test_a_process_pool_makes_the_same_digest_as_one_process(
 
     alone = run_in_process(config("alone", "threads"), DAY, send=False)
     # Twice: the second pool is forked from a process whose k-means already ran.
-    for name in ("pool", "pool-again"):
-        pooled = run_in_process(config(name, "processes"), DAY, send=False)
+    # "auto" forks its pool at the first stage with more than one batch.
+    for name, runner in (("pool", "processes"), ("pool-again", "processes"), ("auto", "auto")):
+        pooled = run_in_process(config(name, runner), DAY, send=False)
         assert pooled.published.html.read_bytes() == alone.published.html.read_bytes()
         assert pooled.published.text.read_bytes() == alone.published.text.read_bytes()
         assert pooled.counts == alone.counts
@@ -349,3 +350,17 @@ def test_changed_cleaning_rules_clean_the_articles_again(
     second = run_in_process(stricter, DAY, send=False)
     assert not any("Insurers sent assessors" in body for body in bodies())
     assert second.counts.articles == first.counts.articles
+
+
+def test_auto_uses_no_pool_for_a_small_day(
+    articles_dir: Path, make_config: Callable[..., Config], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from digest import pipeline
+
+    def no_pool(workers: int = 0) -> Any:
+        raise AssertionError("a day of one batch needs no pool")
+
+    monkeypatch.setattr(pipeline, "fork_pool", no_pool)
+    config = make_config(articles_dir, extra="[run]\nworkers = 2\n")
+    assert config.run.task_runner == "auto"
+    assert run_in_process(config, DAY, send=False).counts.articles == 6
