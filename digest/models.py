@@ -87,6 +87,19 @@ class FeedState:
     def current_url(self) -> str:
         return self.fetch_url or self.url
 
+    def status(self, now: datetime) -> str:
+        """Return one word for how the feed is doing: paused, gone, new, ok, failing or
+        backing-off."""
+        if self.paused:
+            return "paused"
+        if self.gone:
+            return "gone"
+        if self.last_fetch is None:
+            return "new"
+        if self.consecutive_errors:
+            return "backing-off" if self.next_attempt and self.next_attempt > now else "failing"
+        return "ok"
+
 
 @dataclass(frozen=True)
 class StoredKeys:

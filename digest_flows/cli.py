@@ -444,7 +444,6 @@ def _trigger(args: argparse.Namespace) -> int:
 
 
 def _sources_list(args: argparse.Namespace) -> int:
-    from digest.ingest.fetch import feed_status
     from digest.store import Store
 
     config = load_config(args.config)
@@ -469,7 +468,7 @@ def _sources_list(args: argparse.Namespace) -> int:
             notes.append((row.name, row.last_error))
     for state in states:
         origin = "config" if state.url in configured else origins.get(state.url, "config")
-        rows.append((state.name, "feed", origin, feed_status(state, now),
+        rows.append((state.name, "feed", origin, state.status(now),
                      _when(state.last_fetch), _when(state.last_success), str(state.items),
                      str(state.consecutive_errors),
                      "never" if state.gone else _when(state.next_attempt, "next run")))

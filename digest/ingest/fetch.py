@@ -264,16 +264,3 @@ def record_failure(
 def _ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
-
-
-def feed_status(state: FeedState, now: datetime) -> str:
-    """Return one word for how a feed is doing: paused, gone, new, ok, failing or backing-off."""
-    if state.paused:
-        return "paused"
-    if state.gone:
-        return "gone"
-    if state.last_fetch is None:
-        return "new"
-    if state.consecutive_errors:
-        return "backing-off" if state.next_attempt and state.next_attempt > now else "failing"
-    return "ok"
