@@ -8,15 +8,22 @@ and a random half of its paragraphs from one BBC article and a random half
 of the paragraphs of another article of the same category (related, not
 identical), published at a random time within two days. Each size runs digest.stories.group_stories
 (near-duplicates and same-event grouping) and digest.themes.group_by_theme
-on the stories' representatives, and prints seconds per stage, the ratio to
-the size before, and peak memory.
+on the stories' representatives, each size in a fresh process after an
+untimed warm-up on a small day, and prints seconds per stage, the growth
+over the size before (and that growth per tenfold: the size ratio's
+log10-th root), and the process's peak memory (in brackets: what the day's
+grouping added to the process holding the day's articles).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import random
 import resource
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -57,30 +64,56 @@ def _half(paragraphs: list[str], rng: random.Random) -> list[str]:
     return [paragraphs[i] for i in keep]
 
 
+def one_size(data: Path, size: int) -> dict[str, float]:
+    """Group a day of `size` articles in this process, after a warm-up; return the figures."""
+    sources = list(bbc(data))
+    # Warm-up, untimed: imports, the word-rarity table, the first numpy and
+    # sklearn calls. Without it the smallest size pays for them.
+    warm = make_day(sources, 300, seed=1)
+    warm_stories = group_stories(warm, language="english")
+    group_by_theme([a for a in warm if a.id in {s.representative for s in warm_stories}],
+                   language="english")
+    day = make_day(sources, size)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    start = time.perf_counter()
+    stories = group_stories(day, language="english")
+    middle = time.perf_counter()
+    by_id = {a.id: a for a in day}
+    themes = group_by_theme([by_id[s.representative] for s in stories], language="english")
+    end = time.perf_counter()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"size": size, "stories": len(stories), "themes": len(themes),
+            "stories_s": middle - start, "themes_s": end - middle, "peak": peak,
+            "before": before}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path, nargs="?", default=Path("../shared/data"))
     parser.add_argument("--sizes", default="1000,10000,50000")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a size, in this process
     args = parser.parse_args()
-    sources = list(bbc(args.data))
-    print("| articles | stories | themes | stories s | themes s | total s | x previous |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
-    previous = None
+    if args.one:
+        print(json.dumps(one_size(args.data, args.one)))
+        return
+    print("| articles | stories | themes | stories s | x previous | per 10x articles | "
+          "themes s | peak MiB (day alone) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    previous: dict[str, float] | None = None
     for size in (int(s) for s in args.sizes.split(",")):
-        day = make_day(sources, size)
-        start = time.perf_counter()
-        stories = group_stories(day, language="english")
-        middle = time.perf_counter()
-        by_id = {a.id: a for a in day}
-        themes = group_by_theme([by_id[s.representative] for s in stories], language="english")
-        end = time.perf_counter()
-        total = end - start
-        ratio = f"{total / previous:.1f}" if previous else ""
-        previous = total
-        print(f"| {size:,} | {len(stories):,} | {len(themes)} | {middle - start:.1f} | "
-              f"{end - middle:.1f} | {total:.1f} | {ratio} |", flush=True)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\npeak memory {peak:.0f} MiB")
+        # Each size in a fresh process: its own peak memory, no heap left by the last.
+        found = subprocess.run([sys.executable, __file__, str(args.data), "--one", str(size)],
+                               capture_output=True, text=True, check=True)
+        row = json.loads(found.stdout.strip().splitlines()[-1])
+        ratio = per10 = ""
+        if previous:
+            growth = row["stories_s"] / previous["stories_s"]
+            ratio = f"{growth:.1f}"
+            per10 = f"{growth ** (1 / math.log10(size / previous['size'])):.1f}"
+        previous = row
+        print(f"| {size:,} | {row['stories']:,} | {row['themes']} | {row['stories_s']:.1f} | "
+              f"{ratio} | {per10} | {row['themes_s']:.1f} | {row['peak']:.0f} "
+              f"({row['peak'] - row['before']:.0f}) |", flush=True)
 
 
 if __name__ == "__main__":

@@ -154,3 +154,31 @@ def test_plugs_into_sumy_like_its_own_summarizers() -> None:
                   Paragraph([Sentence(p, tokenizer) for p in NOISY.split("\n\n")])]
     chosen = NewsSummarizer(Stemmer("english"))(ObjectDocumentModel(paragraphs), 2)
     assert len(chosen) == 2 and all(isinstance(s, Sentence) for s in chosen)
+
+
+def test_summaries_of_the_fixture_articles_are_pinned() -> None:
+    """The summarizer's choices stay exactly as pinned when its code is made faster.
+
+    tests/fixtures/summaries/expected.json was written by the summarizer of
+    NEWS_VERSION 2; a change that alters a summary on purpose raises
+    NEWS_VERSION and writes the pins again.
+    """
+    import json
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from digest.summarize.registry import NEWS_VERSION, summarize_article
+
+    root = Path(__file__).parent / "fixtures" / "summaries"
+    expected = json.loads((root / "expected.json").read_text(encoding="utf-8"))
+    assert NEWS_VERSION == "2"
+    for line in (root / "articles.jsonl").read_text(encoding="utf-8").splitlines():
+        item = json.loads(line)
+        article = Article(id=item["id"], source="fixture", title=item["title"],
+                          body=item["body"], published=datetime(2026, 11, 20, tzinfo=UTC))
+        found = {
+            "3 sentences": list(summarize_article(article, "news", 3).sentences),
+            "2 sentences": list(summarize_article(article, "news", 2).sentences),
+            "40 words": list(summarize_article(article, "news", 3, words=40).sentences),
+        }
+        assert found == expected[item["id"]], item["id"]

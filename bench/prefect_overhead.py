@@ -1,0 +1,116 @@
+"""What Prefect costs on a real day: `digest run` with and without Prefect on the BBC articles.
+
+    .venv/bin/python bench/prefect_overhead.py ../shared/data [--runs 3] [--task-runner auto]
+
+The five BBC category folders (2,225 articles) as one cold day: every run is
+a new `digest run` process with an empty store, in a throwaway folder with
+its own PREFECT_HOME. Alternated, `--runs` times each:
+
+- `--without-prefect`: the pipeline in the process (`[run] task_runner` as
+  given: the default "auto" forks a pool on every core);
+- Prefect with a running server (`prefect server start`, PREFECT_API_URL set);
+- Prefect with no server configured: the flow starts a temporary one.
+
+Wall time of each command, and for Prefect the flow body (from the flow
+run's "Beginning flow run" to its "Finished in state" log line, `-v`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+from delivery import free_port, wait_until
+
+BIN = Path(sys.executable).parent
+BBC = Path("bbc_news_summary") / "BBC News Summary" / "News Articles"
+_STAMP = re.compile(r"^(\d\d:\d\d:\d\d\.\d+) \|.*(Beginning flow run|Finished in state)")
+
+
+def write_config(folder: Path, sources: list[Path], task_runner: str) -> Path:
+    config = folder / "digest.toml"
+    names = ", ".join(f'"{s}"' for s in sources)
+    config.write_text(f"[sources]\nfolders = [{names}]\n"
+                      f'[store]\npath = "{folder / "data" / "digest.db"}"\n'
+                      f'[output]\ndir = "{folder / "out"}"\n'
+                      f'[run]\ntask_runner = "{task_runner}"\n', encoding="utf-8")
+    return config
+
+
+def run(command: list[str], env: dict[str, str]) -> tuple[float, float | None]:
+    """Run `command`; return its wall seconds and the flow body's seconds (if it logged it)."""
+    start = time.perf_counter()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1200)
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout[-2000:]}\n"
+                         f"{done.stderr[-2000:]}")
+    moments = [datetime.strptime(m.group(1), "%H:%M:%S.%f")
+               for m in map(_STAMP.match, (done.stdout + done.stderr).splitlines()) if m]
+    body = (moments[-1] - moments[0]).total_seconds() if len(moments) >= 2 else None
+    return wall, body
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--task-runner", default="auto")
+    args = parser.parse_args()
+    sources = sorted(p for p in (args.data / BBC).iterdir() if p.is_dir())
+    root = Path(tempfile.mkdtemp(prefix="digest-bench-prefect-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "PREFECT_"))}
+    env.update(PREFECT_HOME=str(root / "prefect"), PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    port = free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    kinds = {"without Prefect": ([], env), "Prefect, server running": ([], {
+        **env, "PREFECT_API_URL": api}), "Prefect, no server (temporary one)": ([], env)}
+    walls: dict[str, list[float]] = {k: [] for k in kinds}
+    bodies: dict[str, list[float]] = {k: [] for k in kinds}
+    with ExitStack() as stack:
+        logs = stack.enter_context(open(root / "server.log", "w"))
+        server = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host",
+                                   "127.0.0.1", "--port", str(port)],
+                                  env=env, stdout=logs, stderr=subprocess.STDOUT)
+        stack.callback(server.wait)
+        stack.callback(server.terminate)
+        wait_until(lambda: httpx.get(f"{api}/health", timeout=2).status_code == 200,
+                   "prefect server")
+        # One untimed run of each kind: PREFECT_HOME's first use, the server's first flow.
+        for attempt in range(args.runs + 1):
+            for kind, (_, kind_env) in kinds.items():
+                folder = root / f"{len(walls[kind])}-{attempt}-{kind[:7].strip()}"
+                folder.mkdir()
+                config = write_config(folder, sources, args.task_runner)
+                extra = ["--without-prefect"] if kind == "without Prefect" else ["-v"]
+                wall, body = run([str(BIN / "digest"), "run", "--config", str(config), *extra],
+                                 kind_env)
+                if attempt:
+                    walls[kind].append(wall)
+                    if body is not None:
+                        bodies[kind].append(body)
+    base = statistics.median(walls["without Prefect"])
+    print(f"BBC 2,225 articles, cold, [run] task_runner = \"{args.task_runner}\", "
+          f"median of {args.runs}\n")
+    print("| `digest run` | wall s | x without Prefect | flow body s | body x without Prefect |")
+    print("|---|---:|---:|---:|---:|")
+    for kind in kinds:
+        wall = statistics.median(walls[kind])
+        body = f"{statistics.median(bodies[kind]):.2f}" if bodies[kind] else ""
+        body_ratio = f"{statistics.median(bodies[kind]) / base:.2f}" if bodies[kind] else ""
+        print(f"| {kind} | {wall:.2f} | {wall / base:.2f} | {body} | {body_ratio} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
