@@ -23,7 +23,7 @@ from digest.models import DigestCounts
 from digest.pipeline import run_in_process
 
 STAGES = ("recall-feeds", "read-folder", "recall-cleaned", "clean", "recall-articles", "dedup",
-          "recall-summaries", "recall-stories", "recall-themes",
+          "recall-summaries", "recall-stories", "recall-leads", "recall-themes",
           "story-leads", "stories", "summarize", "themes", "publish", "write", "index",
           "deliver")
 BBC = Path("bbc_news_summary") / "BBC News Summary" / "News Articles"

@@ -38,12 +38,16 @@ from digest.config import (
 from digest.dedup import find_duplicates
 from digest.errors import DeliveryError, SourceError
 from digest.group.cache import (
+    LEADS,
     STORIES,
     THEMES,
+    decode_lead,
     decode_stories,
     decode_themes,
+    encode_lead,
     encode_stories,
     encode_themes,
+    lead_key,
     stories_key,
     themes_key,
 )
@@ -337,6 +341,11 @@ def recall_cleaned(store: Store, read_hashes: dict[str, str]) -> dict[str, Artic
     return store.cleaned(read_hashes)
 
 
+def recall_leads(store: Store, keys: Sequence[str]) -> dict[str, bytes]:
+    """Return the stored story leads under these keys (`lead_key`), by key."""
+    return store.leads(keys)
+
+
 def recall_computed(store: Store, key: str) -> str | None:
     """Return the whole-day result stored under `key`, if a run computed it."""
     return store.computed(key)
@@ -424,7 +433,8 @@ def _as_cleaned(read: Article, stored: Article) -> Article:
                                content_hash=stored.content_hash, read_hash=stored.read_hash)
 
 
-Computed = list[tuple[str, str, str]]  # (kind, key, stored form) of whole-day results
+# (kind, key, stored form) of results kept for later runs: whole-day groupings, story leads.
+Computed = list[tuple[str, str, str | bytes]]
 
 
 def group_day(runner: Runner, store: Store, chosen: Sequence[Article], known: Known,
@@ -434,19 +444,27 @@ def group_day(runner: Runner, store: Store, chosen: Sequence[Article], known: Kn
     The same articles under the same settings make the same stories: a
     rerun reads them back from the store. Also returns what to store.
     """
+    language = config.summary.language
     pool = day_pool(chosen, known.sent)
-    key = stories_key(pool, config.stories, config.summary.language)
+    key = stories_key(pool, config.stories, language)
     kept = runner.step("recall-stories", recall_computed, store, key)
     computed: Computed = []
     if kept is not None:
         found = decode_stories(kept)
     else:
-        parts = batches(pool, config.run.batch_size)
-        leads = runner.map("story-leads", leads_of, parts, config.summary.language)
-        features = {a.id: lead for batch, part in zip(parts, leads, strict=True)
-                    for a, lead in zip(batch, part, strict=True)}
+        # Each article's lead is found once: those stored are read back.
+        keys = {a.id: lead_key(a, language) for a in pool}
+        stored = runner.step("recall-leads", recall_leads, store, list(keys.values()))
+        features = {a.id: decode_lead(stored[keys[a.id]]) for a in pool if keys[a.id] in stored}
+        todo = [a for a in pool if a.id not in features]
+        parts = batches(todo, config.run.batch_size)
+        leads = runner.map("story-leads", leads_of, parts, language)
+        for batch, part in zip(parts, leads, strict=True):
+            for article, lead in zip(batch, part, strict=True):
+                features[article.id] = lead
+                computed.append((LEADS, keys[article.id], encode_lead(lead)))
         found = runner.step("stories", group_stories, pool, config.stories.similarity,
-                            config.stories.window_hours, config.summary.language, features)
+                            config.stories.window_hours, language, features)
         computed.append((STORIES, key, encode_stories(found)))
     return split_sent(found, chosen, known.shown, config.stories.developing_min), computed
 
@@ -494,13 +512,15 @@ def group_themes(articles: Sequence[Article], settings: ThemesConfig, language: 
 def save_results(
     store: Store, reads: Reads, deduped: DedupResult,
     summaries: Sequence[tuple[str, ArticleSummary]], digest: Digest, pages: Pages,
-    config: Config, now: datetime, computed: Sequence[tuple[str, str, str]] = (),
+    config: Config, now: datetime, computed: Sequence[tuple[str, str, str | bytes]] = (),
 ) -> None:
     """Store everything the run learned, all or nothing."""
     s = config.summary
     with store.transaction():
+        store.save_leads([(k, v) for kind, k, v in computed if isinstance(v, bytes)], now)
         for kind, key, value in computed:
-            store.save_computed(kind, key, value, now)
+            if isinstance(value, str):
+                store.save_computed(kind, key, value, now)
         save_reads(store, reads, now)
         store.save_articles(deduped.unique, now)
         store.save_duplicates(deduped.duplicates, now)

@@ -212,3 +212,21 @@ def test_one_outlet_needs_each_pair_of_its_articles_to_be_alike() -> None:
                           "of the $1,299 price.")
     for story in groups([*articles, bridge]):
         assert not {"launch", "recall"} <= set(story)
+
+
+def test_a_stored_lead_reads_back_as_found() -> None:
+    import numpy as np
+
+    from digest.group.cache import decode_lead, encode_lead
+    from digest.group.stories import lead_of
+
+    article = Article(id="a", source="Ledger", title="Bank of Eastland holds rate at 4.75%",
+                      body="The Bank of Eastland kept its rate at 4.75% on Thursday. " * 5,
+                      published=datetime(2026, 11, 20, tzinfo=UTC))
+    lead = lead_of(article, "english")
+    back = decode_lead(encode_lead(lead))
+    assert (back.vector, back.specific, back.head, back.words) == (
+        lead.vector, lead.specific, lead.head, lead.words)
+    assert np.array_equal(back.grams, lead.grams) and back.grams.dtype == lead.grams.dtype
+    assert np.array_equal(back.signature, lead.signature)
+    assert back.signature.dtype == lead.signature.dtype

@@ -15,10 +15,11 @@ from collections.abc import Sequence
 from functools import cache
 
 from digest.config import StoriesConfig, ThemesConfig
-from digest.group.stories import Story
+from digest.group.stories import Lead, Story
 from digest.models import Article, Theme
 from digest.text.keys import code_version, fingerprint
 
+LEADS = "leads"
 STORIES = "stories"
 THEMES = "themes"
 _STORY_CODE = ("digest.group.stories", "digest.text.rarity", "digest.text.keys",
@@ -43,6 +44,39 @@ def themes_key(articles: Sequence[Article], settings: ThemesConfig, language: st
         settings.by, settings.min_similarity, settings.max_singletons, language,
         *(part for a in articles
           for part in (a.id, a.source, a.title, a.body, a.language, a.category)))
+
+
+def lead_key(article: Article, language: str) -> str:
+    """Return the key of an article's `Lead` (`lead_of`): its text, its language, the code."""
+    return fingerprint("lead", code_version(*_STORY_CODE), _package_version("wordfreq"),
+                       language, article.title, article.body, article.language)
+
+
+def encode_lead(lead: Lead) -> bytes:
+    """Return `lead` as bytes: its words and weights (JSON), then its gram hashes and MinHash."""
+    import numpy as np
+
+    words = json.dumps([lead.vector, sorted(lead.specific), lead.head, sorted(lead.words)],
+                       ensure_ascii=False).encode()
+    grams = np.ascontiguousarray(lead.grams, dtype="<u8").tobytes()
+    signature = np.ascontiguousarray(lead.signature, dtype="<u4").tobytes()
+    return b"".join((len(words).to_bytes(4, "little"), words,
+                     len(grams).to_bytes(4, "little"), grams, signature))
+
+
+def decode_lead(data: bytes) -> Lead:
+    """Return the `Lead` that `encode_lead` made `data` from."""
+    import numpy as np
+
+    size = int.from_bytes(data[:4], "little")
+    vector, specific, head, words = json.loads(data[4:4 + size])
+    at = 4 + size
+    grams_size = int.from_bytes(data[at:at + 4], "little")
+    grams = np.frombuffer(data, dtype="<u8", count=grams_size // 8, offset=at + 4)
+    signature = np.frombuffer(data, dtype="<u4", offset=at + 4 + grams_size)
+    return Lead(vector=vector, specific=frozenset(specific), head=head,
+                words=frozenset(words), grams=grams.astype(np.uint64),
+                signature=signature.astype(np.uint32))
 
 
 def encode_stories(stories: Sequence[Story]) -> str:

@@ -458,6 +458,21 @@ class Store:
                 {"key": key, "kind": kind, "value": value, "saved": _iso(now)},
                 pk="key", replace=True)
 
+    def leads(self, keys: Sequence[str]) -> dict[str, bytes]:
+        """Return the stored story leads under these keys, by key."""
+        return {k: bytes(v) for k, v in self._in(
+            "SELECT key, value FROM leads WHERE key IN ({marks})", sorted(set(keys)))}
+
+    def save_leads(self, leads: Iterable[tuple[str, bytes]], now: datetime,
+                   keep_days: int = 7) -> None:
+        """Store story leads (key, encoded lead); leads not saved for `keep_days` days go."""
+        with self._write():
+            self.db.execute("DELETE FROM leads WHERE saved < ?",
+                            [_iso(now - timedelta(days=keep_days))])
+            self.db.table("leads").insert_all(
+                ({"key": k, "value": v, "saved": _iso(now)} for k, v in leads),
+                pk="key", replace=True)
+
     # runs
 
     def start_run(self, day: date, started: datetime) -> int:

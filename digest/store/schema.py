@@ -139,7 +139,9 @@ def _v4_computed(db: sqlite_utils.Database) -> None:
     - articles keep the hash of what was read (and of the cleaning rules):
       an article read again unchanged is not cleaned again;
     - `computed` keeps whole-day results (story and theme grouping) under a
-      hash of everything they were computed from.
+      hash of everything they were computed from;
+    - `leads` keeps each article's story lead, so a day that changes by a
+      few articles finds the leads of the new ones only.
     """
     db.table("articles").add_column("read_hash", str, not_null_default="")
     db.table("computed").create(
@@ -147,6 +149,13 @@ def _v4_computed(db: sqlite_utils.Database) -> None:
         pk="key", not_null={"kind", "value", "saved"},
     )
     db.table("computed").create_index(["kind", "saved"], if_not_exists=True)
+    # Each article's story lead (words, weights, word-gram hashes, MinHash),
+    # under a hash of its text, language and the code that found it.
+    db.table("leads").create(
+        {"key": str, "value": bytes, "saved": str},
+        pk="key", not_null={"value", "saved"},
+    )
+    db.table("leads").create_index(["saved"], if_not_exists=True)
 
 
 # In order; the store's version is how many of them it has had.
