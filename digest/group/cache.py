@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from functools import cache
+from sys import intern
 
 from digest.config import StoriesConfig, ThemesConfig
 from digest.group.stories import Lead, Story
@@ -74,8 +75,11 @@ def decode_lead(data: bytes) -> Lead:
     grams_size = int.from_bytes(data[at:at + 4], "little")
     grams = np.frombuffer(data, dtype="<u8", count=grams_size // 8, offset=at + 4)
     signature = np.frombuffer(data, dtype="<u4", offset=at + 4 + grams_size)
-    return Lead(vector=vector, specific=frozenset(specific), head=head,
-                words=frozenset(words), grams=grams.astype(np.uint64),
+    # One string object per word across all leads, as `lead_of` makes them.
+    return Lead(vector={intern(w): v for w, v in vector.items()},
+                specific=frozenset(map(intern, specific)),
+                head={intern(w): v for w, v in head.items()},
+                words=frozenset(map(intern, words)), grams=grams.astype(np.uint64),
                 signature=signature.astype(np.uint32))
 
 

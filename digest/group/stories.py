@@ -38,6 +38,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, cached_property
+from sys import intern
 from typing import Any
 
 from digest.config import StoriesConfig
@@ -70,7 +71,9 @@ TITLE_WEIGHT = 2
 INDEX_TERMS = 12
 # How fast the similarity needed rises with time beyond the window (per doubling).
 TIME_PENALTY = 0.05
-PAIR_CHUNK = 200_000
+# Candidate pairs scored at once: each holds both articles' lead rows (about 70
+# terms each), so this bounds the memory of scoring to some 100 MB.
+PAIR_CHUNK = 50_000
 # Evidence of one event is specific detail: at least MIN_SHARED_WORDS words
 # of rarity SPECIFIC_WEIGHT or more (wordfreq zipf 5 or less, rarer than 1 in
 # 10,000 words: names, places, organisations, figures, uncommon nouns) must
@@ -109,6 +112,8 @@ MAX_POSTINGS = 200
 # have more than 100; keeping 100 left every story and every judgement
 # figure of bench/judgement.py unchanged (bench/README.md, "Scaling").
 MAX_CANDIDATES = 100
+# Articles whose candidates are scored at once (bounds the memory that takes).
+CANDIDATE_BLOCK = 2000
 # Words of two or more letters, and figures with their decimals ("4.75", "6bn").
 _TOKEN = re.compile(r"(?u)\b(?:[^\W\d_][^\W_]+|\d[\d.,]*\d(?:bn|m|k)?|\d(?:bn|m|k)?)\b")
 
@@ -510,7 +515,7 @@ def lead_of(article: Article, language: str = "auto") -> Lead:
     opening = " ".join(article.body.split(maxsplit=OPENING_WORDS)[:OPENING_WORDS])
     bag: dict[str, int] = defaultdict(int)
     for token in _TOKEN.findall(f"{article.title} " * TITLE_WEIGHT + opening):
-        bag[token.casefold().rstrip(".,")] += 1
+        bag[intern(token.casefold().rstrip(".,"))] += 1  # one string per word, in all leads
     known = _weights(name)
     rare = {}
     for word in bag:
@@ -525,8 +530,8 @@ def lead_of(article: Article, language: str = "auto") -> Lead:
     copy = _copy_features(article)
     return Lead(vector={w: v / norm for w, v in weights.items()},
                 specific=frozenset(w for w in weights if rare[w] >= SPECIFIC_WEIGHT),
-                head={w[:MATCH_PREFIX]: rare[w] for w in head & telling},
-                words=frozenset(w[:MATCH_PREFIX] for w in telling),
+                head={intern(w[:MATCH_PREFIX]): rare[w] for w in head & telling},
+                words=frozenset(intern(w[:MATCH_PREFIX]) for w in telling),
                 grams=copy.grams, signature=copy.signature)
 
 
@@ -654,8 +659,12 @@ def _candidates(matrix: Any, np: Any) -> Any:
     candidate's score is its dot product over the index terms the two share,
     and each article keeps its MAX_CANDIDATES best (a pair stays when either
     article keeps it), so the pairs checked grow with the articles, not with
-    how many share a common term. All of it in whole-array steps.
+    how many share a common term. The scores come from a sparse product of
+    the index with itself, a block of articles at a time, so memory holds
+    one block's candidates, never every pair.
     """
+    from scipy.sparse import csr_matrix
+
     count = matrix.shape[0]
     matrix.sort_indices()  # each row's terms ascending: a stable sort keeps them so in ties
     rows = np.repeat(np.arange(count, dtype=np.int64), np.diff(matrix.indptr))
@@ -667,30 +676,28 @@ def _candidates(matrix: Any, np: Any) -> Any:
     ranked_rows = rows[order]
     rank = np.arange(len(order)) - np.searchsorted(ranked_rows, ranked_rows, side="left")
     top = order[rank < INDEX_TERMS]
-    # Postings: the indexed (term, article) entries grouped by term, articles ascending.
-    by_term = top[np.lexsort((rows[top], terms[top]))]
-    members, member_weights, member_terms = rows[by_term], weights[by_term], terms[by_term]
-    starts = np.flatnonzero(np.concatenate(([True], member_terms[1:] != member_terms[:-1])))
-    sizes = np.diff(np.append(starts, len(members)))
-    usable = (sizes >= 2) & (sizes <= MAX_POSTINGS)
-    starts, sizes = starts[usable], sizes[usable]
-    if not len(starts):
-        return np.zeros(0, dtype=np.int64)
-    firsts, seconds = _run_pairs(starts, sizes, np)
-    codes, inverse = np.unique(members[firsts] * count + members[seconds], return_inverse=True)
-    scores = np.bincount(inverse.ravel(), weights=member_weights[firsts] * member_weights[seconds])
-    # Each article's partners, best first: one integer sort key per (article,
-    # partner), the article in the high bits and the score, scaled to 31 bits
-    # and inverted, in the low bits.
-    ends = np.concatenate([codes // count, codes % count])
-    scaled = np.round(scores / (scores.max() or 1.0) * (2**31 - 1)).astype(np.int64)
-    order = np.argsort((ends << 31) | (2**31 - 1 - np.concatenate([scaled, scaled])))
-    ranked = ends[order]
-    first = np.flatnonzero(np.concatenate(([True], ranked[1:] != ranked[:-1])))
-    rank = np.arange(len(order)) - np.repeat(first, np.diff(np.append(first, len(order))))
-    kept = np.zeros(len(codes), dtype=bool)
-    kept[order[rank < MAX_CANDIDATES] % len(codes)] = True
-    return codes[kept]
+    shared = np.bincount(terms[top], minlength=matrix.shape[1])[terms[top]]
+    top = top[(shared >= 2) & (shared <= MAX_POSTINGS)]
+    index = csr_matrix((weights[top], (rows[top], terms[top])), shape=matrix.shape)
+    transposed = index.T.tocsr()
+    kept = [np.zeros(0, dtype=np.int64)]
+    for start in range(0, count, CANDIDATE_BLOCK):
+        block = (index[start:start + CANDIDATE_BLOCK] @ transposed).tocsr()
+        block.sort_indices()
+        local = np.repeat(np.arange(block.shape[0], dtype=np.int64), np.diff(block.indptr))
+        partner = block.indices.astype(np.int64)
+        other = partner != local + start
+        local, partner, score = local[other], partner[other], block.data[other]
+        # Each article's partners, best first: the row in the high bits, the score
+        # (at most INDEX_TERMS, unit weights) scaled to 31 bits and inverted below.
+        scaled = np.round(score / INDEX_TERMS * (2**31 - 1)).astype(np.int64)
+        order = np.argsort((local << 31) | (2**31 - 1 - scaled), kind="stable")
+        ranked = local[order]
+        rank = np.arange(len(order)) - np.searchsorted(ranked, ranked, side="left")
+        best = order[rank < MAX_CANDIDATES]
+        mine, theirs = local[best] + start, partner[best]
+        kept.append(np.minimum(mine, theirs) * count + np.maximum(mine, theirs))
+    return np.unique(np.concatenate(kept))
 
 
 def _run_pairs(starts: Any, sizes: Any, np: Any) -> tuple[Any, Any]:

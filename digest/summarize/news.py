@@ -84,19 +84,31 @@ class NewsSummarizer(AbstractSummarizer):  # type: ignore[misc]
 
     def __call__(self, document: Any, sentences_count: int | WordBudget) -> tuple[Any, ...]:
         sentences = list(document.sentences)
-        if not sentences:
-            return ()
-        bags = [self._bag(s.words) for s in sentences]
-        content = [i for i, s in enumerate(sentences)
-                   if not is_furniture(str(s), len(s.words))]
+        chosen = self.choose([str(s) for s in sentences], [s.words for s in sentences],
+                             [w for h in document.headings for w in h.words], sentences_count)
+        return tuple(sentences[i] for i in chosen)
+
+    def choose(
+        self, texts: Sequence[str], words: Sequence[Sequence[str]], headline: Sequence[str],
+        sentences_count: int | WordBudget,
+    ) -> list[int]:
+        """Return the indexes, in order, of the sentences to keep.
+
+        `texts` are the body's sentences, `words` each one's words and
+        `headline` the words of the headline and subheadings: the summarizer
+        needs nothing else, so callers can skip sumy's document model.
+        """
+        if not texts:
+            return []
+        bags = [self._bag(w) for w in words]
+        content = [i for i, (text, w) in enumerate(zip(texts, words, strict=True))
+                   if not is_furniture(text, len(w))]
         if not content:  # nothing but short lines: fall back to everything
-            content = list(range(len(sentences)))
-        headline = self._bag(w for h in document.headings for w in h.words)
-        scores = self._scores([bags[i] for i in content], headline)
+            content = list(range(len(texts)))
+        scores = self._scores([bags[i] for i in content], self._bag(headline))
         budget = sentences_count.words if isinstance(sentences_count, WordBudget) else None
         count = 0 if budget is not None else int(sentences_count)  # type: ignore[arg-type]
-        chosen = self._select(content, scores, bags, sentences, count, budget)
-        return tuple(sentences[i] for i in sorted(chosen))
+        return sorted(self._select(content, scores, bags, texts, count, budget))
 
     def _bag(self, words: Any) -> Counter[str]:
         bag: Counter[str] = Counter()
@@ -140,7 +152,7 @@ class NewsSummarizer(AbstractSummarizer):  # type: ignore[misc]
 
     def _select(
         self, content: Sequence[int], scores: Sequence[float], bags: Sequence[Counter[str]],
-        sentences: Sequence[Any], count: int, budget: int | None,
+        sentences: Sequence[str], count: int, budget: int | None,
     ) -> list[int]:
         vectors = {i: {w: 1.0 + math.log(n) for w, n in bags[i].items()} for i in content}
         norms = {i: math.sqrt(sum(v * v for v in vector.values())) for i, vector in vectors.items()}
@@ -154,7 +166,7 @@ class NewsSummarizer(AbstractSummarizer):  # type: ignore[misc]
             del left[best]
             if overlap[best] >= self.restatement:
                 continue  # says again what a chosen sentence says
-            size = len(str(sentences[best]).split())
+            size = len(sentences[best].split())
             if budget is not None and chosen and words + size > budget:
                 continue  # a shorter sentence may still fit; never cut one
             chosen.append(best)

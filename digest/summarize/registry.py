@@ -51,10 +51,12 @@ def summarize_article(
     the best sentences as fit in that many words (a sentence is never cut).
     `language` "auto" takes the feed's declaration or detects it.
     """
-    from sumy.models.dom import ObjectDocumentModel
-
     language = resolve_language(article, language)
     tokenizer = PunktTokenizer(language)
+    if algorithm == "news":
+        return _summarize_news(article, tokenizer, sentences, words)
+    from sumy.models.dom import ObjectDocumentModel
+
     paragraphs = _paragraphs(article, tokenizer)
     document = ObjectDocumentModel(paragraphs)
     body_sentences = [str(s) for s in document.sentences]
@@ -73,6 +75,22 @@ def summarize_article(
     else:
         chosen = summarizer(document, length)
     return ArticleSummary(article.id, tuple(str(s) for s in chosen), algorithm)
+
+
+def _summarize_news(article: Article, tokenizer: PunktTokenizer, sentences: int,
+                    words: int) -> ArticleSummary:
+    """Our summarizer on plain strings: the same choices as through sumy's document model
+    (`_paragraphs`), without building it."""
+    headings, body = _blocks(article, tokenizer)
+    short = (sum(len(s.split()) for s in body) <= words if words
+             else len(body) <= sentences)
+    if short:
+        return ArticleSummary(article.id, tuple(body), "news", whole=True)
+    summarizer = _summarizer("news", tokenizer.language)
+    chosen = summarizer.choose(body, [tokenizer.to_words(s) for s in body],
+                               [w for h in headings for w in tokenizer.to_words(h)],
+                               WordBudget(words) if words else sentences)
+    return ArticleSummary(article.id, tuple(body[i] for i in chosen), "news")
 
 
 # Raised whenever our summarizer's choices can change (weights, sentence
@@ -112,20 +130,37 @@ def _paragraphs(article: Article, tokenizer: PunktTokenizer) -> list[Any]:
     """Build sumy paragraphs: the title and subheadings as headings, prose as sentences."""
     from sumy.models.dom import Paragraph, Sentence
 
-    paragraphs = ([Paragraph([Sentence(article.title, tokenizer, is_heading=True)])]
-                  if article.title.strip() else [])
+    return [Paragraph([Sentence(text, tokenizer, is_heading=heading) for text in texts])
+            for heading, texts in _paragraph_texts(article, tokenizer)]
+
+
+def _blocks(article: Article, tokenizer: PunktTokenizer) -> tuple[list[str], list[str]]:
+    """Return the heading texts (title, subheadings) and the body's sentences, in order."""
+    headings: list[str] = []
+    body: list[str] = []
+    for heading, texts in _paragraph_texts(article, tokenizer):
+        (headings if heading else body).extend(texts)
+    return headings, body
+
+
+def _paragraph_texts(article: Article,
+                     tokenizer: PunktTokenizer) -> list[tuple[bool, list[str]]]:
+    """Return the article's paragraphs as (is a heading, its sentences): the title and
+    subheadings as headings, prose split into sentences (at most MAX_INPUT_SENTENCES)."""
+    title = article.title.strip()
+    paragraphs = [(True, [title])] if title else []
     budget = MAX_INPUT_SENTENCES
     for block in article.body.split("\n\n"):
         text = " ".join(block.split())
         if not text or budget <= 0:
             continue
         if _is_heading(text):
-            paragraphs.append(Paragraph([Sentence(text, tokenizer, is_heading=True)]))
+            paragraphs.append((True, [text]))
             continue
         # A sentence that repeats the headline tells the reader nothing new.
         found = [s for s in tokenizer.to_sentences(text) if s != article.title][:budget]
         budget -= len(found)
-        paragraphs.append(Paragraph([Sentence(s, tokenizer) for s in found]))
+        paragraphs.append((False, found))
     return paragraphs
 
 
