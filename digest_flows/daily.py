@@ -4,16 +4,20 @@
 each stage is a task run in the flow's process (the store is only touched
 here), and the batch maps (reading folders, cleaning, summarizing) go to the
 task runner named in `[run] task_runner`: threads, a process pool on every
-core, or Dask (prefect-dask). Feeds wait on the network: they always read on
-threads.
+core, or Dask (prefect-dask); "auto" makes them threads that hand their
+batches to a pool forked from a warm forkserver (`warm_pool`). Feeds wait on
+the network: they always read on threads.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import inspect
 import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from contextlib import ExitStack
 from typing import Any, TypeVar
 
 # Offline, Prefect's server otherwise logs telemetry errors.
@@ -45,10 +49,29 @@ class PrefectRunner:
     store, so tasks use NO_CACHE: hashing lists of articles would only cost.
     """
 
-    def __init__(self, heavy: TaskRunner, threads: TaskRunner) -> None:
+    def __init__(self, heavy: TaskRunner, threads: TaskRunner,
+                 pool: Callable[[], Executor] | None = None) -> None:
         self.heavy = heavy
         self.threads = threads
         self.logger = get_run_logger()
+        # `[run] task_runner = "auto"`: heavy tasks are threads that hand their
+        # batch to this process pool (made when a map first has two batches).
+        self._pool = pool
+        self.executor: Executor | None = None
+
+    def _on_pool(self, fn: Callable[..., T], items: Sequence[Any]) -> Callable[..., T]:
+        """Return `fn`, or (when the pool serves this map) `fn` run on the pool and waited for."""
+        if self.executor is None and self._pool is not None and len(items) > 1:
+            self.executor, self._pool = self._pool(), None
+        executor = self.executor
+        if executor is None:
+            return fn
+
+        @functools.wraps(fn)
+        def on_pool(*args: Any, **kwargs: Any) -> T:
+            return executor.submit(fn, *args, **kwargs).result()
+
+        return on_pool
 
     def step(self, name: str, fn: Callable[..., T], *args: Any,
              retries: Sequence[float] = ()) -> T:
@@ -58,7 +81,7 @@ class PrefectRunner:
 
     def map(self, name: str, fn: Callable[..., T], items: Sequence[Any], *args: Any,
             io: bool = False, label: Callable[[Any], str] | None = None) -> list[T]:
-        stage = task(fn, name=name, cache_policy=NO_CACHE)
+        stage = task(fn if io else self._on_pool(fn, items), name=name, cache_policy=NO_CACHE)
         runner = self.threads if io else self.heavy
         signature = inspect.signature(fn)
         futures = []
@@ -68,7 +91,7 @@ class PrefectRunner:
         return [future.result() for future in futures]
 
     def start(self, name: str, fn: Callable[..., T], *args: Any) -> Any:
-        stage = task(fn, name=name, cache_policy=NO_CACHE)
+        stage = task(self._on_pool(fn, ()), name=name, cache_policy=NO_CACHE)
         return self.heavy.submit(stage, inspect.signature(fn).bind(*args).arguments)
 
     def warn(self, message: str) -> None:
@@ -91,7 +114,34 @@ def task_runner(settings: RunConfig) -> TaskRunner:
         return DaskTaskRunner(cluster_kwargs={
             "n_workers": settings.workers or os.cpu_count(), "threads_per_worker": 1,
             "processes": True, "dashboard_address": ":0"})
+    if settings.task_runner == "auto":  # threads, handing their batches to a pool (warm_pool)
+        return ThreadPoolTaskRunner(max_workers=max(_cores(settings) * 2, 4))
     return ThreadPoolTaskRunner(max_workers=settings.workers or None)
+
+
+def _cores(settings: RunConfig) -> int:
+    return settings.workers or os.cpu_count() or 1
+
+
+def warm_pool(stack: ExitStack, workers: int) -> Callable[[], Executor]:
+    """Start a warm forkserver now; return what makes a pool of `workers` forked from it.
+
+    The flow's process runs Prefect's threads (its API client, its log
+    shipper), and forking a process with threads running is unsafe, so the
+    workers are forked from a forkserver: a fresh single-threaded process
+    that imports the stages and loads their models once
+    (`digest_flows.warm`). It starts here, at the flow's start, and warms up
+    while the sources are read; the pool itself is made only when a map has
+    more than one batch, so a small day never forks a worker.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import forkserver
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["digest_flows.warm"])
+    forkserver.ensure_running()
+    return lambda: stack.enter_context(ProcessPoolExecutor(workers, mp_context=context))
 
 
 def smtp_password(config: Config) -> str | None:
@@ -155,9 +205,13 @@ def daily_digest(
     """
     settings = load_config(config)
     day = date or pipeline.today(settings)
-    with task_runner(settings.run) as heavy, \
-            ThreadPoolTaskRunner(max_workers=settings.fetch.workers) as threads:
-        result = pipeline.run_digest(settings, day, PrefectRunner(heavy, threads),
+    with ExitStack() as stack:
+        heavy = stack.enter_context(task_runner(settings.run))
+        threads = stack.enter_context(ThreadPoolTaskRunner(max_workers=settings.fetch.workers))
+        pool = None
+        if settings.run.task_runner == "auto" and _cores(settings.run) > 1:
+            pool = warm_pool(stack, _cores(settings.run))
+        result = pipeline.run_digest(settings, day, PrefectRunner(heavy, threads, pool),
                                      resend=resend, retry_send=retry_send,
                                      password=lambda: smtp_password(settings))
     publish_artifacts(settings, result.published.digest, result.summary_line())

@@ -302,7 +302,8 @@ def test_the_smtp_password_comes_from_a_secret_block_or_the_environment(
         smtp_password(missing)
 
 
-@pytest.mark.parametrize("task_runner", ["processes", "dask"])
+# "auto": threads handing their batches to a pool forked from a warm forkserver.
+@pytest.mark.parametrize("task_runner", ["auto", "processes", "dask"])
 def test_the_flow_on_a_process_pool_or_a_dask_cluster_makes_the_same_digest(
     prefect_server: None, articles_dir: Path, seeds_dir: Path, tmp_path: Path,
     task_runner: str,
