@@ -269,7 +269,7 @@ def _group(articles: Sequence[Article], similarity: float, window_hours: float,
     found = [known.get(a.id) or lead_of(a, language) for a in ordered]
     leads = _Leads.of(found)
     vectors = leads.vectors
-    groups = _Groups(ordered, vectors)
+    groups = _Groups(ordered, vectors, leads.matrix)
     copies: set[int] = set()
     for i, j, _ in near_duplicate_pairs(ordered, features=found):
         groups.merge(groups.root(i), groups.root(j))
@@ -313,8 +313,10 @@ def _group(articles: Sequence[Article], similarity: float, window_hours: float,
 class _Groups:
     """Articles merged into groups (union-find), with what the merge checks need."""
 
-    def __init__(self, articles: Sequence[Article], vectors: Sequence[dict[int, float]]) -> None:
+    def __init__(self, articles: Sequence[Article], vectors: Sequence[dict[int, float]],
+                 matrix: Any = None) -> None:
         self.vectors = vectors
+        self.matrix = matrix  # the same vectors as rows of a sparse matrix
         self.parent = list(range(len(articles)))
         self.size = [1] * len(articles)
         self.times = [_timestamp(a) for a in articles]
@@ -364,12 +366,16 @@ class _Groups:
             return False
         needed = strict(gap) * SAME_SOURCE_FACTOR
         theirs = self.outlets[b]
-        for outlet, mine in self.outlets[a].items():
-            for x in mine:
-                for y in theirs.get(outlet, ()):
-                    if _dot(self.vectors[x], self.vectors[y]) < needed:
-                        return False
-        return True
+        pairs = [(x, y) for outlet, mine in self.outlets[a].items()
+                 for x in mine for y in theirs.get(outlet, ())]
+        if len(pairs) > _MANY_PAIRS and self.matrix is not None:  # two big groups: at once
+            import numpy as np
+
+            left, right = (np.fromiter(side, dtype=np.int64, count=len(pairs))
+                           for side in zip(*pairs, strict=True))
+            dots = self.matrix[left].multiply(self.matrix[right]).sum(axis=1)
+            return bool((np.asarray(dots).ravel() >= needed).all())
+        return all(_dot(self.vectors[x], self.vectors[y]) >= needed for x, y in pairs)
 
     def members(self) -> dict[int, list[int]]:
         groups: dict[int, list[int]] = defaultdict(list)
@@ -431,6 +437,13 @@ class _Leads:
                                     np.where(totals[j] > 0, backward / totals[j], 1.0))
             out[start:start + PAIR_CHUNK] = shares
         return out
+
+    @cached_property
+    def matrix(self) -> Any:
+        """The lead vectors as rows of a sparse matrix (columns: the day's word numbers)."""
+        from scipy.sparse import csr_matrix
+
+        return _matrix(self.vectors, csr_matrix)
 
     @cached_property
     def _matrices(self) -> tuple[Any, Any, Any]:
@@ -605,6 +618,10 @@ def _gap(a: list[float] | None, b: list[float] | None) -> float | None:
     return abs(sorted(a)[len(a) // 2] - sorted(b)[len(b) // 2])
 
 
+# Above this many article pairs to compare, two groups are compared in one sparse step.
+_MANY_PAIRS = 32
+
+
 def _event_pairs(
     leads: _Leads, times: Sequence[float | None],
     loose: _TimeScaledThreshold, required: _TimeScaledThreshold,
@@ -615,9 +632,8 @@ def _event_pairs(
     """
     vectors, specific = leads.vectors, leads.specific
     import numpy as np
-    from scipy.sparse import csr_matrix
 
-    matrix = _matrix(vectors, csr_matrix)
+    matrix = leads.matrix
     codes = _candidates(matrix, np)
     if not len(codes):
         return []
