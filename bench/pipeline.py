@@ -18,7 +18,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from digest.config import Config, OutputConfig, SourcesConfig, StoreConfig
+from digest.config import Config, OutputConfig, RunConfig, SourcesConfig, StoreConfig
 from digest.models import DigestCounts
 from digest.pipeline import run_in_process
 
@@ -41,6 +41,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path, help="the shared data folder (../shared/data)")
     parser.add_argument("--runs", type=int, default=3, help="cold+warm pairs to take medians of")
+    parser.add_argument("--task-runner", default="auto", help="[run] task_runner (auto)")
     args = parser.parse_args()
     root = args.data / BBC
     folders = sorted(str(p) for p in root.iterdir() if p.is_dir())
@@ -58,6 +59,7 @@ def main() -> int:
                 sources=SourcesConfig(folders=tuple(folders)),
                 store=StoreConfig(path=f"{tmp}/digest.db"),
                 output=OutputConfig(dir=f"{tmp}/out"),
+                run=RunConfig(task_runner=args.task_runner),
             )
             stages, total, counts = one_run(config, day)
             cold.append((stages, total))

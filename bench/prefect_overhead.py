@@ -88,8 +88,8 @@ def main() -> int:
                    "prefect server")
         # One untimed run of each kind: PREFECT_HOME's first use, the server's first flow.
         for attempt in range(args.runs + 1):
-            for kind, (_, kind_env) in kinds.items():
-                folder = root / f"{len(walls[kind])}-{attempt}-{kind[:7].strip()}"
+            for number, (kind, (_, kind_env)) in enumerate(kinds.items()):
+                folder = root / f"run-{attempt}-{number}"
                 folder.mkdir()
                 config = write_config(folder, sources, args.task_runner)
                 extra = ["--without-prefect"] if kind == "without Prefect" else ["-v"]

@@ -1,6 +1,6 @@
 """How story grouping and themes scale with the size of a day: 1k, 10k and 50k articles.
 
-    .venv/bin/python bench/quality_scaling.py ../shared/data [--sizes 1000,10000,50000]
+    .venv/bin/python bench/quality_scaling.py ../shared/data [--sizes 1000,10000,50000] [--runs 3]
 
 The BBC corpus has 2,225 articles, so bigger days are made from it: the
 first 2,225 articles are the corpus itself; each later one takes its title
@@ -91,6 +91,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path, nargs="?", default=Path("../shared/data"))
     parser.add_argument("--sizes", default="1000,10000,50000")
+    parser.add_argument("--runs", type=int, default=1, help="fresh processes per size (median)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a size, in this process
     args = parser.parse_args()
     if args.one:
@@ -102,9 +103,13 @@ def main() -> None:
     previous: dict[str, float] | None = None
     for size in (int(s) for s in args.sizes.split(",")):
         # Each size in a fresh process: its own peak memory, no heap left by the last.
-        found = subprocess.run([sys.executable, __file__, str(args.data), "--one", str(size)],
-                               capture_output=True, text=True, check=True)
-        row = json.loads(found.stdout.strip().splitlines()[-1])
+        rows = []
+        for _ in range(args.runs):
+            found = subprocess.run([sys.executable, __file__, str(args.data), "--one", str(size)],
+                                   capture_output=True, text=True, check=True)
+            rows.append(json.loads(found.stdout.strip().splitlines()[-1]))
+        rows.sort(key=lambda r: r["stories_s"])
+        row = rows[len(rows) // 2]  # the median run (by story time)
         ratio = per10 = ""
         if previous:
             growth = row["stories_s"] / previous["stories_s"]

@@ -368,11 +368,13 @@ class Reads:
 
 def read_sources(runner: Runner, config: Config, jobs: Sequence[FeedJob],
                  now: datetime) -> Reads:
-    """Read every folder (a task each) and every feed (a task each, on threads: they wait)."""
+    """Read every folder and every feed, a task each, on threads (both mostly wait)."""
     runner.progress(f"reading {_count(len(config.sources.folders), 'folder')} and fetching "
                     f"{_count(len(jobs), 'feed')}")
+    # Reading files mostly waits on the disk, and its articles would cross to
+    # this process anyway: threads, as for feeds.
     folders = runner.map("read-folder", read_source, list(config.sources.folders),
-                         config.sources)
+                         config.sources, io=True)
     feeds: list[FeedRead] = []
     if jobs:
         limiter = HostLimiter(config.fetch.workers, config.fetch.per_host)
