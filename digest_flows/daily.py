@@ -28,6 +28,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
 
 from digest import pipeline
 from digest.config import Config, RunConfig, load_config
@@ -47,6 +48,9 @@ class PrefectRunner:
     task per item (a folder, a feed, a batch of articles) to the task runner,
     or to the thread runner for waiting work. Our own caches live in the
     store, so tasks use NO_CACHE: hashing lists of articles would only cost.
+    Every input is passed quoted: a task's inputs are days of articles, and
+    Prefect would otherwise walk every object in them looking for futures
+    (the stories step took 9 s instead of 0.8 s); no input is ever a future.
     """
 
     def __init__(self, heavy: TaskRunner, threads: TaskRunner,
@@ -77,7 +81,7 @@ class PrefectRunner:
              retries: Sequence[float] = ()) -> T:
         stage = task(fn, name=name, cache_policy=NO_CACHE, retries=len(retries),
                      retry_delay_seconds=list(retries) or 0)
-        return stage(*args)
+        return stage(*map(quote, args))
 
     def map(self, name: str, fn: Callable[..., T], items: Sequence[Any], *args: Any,
             io: bool = False, label: Callable[[Any], str] | None = None) -> list[T]:
@@ -87,12 +91,14 @@ class PrefectRunner:
         futures = []
         for item in items:
             run = stage.with_options(task_run_name=f"{name}-{label(item)}") if label else stage
-            futures.append(runner.submit(run, signature.bind(item, *args).arguments))
+            futures.append(runner.submit(run, _quoted(signature.bind(item, *args).arguments,
+                                                      runner)))
         return [future.result() for future in futures]
 
     def start(self, name: str, fn: Callable[..., T], *args: Any) -> Any:
         stage = task(self._on_pool(fn, ()), name=name, cache_policy=NO_CACHE)
-        return self.heavy.submit(stage, inspect.signature(fn).bind(*args).arguments)
+        return self.heavy.submit(stage, _quoted(inspect.signature(fn).bind(*args).arguments,
+                                                self.heavy))
 
     def warn(self, message: str) -> None:
         self.logger.warning("%s", message)
@@ -117,6 +123,14 @@ def task_runner(settings: RunConfig) -> TaskRunner:
     if settings.task_runner == "auto":  # threads, handing their batches to a pool (warm_pool)
         return ThreadPoolTaskRunner(max_workers=max(_cores(settings) * 2, 4))
     return ThreadPoolTaskRunner(max_workers=settings.workers or None)
+
+
+def _quoted(parameters: dict[str, Any], runner: TaskRunner) -> dict[str, Any]:
+    """Return the parameters quoted for a task run on threads (Prefect then leaves them as
+    they are); process and Dask runners take them as given (they serialise them anyway)."""
+    if not isinstance(runner, ThreadPoolTaskRunner):
+        return parameters
+    return {name: quote(value) for name, value in parameters.items()}
 
 
 def _cores(settings: RunConfig) -> int:
