@@ -302,6 +302,10 @@ def _run(args: argparse.Namespace) -> int:
         # The terminal shows the problems (and with -v every task's log); the
         # Prefect server (its UI) still gets the whole log through its own handler.
         os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = logging.getLevelName(level)
+        from digest_flows import forkserver
+
+        if forkserver.wanted(config.run):  # it warms up while Prefect is imported
+            forkserver.start()
         from digest_flows.daily import daily_digest
 
         # Errors of ours are one line each: Prefect logs them without a traceback.

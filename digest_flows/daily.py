@@ -5,7 +5,7 @@ each stage is a task run in the flow's process (the store is only touched
 here), and the batch maps (reading folders, cleaning, summarizing) go to the
 task runner named in `[run] task_runner`: threads, a process pool on every
 core, or Dask (prefect-dask); "auto" makes them threads that hand their
-batches to a pool forked from a warm forkserver (`warm_pool`). Feeds wait on
+batches to a pool forked from a warm forkserver (`digest_flows.forkserver`). Feeds wait on
 the network: they always read on threads.
 """
 
@@ -37,6 +37,7 @@ from digest.errors import DigestError
 from digest.models import Digest
 from digest.publish import mail
 from digest.store import Store
+from digest_flows import forkserver
 
 T = TypeVar("T")
 
@@ -120,8 +121,8 @@ def task_runner(settings: RunConfig) -> TaskRunner:
         return DaskTaskRunner(cluster_kwargs={
             "n_workers": settings.workers or os.cpu_count(), "threads_per_worker": 1,
             "processes": True, "dashboard_address": ":0"})
-    if settings.task_runner == "auto":  # threads, handing their batches to a pool (warm_pool)
-        return ThreadPoolTaskRunner(max_workers=max(_cores(settings) * 2, 4))
+    if settings.task_runner == "auto":  # threads, handing their batches on to a pool
+        return ThreadPoolTaskRunner(max_workers=max(forkserver.cores(settings) * 2, 4))
     return ThreadPoolTaskRunner(max_workers=settings.workers or None)
 
 
@@ -131,31 +132,6 @@ def _quoted(parameters: dict[str, Any], runner: TaskRunner) -> dict[str, Any]:
     if not isinstance(runner, ThreadPoolTaskRunner):
         return parameters
     return {name: quote(value) for name, value in parameters.items()}
-
-
-def _cores(settings: RunConfig) -> int:
-    return settings.workers or os.cpu_count() or 1
-
-
-def warm_pool(stack: ExitStack, workers: int) -> Callable[[], Executor]:
-    """Start a warm forkserver now; return what makes a pool of `workers` forked from it.
-
-    The flow's process runs Prefect's threads (its API client, its log
-    shipper), and forking a process with threads running is unsafe, so the
-    workers are forked from a forkserver: a fresh single-threaded process
-    that imports the stages and loads their models once
-    (`digest_flows.warm`). It starts here, at the flow's start, and warms up
-    while the sources are read; the pool itself is made only when a map has
-    more than one batch, so a small day never forks a worker.
-    """
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import forkserver
-
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["digest_flows.warm"])
-    forkserver.ensure_running()
-    return lambda: stack.enter_context(ProcessPoolExecutor(workers, mp_context=context))
 
 
 def smtp_password(config: Config) -> str | None:
@@ -222,9 +198,8 @@ def daily_digest(
     with ExitStack() as stack:
         heavy = stack.enter_context(task_runner(settings.run))
         threads = stack.enter_context(ThreadPoolTaskRunner(max_workers=settings.fetch.workers))
-        pool = None
-        if settings.run.task_runner == "auto" and _cores(settings.run) > 1:
-            pool = warm_pool(stack, _cores(settings.run))
+        pool = (forkserver.pool_maker(stack, forkserver.cores(settings.run))
+                if forkserver.wanted(settings.run) else None)
         result = pipeline.run_digest(settings, day, PrefectRunner(heavy, threads, pool),
                                      resend=resend, retry_send=retry_send,
                                      password=lambda: smtp_password(settings))

@@ -1,7 +1,8 @@
 """A sumy summarizer for news: position, centrality, headline overlap and redundancy control.
 
 Unsupervised and offline. It works on sumy's document model, so it plugs in
-wherever sumy's own summarizers do (`NewsSummarizer(stemmer)(document, 3)`).
+wherever sumy's own summarizers do (`NewsSummarizer(stemmer)(document, 3)`),
+and on plain sentences and words (`choose`), which is how the digest runs it.
 
 News is written as an inverted pyramid: the key facts come first. Pure
 centrality (LexRank, TextRank) ignores that and loses to the first three
@@ -28,8 +29,6 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from sumy.summarizers._summarizer import AbstractSummarizer
-
 # Sentences that belong to the page rather than the story.
 _FURNITURE = re.compile(
     r"""^\s*(?:by\s*\.|by\s+[A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){0,3}\s*[.|,]?\s*$
@@ -54,7 +53,7 @@ def is_furniture(text: str, words: int) -> bool:
             or bool(_CREDIT.search(text)))
 
 
-class NewsSummarizer(AbstractSummarizer):  # type: ignore[misc]
+class NewsSummarizer:
     """Pick sentences by position, centrality and headline overlap, without repeating."""
 
     # Weights of the three signals. Cosines are small numbers (0.1-0.5 for a
@@ -74,10 +73,12 @@ class NewsSummarizer(AbstractSummarizer):  # type: ignore[misc]
     restatement = 0.6
 
     def __init__(self, stemmer: Any = None, stop_words: frozenset[str] = frozenset()) -> None:
-        if stemmer is None:
-            super().__init__()
-        else:
-            super().__init__(stemmer)
+        # Called as sumy's summarizers are (a stemmer, then document and length), but
+        # not built on sumy's base class: importing sumy loads nltk and scipy (2 s),
+        # which only its own summarizers and the stemmer need.
+        if stemmer is not None and not callable(stemmer):
+            raise TypeError("the stemmer must be callable")
+        self._stemmer = stemmer or str.lower
         self.stop_words = stop_words
         # Stems by surface word: news repeats its words, Snowball is slow.
         self._stems: dict[str, str] = {}
@@ -109,6 +110,13 @@ class NewsSummarizer(AbstractSummarizer):  # type: ignore[misc]
         budget = sentences_count.words if isinstance(sentences_count, WordBudget) else None
         count = 0 if budget is not None else int(sentences_count)  # type: ignore[arg-type]
         return sorted(self._select(content, scores, bags, texts, count, budget))
+
+    @staticmethod
+    def normalize_word(word: str) -> str:
+        return word.lower()
+
+    def stem_word(self, word: str) -> str:
+        return str(self._stemmer(self.normalize_word(word)))
 
     def _bag(self, words: Any) -> Counter[str]:
         bag: Counter[str] = Counter()
