@@ -368,13 +368,11 @@ class Reads:
 
 def read_sources(runner: Runner, config: Config, jobs: Sequence[FeedJob],
                  now: datetime) -> Reads:
-    """Read every folder and every feed, a task each, on threads (both mostly wait)."""
+    """Read every folder (a task each) and every feed (a task each, on threads: they wait)."""
     runner.progress(f"reading {_count(len(config.sources.folders), 'folder')} and fetching "
                     f"{_count(len(jobs), 'feed')}")
-    # Reading files mostly waits on the disk, and its articles would cross to
-    # this process anyway: threads, as for feeds.
     folders = runner.map("read-folder", read_source, list(config.sources.folders),
-                         config.sources, io=True)
+                         config.sources)
     feeds: list[FeedRead] = []
     if jobs:
         limiter = HostLimiter(config.fetch.workers, config.fetch.per_host)
@@ -637,12 +635,15 @@ class _Timer:
 
 
 def warm_up() -> None:
-    """Load the models every stage uses (language detection, English word rarity)."""
+    """Load what the stages use: the language model, English word rarities, the summarizer
+    (sumy and nltk's stemmer). Called before forking workers, which then share them."""
+    from digest.summarize.registry import prepare
     from digest.text.language import detect
     from digest.text.rarity import Rarity
 
     detect("A sentence long enough for the language model to be loaded.")
     Rarity("english")("news")
+    prepare("news", "english")
 
 
 def fork_pool(workers: int = 0) -> ProcessPoolExecutor:

@@ -168,6 +168,11 @@ def _is_heading(text: str) -> bool:
     return len(text.split()) <= _HEADING_MAX_WORDS and not _SENTENCE_END.search(text)
 
 
+def prepare(algorithm: str, language: str) -> None:
+    """Import and set up the summarizer (and its stemmer) now rather than at the first article."""
+    _summarizer(algorithm, language)
+
+
 @cache
 def _summarizer(algorithm: str, language: str) -> Any:
     from sumy.nlp.stemmers import Stemmer
