@@ -70,6 +70,25 @@ def wait_until(check: object, what: str, limit: float = 120.0) -> float:
     raise SystemExit(f"{what}: not ready after {limit:.0f} s")
 
 
+def api_url(port: int) -> str:
+    return f"http://127.0.0.1:{port}/api"
+
+
+def start_server(stack: ExitStack, root: Path, env: dict[str, str], port: int) -> None:
+    """Start `prefect server start` on `port`, stopped with `stack`; return once it answers
+    at `api_url(port)`. Its log goes to root/server.log."""
+    api = api_url(port)
+    # Open for as long as the server runs: closed by `stack`, after it stops.
+    logs = stack.enter_context(open(root / "server.log", "w"))  # noqa: SIM115
+    server = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host",
+                               "127.0.0.1", "--port", str(port)],
+                              env=env, stdout=logs, stderr=subprocess.STDOUT)
+    stack.callback(server.wait)
+    stack.callback(server.terminate)
+    wait_until(lambda: httpx.get(f"{api}/health", timeout=2).status_code == 200,
+               "prefect server")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="cold `digest run`s of each kind")
@@ -96,21 +115,14 @@ def main() -> None:
         rows.append((label, times))
 
     port = free_port()
-    api = f"http://127.0.0.1:{port}/api"
+    api = api_url(port)
     served = {**env, "PREFECT_API_URL": api}
     folder = root / "served"
     folder.mkdir()
     config = write_config(folder, seeds)
     with ExitStack() as stack:
-        logs = stack.enter_context(open(root / "server.log", "w"))
         start = time.perf_counter()
-        server = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host",
-                                   "127.0.0.1", "--port", str(port)],
-                                  env=env, stdout=logs, stderr=subprocess.STDOUT)
-        stack.callback(server.wait)
-        stack.callback(server.terminate)
-        wait_until(lambda: httpx.get(f"{api}/health", timeout=2).status_code == 200,
-                   "prefect server")
+        start_server(stack, root, env, port)
         server_up = time.perf_counter() - start
         serve_log = stack.enter_context(open(root / "serve.log", "w"))
         start = time.perf_counter()

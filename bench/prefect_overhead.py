@@ -29,8 +29,7 @@ from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 
-import httpx
-from delivery import free_port, wait_until
+from delivery import api_url, free_port, start_server
 
 BIN = Path(sys.executable).parent
 BBC = Path("bbc_news_summary") / "BBC News Summary" / "News Articles"
@@ -72,23 +71,16 @@ def main() -> int:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "PREFECT_"))}
     env.update(PREFECT_HOME=str(root / "prefect"), PREFECT_SERVER_ANALYTICS_ENABLED="false")
     port = free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    kinds = {"without Prefect": ([], env), "Prefect, server running": ([], {
-        **env, "PREFECT_API_URL": api}), "Prefect, no server (temporary one)": ([], env)}
+    kinds = {"without Prefect": env,
+             "Prefect, server running": {**env, "PREFECT_API_URL": api_url(port)},
+             "Prefect, no server (temporary one)": env}
     walls: dict[str, list[float]] = {k: [] for k in kinds}
     bodies: dict[str, list[float]] = {k: [] for k in kinds}
     with ExitStack() as stack:
-        logs = stack.enter_context(open(root / "server.log", "w"))
-        server = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host",
-                                   "127.0.0.1", "--port", str(port)],
-                                  env=env, stdout=logs, stderr=subprocess.STDOUT)
-        stack.callback(server.wait)
-        stack.callback(server.terminate)
-        wait_until(lambda: httpx.get(f"{api}/health", timeout=2).status_code == 200,
-                   "prefect server")
+        start_server(stack, root, env, port)
         # One untimed run of each kind: PREFECT_HOME's first use, the server's first flow.
         for attempt in range(args.runs + 1):
-            for number, (kind, (_, kind_env)) in enumerate(kinds.items()):
+            for number, (kind, kind_env) in enumerate(kinds.items()):
                 folder = root / f"run-{attempt}-{number}"
                 folder.mkdir()
                 config = write_config(folder, sources, args.task_runner)

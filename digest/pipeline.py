@@ -517,9 +517,10 @@ def save_results(
     """Store everything the run learned, all or nothing."""
     s = config.summary
     with store.transaction():
-        store.save_leads([(k, v) for kind, k, v in computed if isinstance(v, bytes)], now)
+        store.save_leads([(key, value) for kind, key, value in computed
+                          if kind == LEADS and isinstance(value, bytes)], now)
         for kind, key, value in computed:
-            if isinstance(value, str):
+            if kind != LEADS and isinstance(value, str):
                 store.save_computed(kind, key, value, now)
         save_reads(store, reads, now)
         store.save_articles(deduped.unique, now)

@@ -6,8 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from digest.config import StoriesConfig
-from digest.group.stories import Lead, Story, group_stories
+from digest.group.stories import Story
 from digest.models import Article
 
 
@@ -21,23 +20,6 @@ class StoryGroups:
     developing: dict[str, tuple[int, date]] = field(default_factory=dict)
     # New reports on stories already sent, too few to show again.
     absorbed: tuple[str, ...] = ()
-
-
-def day_stories(
-    articles: Sequence[Article], sent: Sequence[Article], shown: Mapping[str, date],
-    settings: StoriesConfig, language: str, features: Mapping[str, Lead] | None = None,
-) -> StoryGroups:
-    """Group the day's articles into stories, with the recent digests' articles beside them.
-
-    `sent` are the articles of the last `follow_days` digests and `shown` the
-    day each was first in one: a story already sent is recognised, and its
-    new reports come back as an update only when there are `developing_min`
-    of them (else they are absorbed: recorded, not shown). `features` are
-    the articles' leads when already found (`day_pool` and `leads_of`).
-    """
-    found = group_stories(day_pool(articles, sent), settings.similarity,
-                          settings.window_hours, language, features)
-    return split_sent(found, articles, shown, settings.developing_min)
 
 
 def day_pool(articles: Sequence[Article], sent: Sequence[Article]) -> list[Article]:
