@@ -418,12 +418,13 @@ def clean_all(runner: Runner, store: Store, articles: Sequence[Article],
     hashes = [read_hash(a, rules.key) for a in articles]
     stored = runner.step("recall-cleaned", recall_cleaned, store,
                          {a.id: h for a, h in zip(articles, hashes, strict=True)})
-    todo = [a for a, h in zip(articles, hashes, strict=True)
-            if a.id not in stored or stored[a.id].read_hash != h]
+    same = [a.id in stored and stored[a.id].read_hash == h
+            for a, h in zip(articles, hashes, strict=True)]
+    todo = [a for a, kept in zip(articles, same, strict=True) if not kept]
     found = runner.map("clean", clean_articles, batches(todo, config.run.batch_size), rules)
     fresh = iter(a for batch in found for a in batch)
-    return [_as_cleaned(a, stored[a.id]) if a.id in stored and stored[a.id].read_hash == h
-            else next(fresh) for a, h in zip(articles, hashes, strict=True)]
+    return [_as_cleaned(a, stored[a.id]) if kept else next(fresh)
+            for a, kept in zip(articles, same, strict=True)]
 
 
 def _as_cleaned(read: Article, stored: Article) -> Article:
