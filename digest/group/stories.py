@@ -189,20 +189,71 @@ def near_duplicate_pairs(
     codes = [_band_pairs(signatures[:, band * BAND_ROWS:(band + 1) * BAND_ROWS], np)
              for band in range(BANDS)]
     count = len(present)
-    pairs = np.unique(np.concatenate(codes)) if codes else np.zeros(0, dtype=np.int64)
+    pairs = _unique(np.concatenate(codes), np) if codes else np.zeros(0, dtype=np.int64)
     left, right = pairs // count, pairs % count
     agreement = np.concatenate([
         (signatures[left[s:s + PAIR_CHUNK]] == signatures[right[s:s + PAIR_CHUNK]]).mean(axis=1)
         for s in range(0, len(pairs), PAIR_CHUNK)] or [np.zeros(0)])
     keep = agreement >= PREFILTER_AGREEMENT
-    found = []
-    for a, b in zip(present[left[keep]].tolist(), present[right[keep]].tolist(), strict=True):
-        x, y = features[a].grams, features[b].grams
-        shared = len(np.intersect1d(x, y, assume_unique=True))
-        jaccard = shared / (len(x) + len(y) - shared)
-        if jaccard >= threshold:
-            found.append((a, b, jaccard))
-    return sorted(found)
+    left, right = present[left[keep]], present[right[keep]]
+    jaccard = _jaccards([f.grams for f in features], left, right, np)
+    near = jaccard >= threshold
+    return sorted(zip(left[near].tolist(), right[near].tolist(), jaccard[near].tolist(),
+                      strict=True))
+
+
+def _jaccards(grams: Sequence[Any], left: Any, right: Any, np: Any) -> Any:
+    """Return the exact Jaccard similarity of the gram sets of each pair (left[k], right[k]).
+
+    All pairs at once: each article's grams are a row of a sparse 0/1 matrix
+    whose columns are the gram hashes themselves (less their lowest bit, to
+    fit a signed index), and a pair's shared grams are the nonzeros of the
+    product of its two rows, merged in C. Dropping the bit makes two grams'
+    hashes agree by chance twice as often as before, still about once in
+    10**14 pairs of articles; an article with two grams equal but for it
+    (as rare) makes the whole check go gram by gram.
+    """
+    from scipy.sparse import csr_matrix
+
+    if not len(left):
+        return np.zeros(0)
+    used, where = np.unique(np.concatenate([left, right]), return_inverse=True)
+    rows = [grams[i] for i in used]
+    sizes = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+    columns = (np.concatenate(rows) >> np.uint64(1)).astype(np.int64)
+    starts = np.concatenate(([0], np.cumsum(sizes)))
+    inside = np.ones(len(columns), dtype=bool)
+    inside[starts[1:-1]] = False  # a row's first column has no predecessor in the row
+    if ((columns[1:] == columns[:-1]) & inside[1:]).any():
+        return np.array([_jaccard(grams[a], grams[b], np)
+                         for a, b in zip(left.tolist(), right.tolist(), strict=True)])
+    matrix = csr_matrix((np.ones(len(columns), dtype=np.int8), columns, starts),
+                        shape=(len(used), 2**63 - 1))
+    a_all, b_all = where[:len(left)], where[len(left):]
+    out = np.empty(len(left))
+    for start in range(0, len(left), _GRAM_PAIRS):
+        a, b = a_all[start:start + _GRAM_PAIRS], b_all[start:start + _GRAM_PAIRS]
+        shared = np.diff(matrix[a].multiply(matrix[b]).tocsr().indptr)
+        out[start:start + _GRAM_PAIRS] = shared / (sizes[a] + sizes[b] - shared)
+    return out
+
+
+def _jaccard(x: Any, y: Any, np: Any) -> float:
+    shared = len(np.intersect1d(x, y, assume_unique=True))
+    return float(shared / (len(x) + len(y) - shared))
+
+
+# Pairs whose gram rows are held at once (two rows of some 400 grams each: about 80 MB).
+_GRAM_PAIRS = 20_000
+
+
+def _unique(values: Any, np: Any) -> Any:
+    """np.unique of a big integer array, by sorting (numpy 2.4's hashing unique is 30x slower)."""
+    values = np.sort(values)
+    distinct = np.empty(len(values), dtype=bool)
+    distinct[:1] = True
+    np.not_equal(values[1:], values[:-1], out=distinct[1:])
+    return values[distinct]
 
 
 def _band_pairs(band: Any, np: Any) -> Any:
@@ -279,24 +330,34 @@ def _group(articles: Sequence[Article], similarity: float, window_hours: float,
     # Two groups that failed the check fail it again until one of
     # them grows: remember refusals by the groups' sizes.
     refused: set[tuple[int, int, int, int]] = set()
-    pairs = _event_pairs(leads, groups.times, loose, required)
-    for i, j, strong in pairs:
-        if not strong:
+    left, right, strong = _event_pairs(leads, groups.times, loose, required)
+    root, size = groups.root, groups.size
+    for i, j in zip(left[strong].tolist(), right[strong].tolist(), strict=True):
+        a, b = root(i), root(j)
+        if a == b:
             continue
-        a, b = sorted((groups.root(i), groups.root(j)))
-        key = (a, groups.size[a], b, groups.size[b])
-        if a == b or key in refused:
+        if a > b:
+            a, b = b, a
+        key = (a, size[a], b, size[b])
+        if key in refused:
             continue
         if groups.same_event(a, b, required, required):
             groups.merge(a, b)
         else:
             refused.add(key)
-    # Second pass: lone articles may join well-corroborated stories.
-    if ORPHAN_FACTOR < 1.0:
-        for i, j, _ in pairs:
-            a, b = sorted((groups.root(i), groups.root(j)))
-            if (a != b and min(groups.size[a], groups.size[b]) == 1
-                    and max(groups.size[a], groups.size[b]) >= MIN_CORROBORATED
+    # Second pass: lone articles may join well-corroborated stories. Groups
+    # only grow, so only pairs with a lone article now can qualify.
+    if ORPHAN_FACTOR < 1.0 and len(left):
+        import numpy as np
+
+        sizes = np.array([size[root(k)] for k in range(len(ordered))])
+        lone = (sizes[left] == 1) | (sizes[right] == 1)
+        for i, j in zip(left[lone].tolist(), right[lone].tolist(), strict=True):
+            a, b = root(i), root(j)
+            if a > b:
+                a, b = b, a
+            if (a != b and min(size[a], size[b]) == 1
+                    and max(size[a], size[b]) >= MIN_CORROBORATED
                     and groups.same_event(a, b, loose, required)):
                 groups.merge(a, b)
     stories = []
@@ -322,6 +383,8 @@ class _Groups:
         self.times = [_timestamp(a) for a in articles]
         self.centroids = _Centroids()
         self.moments: dict[int, list[float]] = {}
+        self.middles: dict[int, float | None] = {}  # of `moments`, once per group size
+        self.dots: dict[tuple[int, int], float] = {}  # article pairs' cosines, once checked
         # Each group's members by outlet: one outlet's articles are checked pair by pair.
         self.outlets: dict[int, dict[str, list[int]]] = {}
         for index, article in enumerate(articles):
@@ -347,6 +410,7 @@ class _Groups:
         self.size[a] += self.size[b]
         self.centroids.merge(a, b)
         self.moments.setdefault(a, []).extend(self.moments.pop(b, []))
+        self.middles.pop(a, None)
         mine = self.outlets[a]
         for outlet, members in self.outlets.pop(b).items():
             mine.setdefault(outlet, []).extend(members)
@@ -361,21 +425,48 @@ class _Groups:
         clear `SAME_SOURCE_FACTOR` times the `strict` bar: an outlet covers an
         event once, and its second article on a saga is the saga's next step.
         """
-        gap = _gap(self.moments.get(a), self.moments.get(b))
+        gap = self._gap(a, b)
         if self.centroids.average(a, b, self.size[a], self.size[b]) < bar(gap):
             return False
         needed = strict(gap) * SAME_SOURCE_FACTOR
         theirs = self.outlets[b]
         pairs = [(x, y) for outlet, mine in self.outlets[a].items()
                  for x in mine for y in theirs.get(outlet, ())]
-        if len(pairs) > _MANY_PAIRS and self.matrix is not None:  # two big groups: at once
+        # Groups that failed grow and are checked again: their articles' pairs
+        # were mostly seen, and a pair's similarity never changes.
+        known = self.dots
+        missing = []
+        for pair in pairs:
+            dot = known.get(pair)
+            if dot is None:
+                missing.append(pair)
+            elif dot < needed:
+                return False
+        if len(missing) > _MANY_PAIRS and self.matrix is not None:  # many at once
             import numpy as np
 
-            left, right = (np.fromiter(side, dtype=np.int64, count=len(pairs))
-                           for side in zip(*pairs, strict=True))
-            dots = self.matrix[left].multiply(self.matrix[right]).sum(axis=1)
-            return bool((np.asarray(dots).ravel() >= needed).all())
-        return all(_dot(self.vectors[x], self.vectors[y]) >= needed for x, y in pairs)
+            left, right = (np.fromiter(side, dtype=np.int64, count=len(missing))
+                           for side in zip(*missing, strict=True))
+            dots = np.asarray(self.matrix[left].multiply(self.matrix[right]).sum(axis=1)).ravel()
+            known.update(zip(missing, dots.tolist(), strict=True))
+            return bool((dots >= needed).all())
+        for pair in missing:
+            dot = known[pair] = _dot(self.vectors[pair[0]], self.vectors[pair[1]])
+            if dot < needed:
+                return False
+        return True
+
+    def _gap(self, a: int, b: int) -> float | None:
+        """Seconds between the middle moments of two groups (None when either is undated)."""
+        middle_a, middle_b = self._middle(a), self._middle(b)
+        return None if middle_a is None or middle_b is None else abs(middle_a - middle_b)
+
+    def _middle(self, group: int) -> float | None:
+        """The group's middle moment (the upper median), kept until the group grows."""
+        if group not in self.middles:
+            moments = self.moments.get(group)
+            self.middles[group] = sorted(moments)[len(moments) // 2] if moments else None
+        return self.middles[group]
 
     def members(self) -> dict[int, list[int]]:
         groups: dict[int, list[int]] = defaultdict(list)
@@ -611,13 +702,6 @@ def _timestamp(article: Article) -> float | None:
     return None if "undated" in article.flags else article.published.timestamp()
 
 
-def _gap(a: list[float] | None, b: list[float] | None) -> float | None:
-    """Seconds between the middle moments of two groups (None when either is undated)."""
-    if not a or not b:
-        return None
-    return abs(sorted(a)[len(a) // 2] - sorted(b)[len(b) // 2])
-
-
 # Above this many article pairs to compare, two groups are compared in one sparse step.
 _MANY_PAIRS = 32
 
@@ -625,10 +709,11 @@ _MANY_PAIRS = 32
 def _event_pairs(
     leads: _Leads, times: Sequence[float | None],
     loose: _TimeScaledThreshold, required: _TimeScaledThreshold,
-) -> list[tuple[int, int, bool]]:
+) -> tuple[Any, Any, Any]:
     """Return candidate pairs (i < j) that pass `loose` and agree in headline, strongest first.
 
-    Each comes with whether it also passes `required` (the first pass's bar).
+    Three arrays: the pairs' first and second articles, and whether each pair
+    also passes `required` (the first pass's bar).
     """
     vectors, specific = leads.vectors, leads.specific
     import numpy as np
@@ -636,7 +721,7 @@ def _event_pairs(
     matrix = leads.matrix
     codes = _candidates(matrix, np)
     if not len(codes):
-        return []
+        return codes, codes, np.zeros(0, dtype=bool)
     count = len(vectors)
     left, right = codes // count, codes % count
     mask = np.zeros(matrix.shape[1], dtype=bool)
@@ -662,8 +747,7 @@ def _event_pairs(
     agree = leads.agreements(i, j) >= HEADLINE_AGREEMENT
     i, j, cosine, strong = i[agree], j[agree], cosine[agree], strong[agree]
     order = np.lexsort((j, i, -cosine))
-    return [(int(a), int(b), bool(c))
-            for a, b, c in zip(i[order], j[order], strong[order], strict=True)]
+    return i[order], j[order], strong[order]
 
 
 def _candidates(matrix: Any, np: Any) -> Any:
@@ -713,7 +797,7 @@ def _candidates(matrix: Any, np: Any) -> Any:
         best = order[rank < MAX_CANDIDATES]
         mine, theirs = local[best] + start, partner[best]
         kept.append(np.minimum(mine, theirs) * count + np.maximum(mine, theirs))
-    return np.unique(np.concatenate(kept))
+    return _unique(np.concatenate(kept), np)
 
 
 def _run_pairs(starts: Any, sizes: Any, np: Any) -> tuple[Any, Any]:
@@ -756,9 +840,11 @@ class _Centroids:
     def average(self, a: int, b: int, size_a: int, size_b: int) -> float:
         """Mean cosine over every pair of members (unit vectors: the sums' dot product)."""
         (keys_a, values_a), (keys_b, values_b) = self.sums[a], self.sums[b]
-        _, left, right = self.np.intersect1d(keys_a, keys_b, assume_unique=True,
-                                             return_indices=True)
-        return float(values_a[left] @ values_b[right]) / (size_a * size_b)
+        # The terms both have, in ascending order (as np.intersect1d finds them, faster).
+        found = keys_b.searchsorted(keys_a)
+        self.np.minimum(found, len(keys_b) - 1, out=found)
+        both = keys_b[found] == keys_a
+        return float(values_a[both] @ values_b[found[both]]) / (size_a * size_b)
 
     def merge(self, keep: int, gone: int) -> None:
         np = self.np
