@@ -773,31 +773,43 @@ def _candidates(matrix: Any, np: Any) -> Any:
     # key: the row in the high bits, the weight (0-1) scaled to 40 bits and inverted below.
     scaled = np.round(weights * (2**40 - 1)).astype(np.int64)
     order = np.argsort((rows << 41) | (2**40 - 1 - scaled), kind="stable")
-    ranked_rows = rows[order]
-    rank = np.arange(len(order)) - np.searchsorted(ranked_rows, ranked_rows, side="left")
-    top = order[rank < INDEX_TERMS]
+    top = order[_ranks(rows[order], np) < INDEX_TERMS]
     shared = np.bincount(terms[top], minlength=matrix.shape[1])[terms[top]]
     top = top[(shared >= 2) & (shared <= MAX_POSTINGS)]
     index = csr_matrix((weights[top], (rows[top], terms[top])), shape=matrix.shape)
     transposed = index.T.tocsr()
+    # Each article's partners, best first, ties to the lower partner: one
+    # integer per pair, the row in the high bits, then the score (at most
+    # INDEX_TERMS, unit weights) scaled to `score_bits` and inverted, then the
+    # partner, so that a plain sort ranks them.
+    partner_bits = max(count - 1, 1).bit_length()
+    local_bits = (CANDIDATE_BLOCK - 1).bit_length()
+    score_bits = min(31, 63 - local_bits - partner_bits)  # 31 up to 2**21 articles
+    top_score = 2**score_bits - 1
     kept = [np.zeros(0, dtype=np.int64)]
     for start in range(0, count, CANDIDATE_BLOCK):
         block = (index[start:start + CANDIDATE_BLOCK] @ transposed).tocsr()
-        block.sort_indices()
         local = np.repeat(np.arange(block.shape[0], dtype=np.int64), np.diff(block.indptr))
         partner = block.indices.astype(np.int64)
         other = partner != local + start
         local, partner, score = local[other], partner[other], block.data[other]
-        # Each article's partners, best first: the row in the high bits, the score
-        # (at most INDEX_TERMS, unit weights) scaled to 31 bits and inverted below.
-        scaled = np.round(score / INDEX_TERMS * (2**31 - 1)).astype(np.int64)
-        order = np.argsort((local << 31) | (2**31 - 1 - scaled), kind="stable")
-        ranked = local[order]
-        rank = np.arange(len(order)) - np.searchsorted(ranked, ranked, side="left")
-        best = order[rank < MAX_CANDIDATES]
-        mine, theirs = local[best] + start, partner[best]
+        scaled = np.round(score / INDEX_TERMS * top_score).astype(np.int64)
+        ranked = np.sort((((local << score_bits) | (top_score - scaled)) << partner_bits)
+                         | partner)
+        mine = ranked >> (score_bits + partner_bits)
+        best = _ranks(mine, np) < MAX_CANDIDATES
+        mine, theirs = mine[best] + start, ranked[best] & (2**partner_bits - 1)
         kept.append(np.minimum(mine, theirs) * count + np.maximum(mine, theirs))
     return _unique(np.concatenate(kept), np)
+
+
+def _ranks(groups: Any, np: Any) -> Any:
+    """Each position's rank within its run of equal values in `groups` (sorted): 0, 1, ..."""
+    if not len(groups):
+        return groups
+    starts = np.flatnonzero(np.concatenate(([True], groups[1:] != groups[:-1])))
+    sizes = np.diff(np.append(starts, len(groups)))
+    return np.arange(len(groups)) - np.repeat(starts, sizes)
 
 
 def _run_pairs(starts: Any, sizes: Any, np: Any) -> tuple[Any, Any]:
@@ -840,6 +852,8 @@ class _Centroids:
     def average(self, a: int, b: int, size_a: int, size_b: int) -> float:
         """Mean cosine over every pair of members (unit vectors: the sums' dot product)."""
         (keys_a, values_a), (keys_b, values_b) = self.sums[a], self.sums[b]
+        if not len(keys_a) or not len(keys_b):
+            return 0.0
         # The terms both have, in ascending order (as np.intersect1d finds them, faster).
         found = keys_b.searchsorted(keys_a)
         self.np.minimum(found, len(keys_b) - 1, out=found)
@@ -849,8 +863,23 @@ class _Centroids:
     def merge(self, keep: int, gone: int) -> None:
         np = self.np
         (keys_a, values_a), (keys_b, values_b) = self.sums[keep], self.sums.pop(gone)
-        keys, where = np.unique(np.concatenate([keys_a, keys_b]), return_inverse=True)
-        values = np.bincount(where.ravel(), weights=np.concatenate([values_a, values_b]))
+        if not len(keys_a):
+            keys_a, values_a, keys_b, values_b = keys_b, values_b, keys_a, values_a
+        # Both are sorted: b's terms that a has add to a's weights; the rest
+        # (`extra`) and a's go where they sort, found from each other's ranks.
+        found = keys_a.searchsorted(keys_b)
+        clipped = np.minimum(found, len(keys_a) - 1)
+        shared = keys_a[clipped] == keys_b
+        summed = values_a.copy()
+        summed[clipped[shared]] += values_b[shared]
+        extra = ~shared
+        extra_keys = keys_b[extra]
+        at_extra = found[extra] + np.arange(len(extra_keys))
+        at_a = np.arange(len(keys_a)) + extra_keys.searchsorted(keys_a)
+        keys = np.empty(len(keys_a) + len(extra_keys), dtype=keys_a.dtype)
+        values = np.empty(len(keys))
+        keys[at_a], keys[at_extra] = keys_a, extra_keys
+        values[at_a], values[at_extra] = summed, values_b[extra]
         if len(keys) > SUM_TERMS:  # a big group keeps its heaviest terms: bounded checks
             heaviest = np.sort(np.lexsort((keys, -values))[:SUM_TERMS])
             keys, values = keys[heaviest], values[heaviest]
