@@ -243,3 +243,23 @@ def test_copies_with_no_weighed_word_still_group(make_article: Callable[..., Art
     stories = group_stories(articles, language="english")
     assert sorted(sorted(s.article_ids) for s in stories)[-1] == ["x", "y"]
     assert ["own", "wire-a", "wire-b"] in [sorted(s.article_ids) for s in stories]
+
+
+def test_group_sums_compared_at_once_or_alone_agree_to_the_last_bit() -> None:
+    # Story grouping compares many groups' sums in one sparse step, ahead of
+    # need, and a group that changed since alone: both must give one answer.
+    import random
+
+    from digest.group.stories import _Centroids
+
+    rng = random.Random(7)
+    sums = _Centroids()
+    for group in range(40):
+        terms = rng.sample(range(500), rng.randrange(0, 120))
+        sums.add(group, {t: rng.uniform(0.001, 3.0) for t in terms})
+    for keep, gone in ((0, 1), (2, 3), (0, 4)):
+        sums.merge(keep, gone)
+    left = [g for g in range(40) if g not in (1, 3, 4)]
+    pairs = [(a, b) for a in left for b in left if a < b]
+    assert sums.dots(pairs) == [sums.dot(a, b) for a, b in pairs]
+    assert any(sums.dot(a, b) > 0 for a, b in pairs)
