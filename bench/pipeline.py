@@ -24,8 +24,8 @@ from digest.pipeline import run_in_process
 
 STAGES = ("recall-feeds", "read-folder", "recall-cleaned", "clean", "recall-articles", "dedup",
           "recall-summaries", "recall-stories", "recall-leads", "recall-themes",
-          "story-leads", "stories", "summarize", "themes", "publish", "write", "index",
-          "deliver")
+          "story-leads", "stories", "summarize", "themes", "article-pages", "publish", "write",
+          "index", "deliver")
 BBC = Path("bbc_news_summary") / "BBC News Summary" / "News Articles"
 
 

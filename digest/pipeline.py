@@ -71,7 +71,16 @@ from digest.models import (
 )
 from digest.publish import mail
 from digest.publish.mail import Delivery
-from digest.publish.pages import Pages, compose_digest, write_index, write_pages
+from digest.publish.pages import (
+    Pages,
+    article_pages,
+    compose_digest,
+    day_folder,
+    page_context,
+    write_article_pages,
+    write_index,
+    write_pages,
+)
 from digest.select import day_end, select_for_digest, window_start
 from digest.store import Store
 from digest.summarize.registry import summarize_articles, summary_key
@@ -234,8 +243,12 @@ def run_digest(
                                     {a.id: a for a in chosen}, summaries, counts, problems,
                                     stories, known.days)
             counts = dataclasses.replace(counts, muted=digest.muted)
-            pages = runner.step("publish", write_pages, digest, config,
-                                {a.id: a for a in chosen}, retries=FILE_RETRY_DELAYS)
+            by_id = {a.id: a for a in chosen}
+            runner.map("article-pages", write_article_pages,
+                       batches(article_pages(digest, by_id), config.run.batch_size),
+                       str(day_folder(config, day)), page_context(digest))
+            pages = runner.step("publish", write_pages, digest, config, by_id, False,
+                                retries=FILE_RETRY_DELAYS)
             runner.step("write", save_results, store, reads, deduped,
                         [(keys[s.article_id], s) for s in made], digest, pages, config, now,
                         computed)

@@ -378,3 +378,29 @@ def test_auto_uses_no_pool_for_a_small_day(
     config = make_config(articles_dir, extra="[run]\nworkers = 2\n")
     assert config.run.task_runner == "auto"
     assert run_in_process(config, DAY, send=False).counts.articles == 6
+
+
+def test_article_pages_written_in_batches_are_the_pages_of_the_whole_digest(
+    articles_dir: Path, make_config: Callable[..., Config],
+) -> None:
+    # Article pages are written in batches (on other cores on a big day), each
+    # batch sent with only what a page needs of the digest: the pages are the
+    # ones the whole digest makes.
+    from digest.publish.pages import article_pages, page_context, write_article_pages
+    from digest.publish.render import render_article
+
+    config = make_config(articles_dir)
+    result = run_in_process(config, DAY, send=False)
+    digest = result.published.digest
+    with Store(config.store_path) as store:
+        stored = {a.id: a for a in store.articles_by_id(sorted(digest.article_ids))}
+    pages = article_pages(digest, stored)
+    assert len(pages) >= 5
+    folder = result.published.html.parent
+    for page, article in pages:
+        assert (folder / page).read_text(encoding="utf-8") == render_article(article, digest)
+    elsewhere = folder.parent / "again"
+    assert write_article_pages(pages, str(elsewhere), page_context(digest)) == len(pages)
+    assert write_article_pages(pages, str(elsewhere), page_context(digest)) == 0
+    for page, _ in pages:
+        assert (elsewhere / page).read_bytes() == (folder / page).read_bytes()

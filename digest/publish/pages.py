@@ -106,20 +106,57 @@ def article_page(article_id: str) -> str:
     return f"articles/{hashlib.sha256(article_id.encode()).hexdigest()[:16]}.html"
 
 
-def write_pages(digest: Digest, config: Config, articles: Mapping[str, Article]) -> Pages:
+def article_pages(digest: Digest, articles: Mapping[str, Article]) -> list[tuple[str, Article]]:
+    """Return the pages the digest links to for articles with no web address.
+
+    Each is (its path in the day's folder, the article), in the digest's order.
+    """
+    return [(page, articles[article_id])
+            for entry in (e for s in digest.sections for e in s.entries)
+            for article_id, page in ((entry.id, entry.page), *((c.id, c.page) for c in entry.also))
+            if page]
+
+
+def page_context(digest: Digest) -> Digest:
+    """Return what an article's page needs of the day's digest (its title, day and zone).
+
+    Light to send with each batch of pages to another process.
+    """
+    return dataclasses.replace(digest, sections=(), failures=(), absorbed=())
+
+
+def write_article_pages(pages: Sequence[tuple[str, Article]], day_folder: str,
+                        digest: Digest) -> int:
+    """Write the pages of articles with no web address; return how many were written.
+
+    A page made from the same article, day and templates as the one on disk
+    is not made again. `digest` may be `page_context`'s.
+    """
+    written = 0
+    for page, article in pages:
+        path = Path(day_folder) / page
+        if not has_page_key(path, article_page_key(article, digest)):
+            write_file(path, render_article(article, digest))
+            written += 1
+    return written
+
+
+def day_folder(config: Config, day: date) -> Path:
+    """Return the folder of a day's files under `[output] dir`."""
+    return config.output_dir / day.isoformat()
+
+
+def write_pages(digest: Digest, config: Config, articles: Mapping[str, Article],
+                with_articles: bool = True) -> Pages:
     """Write the day's page, text and email HTML under `[output] dir`/<day>/.
 
-    Also a page for each article of the digest that has no web address, so
-    every report the digest names can be read from it.
+    Also (unless `with_articles` is false: the caller writes them, e.g. on
+    other cores) a page for each article of the digest that has no web
+    address, so every report the digest names can be read from it.
     """
-    folder = config.output_dir / digest.day.isoformat()
-    for entry in (e for s in digest.sections for e in s.entries):
-        linked: list[tuple[str, str | None]] = [(entry.id, entry.page),
-                                                *((c.id, c.page) for c in entry.also)]
-        for article_id, page in linked:
-            if page and not has_page_key(
-                    folder / page, article_page_key(articles[article_id], digest)):
-                write_file(folder / page, render_article(articles[article_id], digest))
+    folder = day_folder(config, digest.day)
+    if with_articles:
+        write_article_pages(article_pages(digest, articles), str(folder), digest)
     _link_from_previous_day(digest, config)
     email = email_parts(digest, config.email)
     return Pages(write_file(folder / "digest.html", render_html(digest)),
