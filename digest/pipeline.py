@@ -52,7 +52,7 @@ from digest.group.cache import (
     themes_key,
 )
 from digest.group.follow import StoryGroups, day_pool, split_sent
-from digest.group.stories import group_stories, leads_of
+from digest.group.stories import Lead, group_stories, leads_of
 from digest.group.themes import group_by_category, group_by_theme
 from digest.ingest.feeds import FeedRead, read_feed
 from digest.ingest.fetch import UNCHANGED, HostLimiter, make_client
@@ -472,15 +472,21 @@ def group_day(runner: Runner, store: Store, chosen: Sequence[Article], known: Kn
         features = {a.id: decode_lead(stored[keys[a.id]]) for a in pool if keys[a.id] in stored}
         todo = [a for a in pool if a.id not in features]
         parts = batches(todo, config.run.batch_size)
-        leads = runner.map("story-leads", leads_of, parts, language)
+        leads = runner.map("story-leads", leads_batch, parts, language)
         for batch, part in zip(parts, leads, strict=True):
-            for article, lead in zip(batch, part, strict=True):
+            for article, (lead, encoded) in zip(batch, part, strict=True):
                 features[article.id] = lead
-                computed.append((LEADS, keys[article.id], encode_lead(lead)))
+                computed.append((LEADS, keys[article.id], encoded))
         found = runner.step("stories", group_stories, pool, config.stories.similarity,
                             config.stories.window_hours, language, features)
         computed.append((STORIES, key, encode_stories(found)))
     return split_sent(found, chosen, known.shown, config.stories.developing_min), computed
+
+
+def leads_batch(articles: Sequence[Article], language: str) -> list[tuple[Lead, bytes]]:
+    """Return each article's story lead, and the lead as the store keeps it (both where
+    the batch runs, so the process that pairs the leads does not encode them)."""
+    return [(lead, encode_lead(lead)) for lead in leads_of(articles, language)]
 
 
 def summarize_all(runner: Runner, articles: Sequence[Article],
