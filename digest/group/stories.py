@@ -333,29 +333,31 @@ def _group(articles: Sequence[Article], similarity: float, window_hours: float,
     left, right, strong = _event_pairs(leads, groups.times, loose, required)
     root, size = groups.root, groups.size
     first, second = left[strong], right[strong]
-    ahead = 0  # pairs before this one had their groups' sums compared in advance
-    for at, (i, j) in enumerate(zip(first.tolist(), second.tolist(), strict=True)):
-        a, b = root(i), root(j)
-        if a == b:
-            continue
-        if a > b:
-            a, b = b, a
-        key = (a, size[a], b, size[b])
-        if key in refused:
-            continue
-        if at >= ahead:
-            ahead = at + _AHEAD
-            groups.compare_ahead(first[at:ahead], second[at:ahead], refused)
-        if groups.same_event(a, b, required, required):
-            groups.merge(a, b)
-        else:
-            refused.add(key)
+    for start in range(0, len(first), _AHEAD):
+        # Pairs already in one group stay so (groups only grow): dropped at once.
+        chunk_first, chunk_second = first[start:start + _AHEAD], second[start:start + _AHEAD]
+        apart = groups.group_of[chunk_first] != groups.group_of[chunk_second]
+        chunk_first, chunk_second = chunk_first[apart], chunk_second[apart]
+        groups.compare_ahead(chunk_first, chunk_second, refused)
+        for i, j in zip(chunk_first.tolist(), chunk_second.tolist(), strict=True):
+            a, b = root(i), root(j)
+            if a == b:
+                continue
+            if a > b:
+                a, b = b, a
+            key = (a, size[a], b, size[b])
+            if key in refused:
+                continue
+            if groups.same_event(a, b, required, required):
+                groups.merge(a, b)
+            else:
+                refused.add(key)
     # Second pass: lone articles may join well-corroborated stories. Groups
     # only grow, so only pairs with a lone article now can qualify.
     if ORPHAN_FACTOR < 1.0 and len(left):
         import numpy as np
 
-        sizes = np.array([size[root(k)] for k in range(len(ordered))])
+        sizes = np.array(size)[groups.group_of]
         lone = (sizes[left] == 1) | (sizes[right] == 1)
         for i, j in zip(left[lone].tolist(), right[lone].tolist(), strict=True):
             a, b = root(i), root(j)
