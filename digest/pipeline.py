@@ -239,15 +239,14 @@ def run_digest(
                 computed.append((THEMES, themes_at, encode_themes(themes)))
             counts = count(reads, read, deduped, known, chosen, themes, stories,
                            window_start(day, zone, config.fetch.window_days))
-            digest = compose_digest(config, day, day_end(day, zone), themes,
-                                    {a.id: a for a in chosen}, summaries, counts, problems,
-                                    stories, known.days)
-            counts = dataclasses.replace(counts, muted=digest.muted)
             by_id = {a.id: a for a in chosen}
+            digest = compose_digest(config, day, day_end(day, zone), themes, by_id, summaries,
+                                    counts, problems, stories, known.days)
+            counts = dataclasses.replace(counts, muted=digest.muted)
             runner.map("article-pages", write_article_pages,
                        batches(article_pages(digest, by_id), config.run.batch_size),
                        str(day_folder(config, day)), page_context(digest))
-            pages = runner.step("publish", write_pages, digest, config, by_id, False,
+            pages = runner.step("publish", write_pages, digest, config,
                                 retries=FILE_RETRY_DELAYS)
             runner.step("write", save_results, store, reads, deduped,
                         [(keys[s.article_id], s) for s in made], digest, pages, config, now,

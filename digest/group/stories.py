@@ -379,24 +379,25 @@ def _group(articles: Sequence[Article], similarity: float, window_hours: float,
 
 
 class _Groups:
-    """Articles merged into groups (union-find), with what the merge checks need."""
+    """Articles merged into groups, with what the merge checks need.
+
+    A group is named by its lowest article index; `group_of` holds each
+    article's group, and `outlets` each group's members, by outlet.
+    """
 
     def __init__(self, articles: Sequence[Article], vectors: Sequence[dict[int, float]],
                  matrix: Any = None) -> None:
+        import numpy as np
+
         self.vectors = vectors
         self.matrix = matrix  # the same vectors as rows of a sparse matrix
-        self.parent = list(range(len(articles)))
+        self.group_of = np.arange(len(articles))
         self.size = [1] * len(articles)
         self.times = [_timestamp(a) for a in articles]
         self.centroids = _Centroids()
         self.moments: dict[int, list[float]] = {}
         self.middles: dict[int, float | None] = {}  # of `moments`, once per group size
-        self.dots: dict[tuple[int, int], float] = {}  # article pairs' cosines, once checked
-        # Each article's group, as an array, and each group's members.
-        import numpy as np
-
-        self.group_of = np.arange(len(articles))
-        self.members_of: dict[int, list[int]] = {i: [i] for i in range(len(articles))}
+        self.cosines: dict[tuple[int, int], float] = {}  # article pairs', once checked
         # The dot product of two groups' sums, found ahead, with each group's
         # merge count then: it stands while neither has merged since.
         self.merges = [0] * len(articles)
@@ -411,28 +412,22 @@ class _Groups:
             self.outlets[index] = {article.source: [index]}
 
     def root(self, i: int) -> int:
-        parent = self.parent
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
+        """The group of article `i`."""
+        return int(self.group_of.item(i))
 
     def merge(self, a: int, b: int) -> None:
-        """Merge group `b` into `a` (both roots; the smaller index stays the root)."""
+        """Merge group `b` into `a` (both groups; the smaller index names the merged one)."""
         if a == b:
             return
         a, b = min(a, b), max(a, b)
-        self.parent[b] = a
         self.size[a] += self.size[b]
         self.merges[a] += 1
-        moved = self.members_of.pop(b)
-        self.group_of[moved] = a
-        self.members_of[a].extend(moved)
         self.centroids.merge(a, b)
         self.moments.setdefault(a, []).extend(self.moments.pop(b, []))
         self.middles.pop(a, None)
         mine = self.outlets[a]
         for outlet, members in self.outlets.pop(b).items():
+            self.group_of[members] = a
             mine.setdefault(outlet, []).extend(members)
 
     def same_event(
@@ -459,7 +454,7 @@ class _Groups:
                  for x in mine for y in theirs.get(outlet, ())]
         # Groups that failed grow and are checked again: their articles' pairs
         # were mostly seen, and a pair's similarity never changes.
-        known = self.dots
+        known = self.cosines
         missing = []
         for pair in pairs:
             dot = known.get(pair)
@@ -490,7 +485,7 @@ class _Groups:
         """
         import numpy as np
 
-        count = len(self.parent)
+        count = len(self.size)
         a, b = self.group_of[left], self.group_of[right]
         low, high = np.minimum(a, b), np.maximum(a, b)
         apart = low != high
@@ -520,8 +515,8 @@ class _Groups:
 
     def members(self) -> dict[int, list[int]]:
         groups: dict[int, list[int]] = defaultdict(list)
-        for index in range(len(self.parent)):
-            groups[self.root(index)].append(index)
+        for index, group in enumerate(self.group_of.tolist()):
+            groups[group].append(index)
         return groups
 
 
@@ -905,7 +900,7 @@ class _Centroids:
             self.width = max(self.width, int(keys.max()) + 1)
 
     def dot(self, a: int, b: int) -> float:
-        """The dot product of two groups' sums (divided by both sizes: the mean cosine)."""
+        """The dot product of two groups' sums (over both sizes, their mean pairwise cosine)."""
         (keys_a, values_a), (keys_b, values_b) = self.sums[a], self.sums[b]
         if not len(keys_a) or not len(keys_b):
             return 0.0

@@ -146,17 +146,13 @@ def day_folder(config: Config, day: date) -> Path:
     return config.output_dir / day.isoformat()
 
 
-def write_pages(digest: Digest, config: Config, articles: Mapping[str, Article],
-                with_articles: bool = True) -> Pages:
+def write_pages(digest: Digest, config: Config) -> Pages:
     """Write the day's page, text and email HTML under `[output] dir`/<day>/.
 
-    Also (unless `with_articles` is false: the caller writes them, e.g. on
-    other cores) a page for each article of the digest that has no web
-    address, so every report the digest names can be read from it.
+    The pages of its articles with no web address (`write_article_pages`)
+    are written apart, in batches.
     """
     folder = day_folder(config, digest.day)
-    if with_articles:
-        write_article_pages(article_pages(digest, articles), str(folder), digest)
     _link_from_previous_day(digest, config)
     email = email_parts(digest, config.email)
     return Pages(write_file(folder / "digest.html", render_html(digest)),
@@ -171,7 +167,7 @@ def _link_from_previous_day(digest: Digest, config: Config) -> None:
     """Give the previous day's page, written before this day existed, its link to this day."""
     if digest.previous_day is None:
         return
-    page = config.output_dir / digest.previous_day.isoformat() / "digest.html"
+    page = day_folder(config, digest.previous_day) / "digest.html"
     try:
         html = page.read_text(encoding="utf-8")
     except OSError:
