@@ -386,7 +386,7 @@ class _Groups:
     """
 
     def __init__(self, articles: Sequence[Article], vectors: Sequence[dict[int, float]],
-                 matrix: Any = None) -> None:
+                 matrix: Any) -> None:
         import numpy as np
 
         self.vectors = vectors
@@ -462,7 +462,7 @@ class _Groups:
                 missing.append(pair)
             elif dot < needed:
                 return False
-        if len(missing) > _MANY_PAIRS and self.matrix is not None:  # many at once
+        if len(missing) > _MANY_PAIRS:  # many at once
             import numpy as np
 
             left, right = (np.fromiter(side, dtype=np.int64, count=len(missing))
