@@ -656,7 +656,7 @@ class _Timer:
 
 def warm_up() -> None:
     """Load what the stages use: the language model, English word rarities, the summarizer
-    (sumy and nltk's stemmer). Called before forking workers, which then share them."""
+    (its stemmer and stop words). Called before forking workers, which then share them."""
     from digest.summarize.registry import prepare
     from digest.text.language import detect
     from digest.text.rarity import Rarity

@@ -354,13 +354,9 @@ def _stop_words(language: str) -> list[str]:
     """Return sumy's stop words for `language`, split the way the vectorizer splits words."""
     import re
 
-    from sumy.utils import get_stop_words
+    from digest.text.stems import stop_words
 
-    try:
-        words = get_stop_words(language)
-    except LookupError:
-        return []
-    return sorted({t for w in words for t in re.findall(_TOKEN_PATTERN, w.lower())})
+    return sorted({t for w in stop_words(language) for t in re.findall(_TOKEN_PATTERN, w.lower())})
 
 
 def group_by_category(articles: Sequence[Article]) -> list[Theme]:

@@ -75,7 +75,7 @@ class NewsSummarizer:
     def __init__(self, stemmer: Any = None, stop_words: frozenset[str] = frozenset()) -> None:
         # Called as sumy's summarizers are (a stemmer, then document and length), but
         # not built on sumy's base class: importing sumy loads nltk and scipy (2 s),
-        # which only its own summarizers and the stemmer need.
+        # which only its own summarizers and nltk's stemmers need (digest.text.stems).
         if stemmer is not None and not callable(stemmer):
             raise TypeError("the stemmer must be callable")
         self._stemmer = stemmer or str.lower

@@ -12,6 +12,7 @@ from typing import Any
 from digest.models import Article, ArticleSummary
 from digest.summarize.news import WordBudget
 from digest.text.language import resolve as resolve_language
+from digest.text.stems import stemmer, stop_words
 from digest.text.tokenizer import PunktTokenizer
 
 # Name -> "module:class" of each summarizer; imported on first use. The names
@@ -175,25 +176,24 @@ def prepare(algorithm: str, language: str) -> None:
 
 @cache
 def _summarizer(algorithm: str, language: str) -> Any:
+    if algorithm == "news":
+        # Ours needs no sumy: a compiled stemmer where it gives nltk's stems (digest.text.stems).
+        from digest.summarize.news import NewsSummarizer
+
+        return NewsSummarizer(stemmer(language), stop_words(language))
     from sumy.nlp.stemmers import Stemmer
-    from sumy.utils import get_stop_words
 
     module_name, class_name = IMPLEMENTATIONS[algorithm].split(":")
     cls = getattr(importlib.import_module(module_name), class_name)
-    summarizer = cls(Stemmer(language))
-    try:
-        stop_words = frozenset(get_stop_words(language))
-    except LookupError:
-        stop_words = frozenset()
-    if algorithm == "news":
-        return cls(Stemmer(language), stop_words)
     if algorithm == "edmundson":
         # Title and location methods only: cue and key methods need word lists
         # a news digest has no sensible default for.
         summarizer = cls(Stemmer(language), cue_weight=0.0, key_weight=0.0)
-        summarizer.null_words = stop_words or {"the"}
-    elif hasattr(summarizer, "stop_words"):
-        summarizer.stop_words = stop_words
+        summarizer.null_words = stop_words(language) or {"the"}
+        return summarizer
+    summarizer = cls(Stemmer(language))
+    if hasattr(summarizer, "stop_words"):
+        summarizer.stop_words = stop_words(language)
     return summarizer
 
 
