@@ -250,13 +250,19 @@ def test_group_sums_compared_at_once_or_alone_agree_to_the_last_bit() -> None:
     # need, and a group that changed since alone: both must give one answer.
     import random
 
-    from digest.group.stories import _Centroids
+    from scipy.sparse import csr_matrix
+
+    from digest.group.stories import _Centroids, _matrix
 
     rng = random.Random(7)
+    vectors = [{t: rng.uniform(0.001, 3.0) for t in rng.sample(range(500), rng.randrange(0, 120))}
+               for _ in range(40)]
     sums = _Centroids()
-    for group in range(40):
-        terms = rng.sample(range(500), rng.randrange(0, 120))
-        sums.add(group, {t: rng.uniform(0.001, 3.0) for t in terms})
+    sums.add_rows(_matrix(vectors, csr_matrix))
+    for group, vector in enumerate(vectors):  # each group starts as its vector, terms ascending
+        keys, values = sums.sums[group]
+        assert keys.tolist() == sorted(vector)
+        assert values.tolist() == [vector[k] for k in sorted(vector)]
     for keep, gone in ((0, 1), (2, 3), (0, 4)):
         sums.merge(keep, gone)
     left = [g for g in range(40) if g not in (1, 3, 4)]

@@ -38,6 +38,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, cached_property
+from itertools import chain, repeat
 from sys import intern
 from typing import Any
 
@@ -331,7 +332,8 @@ def _group(articles: Sequence[Article], similarity: float, window_hours: float,
     # them grows: remember refusals by the groups' sizes.
     refused: set[tuple[int, int, int, int]] = set()
     left, right, strong = _event_pairs(leads, groups.times, loose, required)
-    root, size = groups.root, groups.size
+    # The group of an article (merges update the array in place).
+    root, size = groups.group_of.item, groups.size
     first, second = left[strong], right[strong]
     for start in range(0, len(first), _AHEAD):
         # Pairs already in one group stay so (groups only grow): dropped at once.
@@ -404,8 +406,8 @@ class _Groups:
         self.ahead: dict[tuple[int, int], tuple[float, int, int]] = {}
         # Each group's members by outlet: one outlet's articles are checked pair by pair.
         self.outlets: dict[int, dict[str, list[int]]] = {}
+        self.centroids.add_rows(matrix)
         for index, article in enumerate(articles):
-            self.centroids.add(index, vectors[index])
             moment = self.times[index]
             if moment is not None:
                 self.moments[index] = [moment]
@@ -413,7 +415,8 @@ class _Groups:
 
     def root(self, i: int) -> int:
         """The group of article `i`."""
-        return int(self.group_of.item(i))
+        group: int = self.group_of.item(i)
+        return group
 
     def merge(self, a: int, b: int) -> None:
         """Merge group `b` into `a` (both groups; the smaller index names the merged one)."""
@@ -541,13 +544,14 @@ class _Leads:
     @classmethod
     def of(cls, leads: Sequence[Lead]) -> _Leads:
         """Number the day's words (in article order) and gather the articles' leads."""
-        vocabulary: dict[str, int] = {}
+        # Each word's number is its place in order of first appearance.
+        words = dict.fromkeys(chain.from_iterable(lead.vector for lead in leads))
+        number = {w: n for n, w in enumerate(words)}.__getitem__
         found = cls([], set(), [], [])
         for lead in leads:
-            vector = {vocabulary.setdefault(w, len(vocabulary)): v
-                      for w, v in lead.vector.items()}
-            found.vectors.append(vector)
-            found.specific.update(vocabulary[w] for w in lead.specific)
+            found.vectors.append(dict(zip(map(number, lead.vector), lead.vector.values(),
+                                          strict=True)))
+            found.specific.update(map(number, lead.specific))
             found.heads.append(lead.head)
             found.words.append(lead.words)
         return found
@@ -586,20 +590,20 @@ class _Leads:
         import numpy as np
         from scipy.sparse import csr_matrix
 
-        index: dict[str, int] = {}
-        rows, columns, values = [], [], []
-        for n, head in enumerate(self.heads):
-            for word, weight in head.items():
-                rows.append(n)
-                columns.append(index.setdefault(word, len(index)))
-                values.append(weight)
-        word_rows, word_columns = [], []
-        for n, words in enumerate(self.words):
-            for word in words:
-                column = index.get(word)
-                if column is not None:  # only words some headline has matter
-                    word_rows.append(n)
-                    word_columns.append(column)
+        # Headline words numbered in order of first appearance.
+        index = {w: n for n, w in enumerate(dict.fromkeys(chain.from_iterable(self.heads)))}
+        sizes = np.fromiter(map(len, self.heads), dtype=np.int64, count=len(self.heads))
+        rows = np.repeat(np.arange(len(self.heads), dtype=np.int64), sizes)
+        columns = np.fromiter(map(index.__getitem__, chain.from_iterable(self.heads)),
+                              dtype=np.int64, count=len(rows))
+        values = np.fromiter(chain.from_iterable(h.values() for h in self.heads),
+                             dtype=np.float64, count=len(rows))
+        sizes = np.fromiter(map(len, self.words), dtype=np.int64, count=len(self.words))
+        found = np.fromiter(map(index.get, chain.from_iterable(self.words), repeat(-1)),
+                            dtype=np.int64, count=int(sizes.sum()))
+        known = found >= 0  # only words some headline has matter
+        word_rows = np.repeat(np.arange(len(self.words), dtype=np.int64), sizes)[known]
+        word_columns = found[known]
         shape = (len(self.heads), max(len(index), 1))
         heads = csr_matrix((values, (rows, columns)), shape=shape)
         words = csr_matrix((np.ones(len(word_rows)), (word_rows, word_columns)), shape=shape)
@@ -869,11 +873,19 @@ def _run_pairs(starts: Any, sizes: Any, np: Any) -> tuple[Any, Any]:
 
 
 def _matrix(vectors: Sequence[dict[int, float]], csr_matrix: Any) -> Any:
-    rows = [n for n, vector in enumerate(vectors) for _ in vector]
-    columns = [k for vector in vectors for k in vector]
-    values = [v for vector in vectors for v in vector.values()]
-    width = max(columns, default=0) + 1
-    return csr_matrix((values, (rows, columns)), shape=(len(vectors), width))
+    """The vectors as rows of a sparse matrix, each row's terms ascending."""
+    import numpy as np
+
+    sizes = np.fromiter(map(len, vectors), dtype=np.int64, count=len(vectors))
+    total = int(sizes.sum())
+    rows = np.repeat(np.arange(len(vectors), dtype=np.int64), sizes)
+    columns = np.fromiter(chain.from_iterable(vectors), dtype=np.int64, count=total)
+    values = np.fromiter(chain.from_iterable(v.values() for v in vectors), dtype=np.float64,
+                         count=total)
+    width = int(columns.max()) + 1 if total else 1
+    matrix = csr_matrix((values, (rows, columns)), shape=(len(vectors), width))
+    matrix.sort_indices()
+    return matrix
 
 
 class _Centroids:
@@ -890,12 +902,15 @@ class _Centroids:
         self.sums: dict[int, tuple[Any, Any]] = {}
         self.width = 1  # above the highest term number
 
-    def add(self, group: int, vector: dict[int, float]) -> None:
+    def add_rows(self, matrix: Any) -> None:
+        """Start a group of each row of `matrix` (CSR, each row's terms ascending)."""
         np = self.np
-        keys = np.fromiter(vector.keys(), dtype=np.int64, count=len(vector))
-        values = np.fromiter(vector.values(), dtype=np.float64, count=len(vector))
-        order = np.argsort(keys)
-        self.sums[group] = (keys[order], values[order])
+        keys = matrix.indices.astype(np.int64)
+        values = matrix.data.astype(np.float64, copy=False)
+        bounds = matrix.indptr.tolist()
+        for row in range(matrix.shape[0]):
+            start, end = bounds[row], bounds[row + 1]
+            self.sums[row] = (keys[start:end], values[start:end])
         if len(keys):
             self.width = max(self.width, int(keys.max()) + 1)
 
