@@ -52,12 +52,10 @@ def per_word(stem: Callable[[str], str], words: Iterable[str]) -> tuple[dict[str
 
 
 def compare(name: str, language: str, words: Iterable[str]) -> None:
-    words = sorted(set(words))
-    ours = stemmer(language) if language in COMPILED else None
-    if ours is None:
-        import Stemmer
+    import Stemmer
 
-        ours = Stemmer.Stemmer(language).stemWord
+    words = sorted(set(words))
+    ours = stemmer(language) if language in COMPILED else Stemmer.Stemmer(language).stemWord
     reference, nltk_us = per_word(SnowballStemmer(language).stem, words)
     found, ours_us = per_word(ours, words)
     differ = [w for w in words if reference[w] != found[w]]

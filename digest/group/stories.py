@@ -911,8 +911,7 @@ class _Centroids:
         for row in range(matrix.shape[0]):
             start, end = bounds[row], bounds[row + 1]
             self.sums[row] = (keys[start:end], values[start:end])
-        if len(keys):
-            self.width = max(self.width, int(keys.max()) + 1)
+        self.width = matrix.shape[1]
 
     def dot(self, a: int, b: int) -> float:
         """The dot product of two groups' sums (over both sizes, their mean pairwise cosine)."""

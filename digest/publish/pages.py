@@ -125,7 +125,7 @@ def page_context(digest: Digest) -> Digest:
     return dataclasses.replace(digest, sections=(), failures=(), absorbed=())
 
 
-def write_article_pages(pages: Sequence[tuple[str, Article]], day_folder: str,
+def write_article_pages(pages: Sequence[tuple[str, Article]], folder: str,
                         digest: Digest) -> int:
     """Write the pages of articles with no web address; return how many were written.
 
@@ -134,7 +134,7 @@ def write_article_pages(pages: Sequence[tuple[str, Article]], day_folder: str,
     """
     written = 0
     for page, article in pages:
-        path = Path(day_folder) / page
+        path = Path(folder) / page
         if not has_page_key(path, article_page_key(article, digest)):
             write_file(path, render_article(article, digest))
             written += 1

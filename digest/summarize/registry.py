@@ -176,15 +176,13 @@ def prepare(algorithm: str, language: str) -> None:
 
 @cache
 def _summarizer(algorithm: str, language: str) -> Any:
-    if algorithm == "news":
-        # Ours needs no sumy: a compiled stemmer where it gives nltk's stems (digest.text.stems).
-        from digest.summarize.news import NewsSummarizer
-
-        return NewsSummarizer(stemmer(language), stop_words(language))
-    from sumy.nlp.stemmers import Stemmer
-
     module_name, class_name = IMPLEMENTATIONS[algorithm].split(":")
     cls = getattr(importlib.import_module(module_name), class_name)
+    if algorithm == "news":
+        # Ours needs no sumy: a compiled stemmer where it gives nltk's stems (digest.text.stems).
+        return cls(stemmer(language), stop_words(language))
+    from sumy.nlp.stemmers import Stemmer
+
     if algorithm == "edmundson":
         # Title and location methods only: cue and key methods need word lists
         # a news digest has no sensible default for.
