@@ -312,7 +312,7 @@ def _run(args: argparse.Namespace) -> int:
         for name in ("prefect.task_runs", "prefect.flow_runs"):
             logging.getLogger(name).addFilter(_without_our_tracebacks)
         # By hand: one SMTP attempt, and a one-line error saying where the files are.
-        with _progress_on_terminal(quiet=args.quiet or args.verbose):
+        with _progress_on_terminal(quiet=args.quiet or args.verbose), _without_heartbeats():
             result = daily_digest(date=args.date, config=args.config, resend=args.resend,
                                   retry_send=False)
     if args.quiet:
@@ -326,6 +326,35 @@ def _run(args: argparse.Namespace) -> int:
     else:
         print(f"  email: {(delivery.note or delivery.eml) if delivery else 'not sent'}")
     return 0
+
+
+@contextlib.contextmanager
+def _without_heartbeats() -> Iterator[None]:
+    """Send no flow-run heartbeats from a run by hand to a running server, unless asked to.
+
+    Heartbeats let a server mark a run whose process died as crashed; a run
+    by hand dies in front of the person who started it. Prefect's heartbeat
+    thread sleeps in whole seconds, and the flow waits for it to notice the
+    end: up to 1 s of every run (bench/README.md). Scheduled runs (`digest
+    serve`, a worker) keep them, and so does a run with Prefect's temporary
+    server: that server stops as the process ends, and without that wait it
+    is stopped while still recording the run's last task runs, which prints
+    its errors.
+    """
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        temporary_settings,
+    )
+    from prefect.settings.models.flows import FlowsSettings
+
+    default = FlowsSettings.model_fields["heartbeat_frequency"].default
+    # Kept when chosen (in the environment or a Prefect profile) or without a server.
+    if PREFECT_FLOWS_HEARTBEAT_FREQUENCY.value() != default or not PREFECT_API_URL.value():
+        yield
+        return
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
 
 
 @contextlib.contextmanager
