@@ -1,6 +1,7 @@
 """What Prefect costs on a real day: `digest run` with and without Prefect on the BBC articles.
 
     .venv/bin/python bench/prefect_overhead.py ../shared/data [--runs 3] [--task-runner auto]
+        [--before WORKTREE] [--no-temporary]
 
 The five BBC category folders (2,225 articles) as one cold day: every run is
 a new `digest run` process with an empty store, in a throwaway folder with
@@ -13,6 +14,10 @@ its own PREFECT_HOME. Alternated, `--runs` times each:
 
 Wall time of each command, and for Prefect the flow body (from the flow
 run's "Beginning flow run" to its "Finished in state" log line, `-v`).
+`--before` adds, alternated with the rest, the run with a server of the
+code in another checkout (a worktree of an earlier commit, put first on
+PYTHONPATH: run this from outside the repository); `--no-temporary` leaves
+out the runs without a server.
 """
 
 from __future__ import annotations
@@ -65,15 +70,21 @@ def main() -> int:
     parser.add_argument("data", type=Path)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--task-runner", default="auto")
+    parser.add_argument("--before", type=Path, help="another checkout, run with the server")
+    parser.add_argument("--no-temporary", action="store_true")
     args = parser.parse_args()
     sources = sorted(p for p in (args.data / BBC).iterdir() if p.is_dir())
     root = Path(tempfile.mkdtemp(prefix="digest-bench-prefect-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "PREFECT_"))}
     env.update(PREFECT_HOME=str(root / "prefect"), PREFECT_SERVER_ANALYTICS_ENABLED="false")
     port = free_port()
-    kinds = {"without Prefect": env,
-             "Prefect, server running": {**env, "PREFECT_API_URL": api_url(port)},
-             "Prefect, no server (temporary one)": env}
+    server = {**env, "PREFECT_API_URL": api_url(port)}
+    kinds = {"without Prefect": env, "Prefect, server running": server}
+    if args.before:
+        kinds[f"Prefect, server running, {args.before.name}"] = {
+            **server, "PYTHONPATH": str(args.before.resolve())}
+    if not args.no_temporary:
+        kinds["Prefect, no server (temporary one)"] = env
     walls: dict[str, list[float]] = {k: [] for k in kinds}
     bodies: dict[str, list[float]] = {k: [] for k in kinds}
     with ExitStack() as stack:
@@ -94,13 +105,15 @@ def main() -> int:
     base = statistics.median(walls["without Prefect"])
     print(f"BBC 2,225 articles, cold, [run] task_runner = \"{args.task_runner}\", "
           f"median of {args.runs}\n")
-    print("| `digest run` | wall s | x without Prefect | flow body s | body x without Prefect |")
+    print("| `digest run` | wall s (range) | x without Prefect | flow body s "
+          "| body x without Prefect |")
     print("|---|---:|---:|---:|---:|")
     for kind in kinds:
         wall = statistics.median(walls[kind])
+        spread = f"{min(walls[kind]):.2f}-{max(walls[kind]):.2f}"
         body = f"{statistics.median(bodies[kind]):.2f}" if bodies[kind] else ""
         body_ratio = f"{statistics.median(bodies[kind]) / base:.2f}" if bodies[kind] else ""
-        print(f"| {kind} | {wall:.2f} | {wall / base:.2f} | {body} | {body_ratio} |")
+        print(f"| {kind} | {wall:.2f} ({spread}) | {wall / base:.2f} | {body} | {body_ratio} |")
     return 0
 
 

@@ -103,6 +103,10 @@ SEND_RETRY_DELAYS: tuple[float, ...] = (10.0, 60.0, 300.0)
 class Runner(Protocol):
     """Where the stages run. Every result comes back to this process, in order."""
 
+    # A batch of a map holds `[run] batch_size` times this many items: a
+    # runner whose task runs cost more makes fewer, bigger batches.
+    batch_scale: int
+
     def step(self, name: str, fn: Callable[..., T], *args: Any,
              retries: Sequence[float] = ()) -> T:
         """Run fn(*args) here as stage `name`, again after each delay in `retries` if it fails."""
@@ -244,7 +248,7 @@ def run_digest(
                                     counts, problems, stories, known.days)
             counts = dataclasses.replace(counts, muted=digest.muted)
             runner.map("article-pages", write_article_pages,
-                       batches(article_pages(digest, by_id), config.run.batch_size),
+                       batches(article_pages(digest, by_id), batch_size(runner, config)),
                        str(day_folder(config, day)), page_context(digest))
             pages = runner.step("publish", write_pages, digest, config,
                                 retries=FILE_RETRY_DELAYS)
@@ -433,7 +437,8 @@ def clean_all(runner: Runner, store: Store, articles: Sequence[Article],
     same = [a.id in stored and stored[a.id].read_hash == h
             for a, h in zip(articles, hashes, strict=True)]
     todo = [a for a, kept in zip(articles, same, strict=True) if not kept]
-    found = runner.map("clean", clean_articles, batches(todo, config.run.batch_size), rules)
+    found = runner.map("clean", clean_articles, batches(todo, batch_size(runner, config)),
+                       rules)
     fresh = iter(a for batch in found for a in batch)
     return [_as_cleaned(a, stored[a.id]) if kept else next(fresh)
             for a, kept in zip(articles, same, strict=True)]
@@ -470,7 +475,7 @@ def group_day(runner: Runner, store: Store, chosen: Sequence[Article], known: Kn
         stored = runner.step("recall-leads", recall_leads, store, list(keys.values()))
         features = {a.id: decode_lead(stored[keys[a.id]]) for a in pool if keys[a.id] in stored}
         todo = [a for a in pool if a.id not in features]
-        parts = batches(todo, config.run.batch_size)
+        parts = batches(todo, batch_size(runner, config))
         leads = runner.map("story-leads", leads_batch, parts, language)
         for batch, part in zip(parts, leads, strict=True):
             for article, (lead, encoded) in zip(batch, part, strict=True):
@@ -491,9 +496,14 @@ def leads_batch(articles: Sequence[Article], language: str) -> list[tuple[Lead, 
 def summarize_all(runner: Runner, articles: Sequence[Article],
                   config: Config) -> list[ArticleSummary]:
     """Summarize the articles (the stories' representatives not cached), in batches."""
-    made = runner.map("summarize", summarize_batch, batches(articles, config.run.batch_size),
+    made = runner.map("summarize", summarize_batch, batches(articles, batch_size(runner, config)),
                       config.summary)
     return [s for batch in made for s in batch]
+
+
+def batch_size(runner: Runner, config: Config) -> int:
+    """Items in a batch of the runner's maps: `[run] batch_size` times its `batch_scale`."""
+    return config.run.batch_size * runner.batch_scale
 
 
 def batches(items: Sequence[T], size: int) -> list[list[T]]:
@@ -597,6 +607,10 @@ class InProcess:
     `executor` when one is given (a process pool uses every core), else one
     after another. `on_stage`, when given, gets each stage's name and seconds.
     """
+
+    # Its batches cost little beyond their work: the smaller, the evener the
+    # cores' share (bench/README.md, "Batches").
+    batch_scale = 1
 
     def __init__(self, io_workers: int = 8, executor: Executor | None = None,
                  on_stage: StageTimer | None = None,

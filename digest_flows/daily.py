@@ -41,6 +41,12 @@ from digest_flows import forkserver
 
 T = TypeVar("T")
 
+# The flow's batches are twice `[run] batch_size`: each task run costs it tens
+# of milliseconds (its events, and a server recording them on the same
+# machine), so fewer, bigger batches pay; measured best of 1x-4x on a
+# 2,000-article day (bench/README.md, "Batches").
+FLOW_BATCH_SCALE = 2
+
 
 class PrefectRunner:
     """Run the pipeline's stages as Prefect tasks.
@@ -53,6 +59,8 @@ class PrefectRunner:
     Prefect would otherwise walk every object in them looking for futures
     (the stories step took 9 s instead of 0.8 s); no input is ever a future.
     """
+
+    batch_scale = FLOW_BATCH_SCALE
 
     def __init__(self, heavy: TaskRunner, threads: TaskRunner,
                  pool: Callable[[], Executor] | None = None) -> None:

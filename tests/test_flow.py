@@ -315,7 +315,7 @@ def test_the_flow_on_a_process_pool_or_a_dask_cluster_makes_the_same_digest(
 
     from digest.config import load_config
     from digest.pipeline import run_in_process
-    from digest_flows.daily import daily_digest
+    from digest_flows.daily import FLOW_BATCH_SCALE, daily_digest
 
     def configure(name: str, run: str) -> Path:
         path = tmp_path / f"{name}.toml"
@@ -338,6 +338,7 @@ def test_the_flow_on_a_process_pool_or_a_dask_cluster_makes_the_same_digest(
                 == getattr(alone.published, page).read_bytes()), page
     assert result.counts == alone.counts and result.counts.stories >= 8
     # The server records task runs from the client's events, a moment after the flow ends.
+    per_batch = 2 * FLOW_BATCH_SCALE  # the flow's batches are bigger than batch_size
     deadline = time.monotonic() + 30
     while True:
         with get_client(sync_client=True) as client:
@@ -345,10 +346,11 @@ def test_the_flow_on_a_process_pool_or_a_dask_cluster_makes_the_same_digest(
                 id=FlowRunFilterId(any_=[spread.state_details.flow_run_id])))
         cleaning = [r for r in runs if r.name.startswith("clean")]
         done = all(r.state and r.state.is_completed() for r in cleaning)
-        if (len(cleaning) == -(-result.counts.read // 2) and done) or time.monotonic() > deadline:
+        batches = -(-result.counts.read // per_batch)
+        if (len(cleaning) == batches and done) or time.monotonic() > deadline:
             break
         time.sleep(0.2)
-    assert len(cleaning) == -(-result.counts.read // 2)
+    assert len(cleaning) == batches
     assert done
 
 

@@ -380,6 +380,39 @@ def test_auto_uses_no_pool_for_a_small_day(
     assert run_in_process(config, DAY, send=False).counts.articles == 6
 
 
+def test_a_runner_whose_tasks_cost_more_makes_bigger_batches_of_the_same_digest(
+    articles_dir: Path, tmp_path: Path,
+) -> None:
+    from digest.config import load_config
+    from digest.pipeline import InProcess, run_digest
+
+    class Scaled(InProcess):
+        def __init__(self, scale: int) -> None:
+            super().__init__()
+            self.batch_scale = scale
+            self.sizes: dict[str, list[int]] = {}
+
+        def map(self, name: str, fn: Any, items: Any, *args: Any, io: bool = False,
+                label: Any = None) -> list[Any]:
+            self.sizes.setdefault(name, []).extend(map(len, items))
+            return super().map(name, fn, items, *args, io=io, label=label)
+
+    pages = {}
+    for scale in (1, 2):
+        path = tmp_path / f"scale{scale}.toml"
+        path.write_text(f'[sources]\nfolders = ["{articles_dir}"]\n'
+                        f'[store]\npath = "{tmp_path / str(scale)}/d.db"\n'
+                        f'[output]\ndir = "{tmp_path / str(scale)}/out"\n'
+                        '[run]\ntask_runner = "threads"\nbatch_size = 2\n', encoding="utf-8")
+        runner = Scaled(scale)
+        result = run_digest(load_config(path, env={}), DAY, runner, send=False)
+        pages[scale] = result.published.html.read_text(encoding="utf-8")
+        for stage in ("clean", "story-leads", "summarize", "article-pages"):
+            sizes = runner.sizes[stage]
+            assert max(sizes) == 2 * scale and sum(sizes) > 2 * scale, (stage, sizes)
+    assert pages[1] == pages[2]
+
+
 def test_article_pages_written_in_batches_are_the_pages_of_the_whole_digest(
     articles_dir: Path, make_config: Callable[..., Config],
 ) -> None:
