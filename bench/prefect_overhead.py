@@ -1,7 +1,7 @@
 """What Prefect costs on a real day: `digest run` with and without Prefect on the BBC articles.
 
     .venv/bin/python bench/prefect_overhead.py ../shared/data [--runs 3] [--task-runner auto]
-        [--before WORKTREE] [--no-temporary]
+        [--before WORKTREE] [--no-temporary] [--batch-size N]
 
 The five BBC category folders (2,225 articles) as one cold day: every run is
 a new `digest run` process with an empty store, in a throwaway folder with
@@ -17,7 +17,8 @@ run's "Beginning flow run" to its "Finished in state" log line, `-v`).
 `--before` adds, alternated with the rest, the run with a server of the
 code in another checkout (a worktree of an earlier commit, put first on
 PYTHONPATH: run this from outside the repository); `--no-temporary` leaves
-out the runs without a server.
+out the runs without a server; `--batch-size` sets `[run] batch_size` (the
+flow's batches are twice that).
 """
 
 from __future__ import annotations
@@ -41,13 +42,15 @@ BBC = Path("bbc_news_summary") / "BBC News Summary" / "News Articles"
 _STAMP = re.compile(r"^(\d\d:\d\d:\d\d\.\d+) \|.*(Beginning flow run|Finished in state)")
 
 
-def write_config(folder: Path, sources: list[Path], task_runner: str) -> Path:
+def write_config(folder: Path, sources: list[Path], task_runner: str,
+                 batch_size: int | None = None) -> Path:
     config = folder / "digest.toml"
     names = ", ".join(f'"{s}"' for s in sources)
+    batch = f"batch_size = {batch_size}\n" if batch_size else ""
     config.write_text(f"[sources]\nfolders = [{names}]\n"
                       f'[store]\npath = "{folder / "data" / "digest.db"}"\n'
                       f'[output]\ndir = "{folder / "out"}"\n'
-                      f'[run]\ntask_runner = "{task_runner}"\n', encoding="utf-8")
+                      f'[run]\ntask_runner = "{task_runner}"\n{batch}', encoding="utf-8")
     return config
 
 
@@ -72,6 +75,7 @@ def main() -> int:
     parser.add_argument("--task-runner", default="auto")
     parser.add_argument("--before", type=Path, help="another checkout, run with the server")
     parser.add_argument("--no-temporary", action="store_true")
+    parser.add_argument("--batch-size", type=int, help="[run] batch_size (default: the config's)")
     args = parser.parse_args()
     sources = sorted(p for p in (args.data / BBC).iterdir() if p.is_dir())
     root = Path(tempfile.mkdtemp(prefix="digest-bench-prefect-"))
@@ -94,7 +98,7 @@ def main() -> int:
             for number, (kind, kind_env) in enumerate(kinds.items()):
                 folder = root / f"run-{attempt}-{number}"
                 folder.mkdir()
-                config = write_config(folder, sources, args.task_runner)
+                config = write_config(folder, sources, args.task_runner, args.batch_size)
                 extra = ["--without-prefect"] if kind == "without Prefect" else ["-v"]
                 wall, body = run([str(BIN / "digest"), "run", "--config", str(config), *extra],
                                  kind_env)
