@@ -103,9 +103,12 @@ SEND_RETRY_DELAYS: tuple[float, ...] = (10.0, 60.0, 300.0)
 class Runner(Protocol):
     """Where the stages run. Every result comes back to this process, in order."""
 
-    # A batch of a map holds `[run] batch_size` times this many items: a
-    # runner whose task runs cost more makes fewer, bigger batches.
-    batch_scale: int
+    def batch_size(self, configured: int, count: int) -> int:
+        """Items in each batch of a map of `count` items, given `[run] batch_size`.
+
+        A runner whose task runs cost more makes fewer, bigger batches.
+        """
+        ...
 
     def step(self, name: str, fn: Callable[..., T], *args: Any,
              retries: Sequence[float] = ()) -> T:
@@ -248,7 +251,7 @@ def run_digest(
                                     counts, problems, stories, known.days)
             counts = dataclasses.replace(counts, muted=digest.muted)
             runner.map("article-pages", write_article_pages,
-                       batches(article_pages(digest, by_id), batch_size(runner, config)),
+                       batched(runner, article_pages(digest, by_id), config),
                        str(day_folder(config, day)), page_context(digest))
             pages = runner.step("publish", write_pages, digest, config,
                                 retries=FILE_RETRY_DELAYS)
@@ -437,8 +440,7 @@ def clean_all(runner: Runner, store: Store, articles: Sequence[Article],
     same = [a.id in stored and stored[a.id].read_hash == h
             for a, h in zip(articles, hashes, strict=True)]
     todo = [a for a, kept in zip(articles, same, strict=True) if not kept]
-    found = runner.map("clean", clean_articles, batches(todo, batch_size(runner, config)),
-                       rules)
+    found = runner.map("clean", clean_articles, batched(runner, todo, config), rules)
     fresh = iter(a for batch in found for a in batch)
     return [_as_cleaned(a, stored[a.id]) if kept else next(fresh)
             for a, kept in zip(articles, same, strict=True)]
@@ -475,7 +477,7 @@ def group_day(runner: Runner, store: Store, chosen: Sequence[Article], known: Kn
         stored = runner.step("recall-leads", recall_leads, store, list(keys.values()))
         features = {a.id: decode_lead(stored[keys[a.id]]) for a in pool if keys[a.id] in stored}
         todo = [a for a in pool if a.id not in features]
-        parts = batches(todo, batch_size(runner, config))
+        parts = batched(runner, todo, config)
         leads = runner.map("story-leads", leads_batch, parts, language)
         for batch, part in zip(parts, leads, strict=True):
             for article, (lead, encoded) in zip(batch, part, strict=True):
@@ -496,14 +498,14 @@ def leads_batch(articles: Sequence[Article], language: str) -> list[tuple[Lead, 
 def summarize_all(runner: Runner, articles: Sequence[Article],
                   config: Config) -> list[ArticleSummary]:
     """Summarize the articles (the stories' representatives not cached), in batches."""
-    made = runner.map("summarize", summarize_batch, batches(articles, batch_size(runner, config)),
+    made = runner.map("summarize", summarize_batch, batched(runner, articles, config),
                       config.summary)
     return [s for batch in made for s in batch]
 
 
-def batch_size(runner: Runner, config: Config) -> int:
-    """Items in a batch of the runner's maps: `[run] batch_size` times its `batch_scale`."""
-    return config.run.batch_size * runner.batch_scale
+def batched(runner: Runner, items: Sequence[T], config: Config) -> list[list[T]]:
+    """Split `items` into the runner's batches (`[run] batch_size` as the runner sizes it)."""
+    return batches(items, runner.batch_size(config.run.batch_size, len(items)))
 
 
 def batches(items: Sequence[T], size: int) -> list[list[T]]:
@@ -608,9 +610,6 @@ class InProcess:
     after another. `on_stage`, when given, gets each stage's name and seconds.
     """
 
-    # Its batches cost little beyond their work: the smaller, the evener the
-    # cores' share (bench/README.md, "Batches").
-    batch_scale = 1
 
     def __init__(self, io_workers: int = 8, executor: Executor | None = None,
                  on_stage: StageTimer | None = None,
@@ -620,6 +619,11 @@ class InProcess:
         self.on_stage = on_stage
         # Makes `executor` when a map first has more than one batch (`[run] task_runner = "auto"`).
         self._pool = pool
+
+    def batch_size(self, configured: int, count: int) -> int:
+        # A batch costs the pool little beyond its work: the smaller, the
+        # evener the cores' share (bench/README.md, Prefect's fixed cost).
+        return configured
 
     def step(self, name: str, fn: Callable[..., T], *args: Any,
              retries: Sequence[float] = ()) -> T:

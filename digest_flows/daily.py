@@ -41,11 +41,18 @@ from digest_flows import forkserver
 
 T = TypeVar("T")
 
-# The flow's batches are twice `[run] batch_size`: each task run costs it tens
-# of milliseconds (its events, and a server recording them on the same
-# machine), so fewer, bigger batches pay; measured best of 1x-4x on a
-# 2,000-article day (bench/README.md, "Batches").
+# The flow's batches are up to twice `[run] batch_size`: each task run costs it
+# tens of milliseconds (its events, and a server recording them on the same
+# machine), so fewer, bigger batches pay; 2x measured best of 1x-4x on a
+# 2,000-article day (bench/README.md, Prefect's fixed cost).
 FLOW_BATCH_SCALE = 2
+
+
+def flow_batch_size(configured: int, count: int, cores: int) -> int:
+    """Items in each of the flow's batches of `count` items: up to FLOW_BATCH_SCALE times
+    `configured`, but never so big that a core gets no batch where `configured` gave it one."""
+    even = -(-count // max(cores, 1))  # one batch per core
+    return max(configured, min(configured * FLOW_BATCH_SCALE, even))
 
 
 class PrefectRunner:
@@ -60,12 +67,11 @@ class PrefectRunner:
     (the stories step took 9 s instead of 0.8 s); no input is ever a future.
     """
 
-    batch_scale = FLOW_BATCH_SCALE
-
     def __init__(self, heavy: TaskRunner, threads: TaskRunner,
-                 pool: Callable[[], Executor] | None = None) -> None:
+                 pool: Callable[[], Executor] | None = None, cores: int = 1) -> None:
         self.heavy = heavy
         self.threads = threads
+        self.cores = cores  # the workers the heavy maps spread over
         self.logger = get_run_logger()
         # `[run] task_runner = "auto"`: heavy tasks are threads that hand their
         # batch to this process pool (made when a map first has two batches).
@@ -85,6 +91,9 @@ class PrefectRunner:
             return executor.submit(fn, *args, **kwargs).result()
 
         return on_pool
+
+    def batch_size(self, configured: int, count: int) -> int:
+        return flow_batch_size(configured, count, self.cores)
 
     def step(self, name: str, fn: Callable[..., T], *args: Any,
              retries: Sequence[float] = ()) -> T:
@@ -208,7 +217,8 @@ def daily_digest(
         threads = stack.enter_context(ThreadPoolTaskRunner(max_workers=settings.fetch.workers))
         pool = (forkserver.pool_maker(stack, forkserver.cores(settings.run))
                 if forkserver.wanted(settings.run) else None)
-        result = pipeline.run_digest(settings, day, PrefectRunner(heavy, threads, pool),
+        runner = PrefectRunner(heavy, threads, pool, forkserver.cores(settings.run))
+        result = pipeline.run_digest(settings, day, runner,
                                      resend=resend, retry_send=retry_send,
                                      password=lambda: smtp_password(settings))
     publish_artifacts(settings, result.published.digest, result.summary_line())

@@ -315,7 +315,7 @@ def test_the_flow_on_a_process_pool_or_a_dask_cluster_makes_the_same_digest(
 
     from digest.config import load_config
     from digest.pipeline import run_in_process
-    from digest_flows.daily import FLOW_BATCH_SCALE, daily_digest
+    from digest_flows.daily import daily_digest, flow_batch_size
 
     def configure(name: str, run: str) -> Path:
         path = tmp_path / f"{name}.toml"
@@ -338,7 +338,8 @@ def test_the_flow_on_a_process_pool_or_a_dask_cluster_makes_the_same_digest(
                 == getattr(alone.published, page).read_bytes()), page
     assert result.counts == alone.counts and result.counts.stories >= 8
     # The server records task runs from the client's events, a moment after the flow ends.
-    per_batch = 2 * FLOW_BATCH_SCALE  # the flow's batches are bigger than batch_size
+    per_batch = flow_batch_size(2, result.counts.read, 2)  # bigger than batch_size
+    assert per_batch > 2
     deadline = time.monotonic() + 30
     while True:
         with get_client(sync_client=True) as client:

@@ -389,8 +389,11 @@ def test_a_runner_whose_tasks_cost_more_makes_bigger_batches_of_the_same_digest(
     class Scaled(InProcess):
         def __init__(self, scale: int) -> None:
             super().__init__()
-            self.batch_scale = scale
+            self.scale = scale
             self.sizes: dict[str, list[int]] = {}
+
+        def batch_size(self, configured: int, count: int) -> int:
+            return configured * self.scale
 
         def map(self, name: str, fn: Any, items: Any, *args: Any, io: bool = False,
                 label: Any = None) -> list[Any]:
