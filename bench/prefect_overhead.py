@@ -18,7 +18,7 @@ run's "Beginning flow run" to its "Finished in state" log line, `-v`).
 code in another checkout (a worktree of an earlier commit, put first on
 PYTHONPATH: run this from outside the repository); `--no-temporary` leaves
 out the runs without a server; `--batch-size` sets `[run] batch_size` (the
-flow's batches are twice that).
+flow's batches are up to twice that).
 """
 
 from __future__ import annotations

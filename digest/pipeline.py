@@ -610,7 +610,6 @@ class InProcess:
     after another. `on_stage`, when given, gets each stage's name and seconds.
     """
 
-
     def __init__(self, io_workers: int = 8, executor: Executor | None = None,
                  on_stage: StageTimer | None = None,
                  pool: Callable[[], Executor] | None = None) -> None:

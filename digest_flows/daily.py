@@ -215,9 +215,9 @@ def daily_digest(
     with ExitStack() as stack:
         heavy = stack.enter_context(task_runner(settings.run))
         threads = stack.enter_context(ThreadPoolTaskRunner(max_workers=settings.fetch.workers))
-        pool = (forkserver.pool_maker(stack, forkserver.cores(settings.run))
-                if forkserver.wanted(settings.run) else None)
-        runner = PrefectRunner(heavy, threads, pool, forkserver.cores(settings.run))
+        cores = forkserver.cores(settings.run)
+        pool = forkserver.pool_maker(stack, cores) if forkserver.wanted(settings.run) else None
+        runner = PrefectRunner(heavy, threads, pool, cores)
         result = pipeline.run_digest(settings, day, runner,
                                      resend=resend, retry_send=retry_send,
                                      password=lambda: smtp_password(settings))

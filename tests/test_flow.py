@@ -340,6 +340,7 @@ def test_the_flow_on_a_process_pool_or_a_dask_cluster_makes_the_same_digest(
     # The server records task runs from the client's events, a moment after the flow ends.
     per_batch = flow_batch_size(2, result.counts.read, 2)  # bigger than batch_size
     assert per_batch > 2
+    batches = -(-result.counts.read // per_batch)
     deadline = time.monotonic() + 30
     while True:
         with get_client(sync_client=True) as client:
@@ -347,7 +348,6 @@ def test_the_flow_on_a_process_pool_or_a_dask_cluster_makes_the_same_digest(
                 id=FlowRunFilterId(any_=[spread.state_details.flow_run_id])))
         cleaning = [r for r in runs if r.name.startswith("clean")]
         done = all(r.state and r.state.is_completed() for r in cleaning)
-        batches = -(-result.counts.read // per_batch)
         if (len(cleaning) == batches and done) or time.monotonic() > deadline:
             break
         time.sleep(0.2)
