@@ -211,10 +211,11 @@ def test_a_send_cut_off_before_it_was_recorded_is_reported_not_repeated(
     inbox, port = smtp
     one = settings(port, to=("ann@example.org",))
     with Store(tmp_path / "d.db") as store:
-        # A run recorded its intent, the server took the message, and the run
-        # was killed before it could mark the send done.
+        # A run recorded its intent, handed the message over, and was killed
+        # before it could mark the send done.
         identity = message_id(DAY, "ann@example.org", 0, "digest@example.org")
         store.record_intent(DAY, "ann@example.org", identity, 0, "subject", NOW)
+        store.record_handover(DAY, "ann@example.org")
         rerun = deliver(store, digest_with(), one, tmp_path, NOW)
         assert rerun.sent_to == ()
         assert "may have arrived" in rerun.note and "--resend" in rerun.note
@@ -224,6 +225,42 @@ def test_a_send_cut_off_before_it_was_recorded_is_reported_not_repeated(
         assert store.delivered(DAY) == {"ann@example.org"}
     (_, message), = inbox.messages
     assert message["Message-ID"] == identity
+
+
+def test_a_send_stopped_before_the_handover_is_sent_by_the_next_run(
+    smtp: tuple[Inbox, int], tmp_path: Path,
+) -> None:
+    inbox, port = smtp
+    one = settings(port, to=("ann@example.org",))
+    with Store(tmp_path / "d.db") as store:
+        # A run recorded its intent and was killed while connecting: the
+        # server never had the message, so it is not in doubt.
+        identity = message_id(DAY, "ann@example.org", 0, "digest@example.org")
+        store.record_intent(DAY, "ann@example.org", identity, 0, "subject", NOW)
+        assert store.delivery_states(DAY)["ann@example.org"][0] == "ready"
+        rerun = deliver(store, digest_with(), one, tmp_path, NOW)
+        assert rerun.sent_to == ("ann@example.org",)
+        assert rerun.note == ""
+        assert store.delivery_states(DAY)["ann@example.org"] == ("sent", 0, identity)
+    (_, message), = inbox.messages
+    assert message["Message-ID"] == identity
+
+
+def test_the_send_is_marked_handed_over_only_when_the_message_goes_out(
+    tmp_path: Path,
+) -> None:
+    seen: list[str] = []
+    with running_inbox() as inbox, Store(tmp_path / "d.db") as store:
+        def status() -> None:  # on the server's thread: a connection of its own
+            with Store(tmp_path / "d.db") as look:
+                seen.append(look.delivery_states(DAY)["ann@example.org"][0])
+
+        inbox.on_rcpt = status  # the envelope: nothing deliverable yet
+        inbox.on_data = status  # the message itself
+        sent = deliver(store, digest_with(), settings(inbox.port, to=("ann@example.org",)),
+                       tmp_path, NOW)
+    assert sent.sent_to == ("ann@example.org",)
+    assert seen == ["ready", "sending"]
 
 
 def test_runs_sending_at_once_send_each_recipient_one_message(tmp_path: Path) -> None:

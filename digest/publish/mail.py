@@ -5,21 +5,25 @@ from __future__ import annotations
 import hashlib
 import smtplib
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
+from functools import partial
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from digest.config import EmailConfig
 from digest.errors import DeliveryError, StoreError
 from digest.models import Digest
 from digest.publish.rank import within_budget
 from digest.publish.render import render_email_html, render_text, safe_url
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer  # collections.abc.Buffer from Python 3.12
 
 # Gmail clips a message whose HTML is larger than about 102 KB (its help
 # pages); the email stays under 100 KB, inlined CSS included.
@@ -37,6 +41,8 @@ class Ledger(Protocol):
 
     def record_intent(self, day: date, recipient: str, message_id: str, attempt: int,
                       subject: str, when: datetime) -> None: ...
+
+    def record_handover(self, day: date, recipient: str) -> None: ...
 
     def record_delivery(self, day: date, recipient: str, when: datetime) -> None: ...
 
@@ -141,24 +147,46 @@ def write_eml(message: EmailMessage, path: Path) -> Path:
     return path
 
 
+class _SMTP(smtplib.SMTP):
+    """smtplib's client, calling `before_data` just before the message itself goes out.
+
+    Until the DATA command the server holds nothing it could deliver, so a
+    run stopped before that point has certainly not sent the message.
+    """
+
+    before_data: Callable[[], None] | None = None
+
+    def data(self, msg: Buffer | str) -> tuple[int, bytes]:
+        if self.before_data is not None:
+            self.before_data()
+        return super().data(msg)
+
+
+class _SMTP_SSL(_SMTP, smtplib.SMTP_SSL):
+    """`_SMTP` over implicit TLS."""
+
+
 def send(
     message: EmailMessage, recipients: Sequence[str], settings: EmailConfig, password: str | None,
+    before_data: Callable[[], None] | None = None,
 ) -> tuple[str, ...]:
     """Send `message` to `recipients` over SMTP; return those the server accepted.
 
+    `before_data` is called after the server took the envelope and before
+    the message is handed over (the DATA command).
     Raises DeliveryError with a one-line reason when the server cannot be
     reached, refuses the login or refuses every recipient.
     """
     where = f"SMTP {settings.smtp_host}:{settings.smtp_port}"
     context = ssl.create_default_context()
     try:
-        client: smtplib.SMTP
+        client: _SMTP
         if settings.security == "ssl":
-            client = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port,
-                                      timeout=settings.timeout, context=context)
+            client = _SMTP_SSL(settings.smtp_host, settings.smtp_port,
+                               timeout=settings.timeout, context=context)
         else:
-            client = smtplib.SMTP(settings.smtp_host, settings.smtp_port,
-                                  timeout=settings.timeout)
+            client = _SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.timeout)
+        client.before_data = before_data
         with client:
             if settings.security == "starttls":
                 client.starttls(context=context)
@@ -203,11 +231,14 @@ def deliver(
     (no one sees the others' addresses):
     - one run at a time sends for a store (`Store.sending`; others wait up to
       `wait` seconds, then stop with a one-line error);
-    - the intent to send is recorded before each send and marked sent after,
-      so a run killed in between leaves "sending": the next run reports it
-      and does not send again (the mail may have arrived); `resend` sends it
-      again under the same Message-ID, and resends the sent ones under a new
-      one;
+    - the intent to send is recorded ("ready") before each send, marked
+      "sending" just before the message goes to the server (the DATA
+      command), and marked "sent" once the server accepted it. A run killed
+      while "ready" never handed the message over, so the next run sends it;
+      one killed while "sending" leaves an unknown outcome: the next run
+      reports it and does not send again (the mail may have arrived).
+      `resend` sends it again under the same Message-ID, and resends the
+      sent ones under a new one;
     - Message-IDs are deterministic per (day, recipient, attempt).
     Raises DeliveryError when sending fails; recipients not reached stay pending.
     """
@@ -237,7 +268,8 @@ def _send_pending(
     states = store.delivery_states(day)
     already = tuple(r for r in settings.to if states.get(r, ("",))[0] == "sent")
     unknown = tuple(r for r in settings.to if states.get(r, ("",))[0] == "sending")
-    pending = [r for r in settings.to if resend or r not in states]
+    pending = [r for r in settings.to
+               if resend or states.get(r, ("ready",))[0] == "ready"]
     notes = [f"{r}: a run stopped while sending {day}'s digest, so it may have arrived; "
              "not sent again (use --resend)" for r in unknown if r not in pending]
     if not pending:
@@ -254,7 +286,8 @@ def _send_pending(
         message = build_message(digest, settings, [recipient], now, identity, parts)
         store.record_intent(day, recipient, identity, attempt, str(message["Subject"]), now)
         try:
-            accepted = send(message, [recipient], settings, password)
+            accepted = send(message, [recipient], settings, password,
+                            partial(store.record_handover, day, recipient))
         except DeliveryError:
             store.drop_intent(day, recipient, before)
             raise

@@ -540,8 +540,10 @@ class Store:
     def delivery_states(self, day: date) -> dict[str, tuple[str, int, str]]:
         """Return each recipient's (status, attempt, Message-ID) for `day`.
 
-        Status "sent": the server accepted it. "sending": a run recorded its
-        intent to send and stopped before it knew the outcome.
+        Status "sent": the server accepted it. "sending": a run handed the
+        message to the server and stopped before it knew the outcome.
+        "ready": a run recorded its intent to send and stopped before it
+        handed the message over (it was not sent).
         """
         rows = self.db.execute(
             "SELECT recipient, status, attempt, message_id FROM deliveries WHERE day = ?",
@@ -556,8 +558,15 @@ class Store:
         with self._write():
             self.db.table("deliveries").upsert({
                 "day": day.isoformat(), "recipient": recipient, "message_id": message_id,
-                "subject": subject, "sent": _iso(when), "status": "sending", "attempt": attempt,
+                "subject": subject, "sent": _iso(when), "status": "ready", "attempt": attempt,
             }, pk=("day", "recipient"))
+
+    def record_handover(self, day: date, recipient: str) -> None:
+        """Record that `day`'s digest is being handed to the server for `recipient`."""
+        with self._write():
+            self.db.execute(
+                "UPDATE deliveries SET status = 'sending' WHERE day = ? AND recipient = ?",
+                [day.isoformat(), recipient])
 
     def record_delivery(self, day: date, recipient: str, when: datetime) -> None:
         """Record that the server accepted `day`'s digest for `recipient`."""

@@ -77,6 +77,28 @@ def test_a_run_killed_while_the_server_confirms_is_not_sent_twice(
     _integrity(config)
 
 
+def test_a_run_killed_before_it_handed_the_message_over_is_sent_by_the_next(
+    seeds_dir: Path, make_config: Callable[..., Config],
+) -> None:
+    with running_inbox() as inbox:
+        config = make_config(seeds_dir, extra=inbox.email_config())
+        inbox.rcpt_delay = 30.0  # the run is connected and has not sent the message yet
+        run = _run(config)
+        deadline = time.monotonic() + 120
+        while not inbox.rcpts_seen and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert inbox.rcpts_seen, "the run never reached the mail server"
+        run.send_signal(signal.SIGKILL)
+        run.wait(timeout=30)
+        inbox.rcpt_delay = 0.0
+        rerun = _run(config)
+        output = rerun.communicate(timeout=300)[0]
+    assert rerun.returncode == 0, output
+    assert len(inbox.messages) == 1  # the killed run never handed it over
+    assert "may have arrived" not in output
+    _integrity(config)
+
+
 def _children(pid: int) -> set[int]:
     found: set[int] = set()
     for task in Path(f"/proc/{pid}/task").glob("*"):
