@@ -19,3 +19,7 @@ class StoreError(DigestError):
 
 class DeliveryError(DigestError):
     """A digest could not be written or delivered."""
+
+
+class DeliveryInDoubt(DeliveryError):
+    """The mail server was handed the message and never answered: it may have arrived."""

@@ -36,7 +36,7 @@ from digest.config import (
     smtp_password,
 )
 from digest.dedup import find_duplicates
-from digest.errors import DeliveryError, SourceError
+from digest.errors import DeliveryError, DeliveryInDoubt, SourceError
 from digest.group.cache import (
     LEADS,
     STORIES,
@@ -586,6 +586,10 @@ def deliver(
     try:
         delivery = mail.deliver(store, published.digest, config.email, published.html.parent,
                                 now, password, resend, parts=email)
+    except DeliveryInDoubt as exc:
+        day = published.digest.day.isoformat()
+        raise DeliveryInDoubt(f"{exc}; the digest is written ({published.html}); "
+                              f"`digest run --date {day} --resend` sends it again") from None
     except DeliveryError as exc:
         day = published.digest.day.isoformat()
         raise DeliveryError(f"{exc}; the digest is written ({published.html}); "

@@ -18,7 +18,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from mailserver import Inbox, free_port, running_inbox
 
 from digest.config import Config, EmailConfig
-from digest.errors import DeliveryError
+from digest.errors import DeliveryError, DeliveryInDoubt
 from digest.models import Digest, DigestCounts, DigestEntry, DigestSection
 from digest.pipeline import run_in_process
 from digest.publish.mail import build_message, deliver, message_id, subject_line
@@ -261,6 +261,23 @@ def test_the_send_is_marked_handed_over_only_when_the_message_goes_out(
                        tmp_path, NOW)
     assert sent.sent_to == ("ann@example.org",)
     assert seen == ["ready", "sending"]
+
+
+def test_a_server_that_never_confirms_leaves_the_send_in_doubt_not_repeated(
+    tmp_path: Path,
+) -> None:
+    with running_inbox() as inbox, Store(tmp_path / "d.db") as store:
+        one = settings(inbox.port, to=("ann@example.org",), timeout=1.0)
+        inbox.confirm_delay = 3.0  # it has the message; its answer comes after our timeout
+        with pytest.raises(DeliveryInDoubt) as caught:
+            deliver(store, digest_with(), one, tmp_path, NOW)
+        assert "may have arrived" in str(caught.value)
+        assert store.delivery_states(DAY)["ann@example.org"][0] == "sending"
+        inbox.confirm_delay = 0.0
+        retry = deliver(store, digest_with(), one, tmp_path, NOW)  # a retry, or the next run
+        assert retry.sent_to == ()
+        assert "may have arrived" in retry.note and "--resend" in retry.note
+    assert len(inbox.messages) == 1
 
 
 def test_runs_sending_at_once_send_each_recipient_one_message(tmp_path: Path) -> None:

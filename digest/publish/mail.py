@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from digest.config import EmailConfig
-from digest.errors import DeliveryError, StoreError
+from digest.errors import DeliveryError, DeliveryInDoubt, StoreError
 from digest.models import Digest
 from digest.publish.rank import within_budget
 from digest.publish.render import render_email_html, render_text, safe_url
@@ -155,10 +155,12 @@ class _SMTP(smtplib.SMTP):
     """
 
     before_data: Callable[[], None] | None = None
+    handed_over = False
 
     def data(self, msg: Buffer | str) -> tuple[int, bytes]:
         if self.before_data is not None:
             self.before_data()
+        self.handed_over = True
         return super().data(msg)
 
 
@@ -175,28 +177,29 @@ def send(
     `before_data` is called after the server took the envelope and before
     the message is handed over (the DATA command).
     Raises DeliveryError with a one-line reason when the server cannot be
-    reached, refuses the login or refuses every recipient.
+    reached, refuses the login or refuses every recipient, and
+    DeliveryInDoubt when the message was handed over and no answer came
+    (a timeout, a dropped connection): the server may have it.
     """
     where = f"SMTP {settings.smtp_host}:{settings.smtp_port}"
     context = ssl.create_default_context()
+    client: _SMTP | None = None
     try:
-        client: _SMTP
         if settings.security == "ssl":
             client = _SMTP_SSL(settings.smtp_host, settings.smtp_port,
                                timeout=settings.timeout, context=context)
         else:
             client = _SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.timeout)
         client.before_data = before_data
-        with client:
-            if settings.security == "starttls":
-                client.starttls(context=context)
-            if settings.username:
-                if not password:
-                    raise DeliveryError(f"{where}: username '{settings.username}' is set but "
-                                        "no password (set DIGEST_SMTP_PASSWORD)")
-                client.login(settings.username, password)
-            refused = client.send_message(message, from_addr=settings.from_,
-                                          to_addrs=list(recipients))
+        if settings.security == "starttls":
+            client.starttls(context=context)
+        if settings.username:
+            if not password:
+                raise DeliveryError(f"{where}: username '{settings.username}' is set but "
+                                    "no password (set DIGEST_SMTP_PASSWORD)")
+            client.login(settings.username, password)
+        refused = client.send_message(message, from_addr=settings.from_,
+                                      to_addrs=list(recipients))
     except smtplib.SMTPRecipientsRefused as exc:
         raise DeliveryError(f"{where}: every recipient was refused "
                             f"({_reasons(exc.recipients)})") from None
@@ -207,8 +210,24 @@ def send(
                             f"{_text(exc.smtp_error)}") from None
     except (smtplib.SMTPException, ssl.SSLError, OSError) as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
+        if client is not None:
+            client.close()  # the connection is in an unknown state: no QUIT on it
+        if client is not None and client.handed_over:
+            raise DeliveryInDoubt(f"{where}: no answer after the message was handed over "
+                                  f"({reason}), so it may have arrived") from None
         raise DeliveryError(f"{where}: cannot send ({reason})") from None
+    finally:
+        if client is not None and client.sock is not None:
+            _goodbye(client)
     return tuple(r for r in recipients if r not in refused)
+
+
+def _goodbye(client: smtplib.SMTP) -> None:
+    """Say QUIT and close; its answer changes nothing (the outcome is known by then)."""
+    try:
+        client.quit()
+    except (smtplib.SMTPException, OSError):
+        client.close()
 
 
 def _text(raw: bytes | str) -> str:
@@ -288,6 +307,8 @@ def _send_pending(
         try:
             accepted = send(message, [recipient], settings, password,
                             partial(store.record_handover, day, recipient))
+        except DeliveryInDoubt:
+            raise  # stays "sending": the next run reports it and does not send it again
         except DeliveryError:
             store.drop_intent(day, recipient, before)
             raise
