@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import email
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import Message
@@ -30,23 +30,16 @@ class Inbox:
     # how many RCPT commands arrived.
     rcpt_delay: float = 0.0
     rcpts_seen: int = 0
-    # Called as each RCPT / DATA command arrives (a test looks at its store then).
-    on_rcpt: Callable[[], None] | None = None
-    on_data: Callable[[], None] | None = None
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
         self.rcpts_seen += 1
-        if self.on_rcpt is not None:
-            self.on_rcpt()
         if self.rcpt_delay:
             await asyncio.sleep(self.rcpt_delay)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.on_data is not None:
-            self.on_data()
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.refuse:

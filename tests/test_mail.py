@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import os
+import smtplib
 import ssl
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
@@ -246,21 +247,31 @@ def test_a_send_stopped_before_the_handover_is_sent_by_the_next_run(
     assert message["Message-ID"] == identity
 
 
-def test_the_send_is_marked_handed_over_only_when_the_message_goes_out(
-    tmp_path: Path,
+def test_the_send_is_in_doubt_only_from_the_messages_last_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    seen: list[str] = []
-    with running_inbox() as inbox, Store(tmp_path / "d.db") as store:
-        def status() -> None:  # on the server's thread: a connection of its own
-            with Store(tmp_path / "d.db") as look:
-                seen.append(look.delivery_states(DAY)["ann@example.org"][0])
+    # What the store says as each piece goes to the server: until the lone
+    # "." that completes the message, the server could not deliver it.
+    seen: list[tuple[str, str]] = []
+    plain = smtplib.SMTP.send
 
-        inbox.on_rcpt = status  # the envelope: nothing deliverable yet
-        inbox.on_data = status  # the message itself
+    def watched(client: smtplib.SMTP, s: bytes | str) -> None:
+        piece = s.split()[0].lower() if isinstance(s, str) else (
+            "end" if s == b".\r\n" else "message")
+        with Store(tmp_path / "d.db") as look:
+            seen.append((piece, look.delivery_states(DAY)["ann@example.org"][0]))
+        plain(client, s)
+
+    monkeypatch.setattr(smtplib.SMTP, "send", watched)
+    with running_inbox() as inbox, Store(tmp_path / "d.db") as store:
         sent = deliver(store, digest_with(), settings(inbox.port, to=("ann@example.org",)),
                        tmp_path, NOW)
+        assert store.delivery_states(DAY)["ann@example.org"][0] == "sent"
     assert sent.sent_to == ("ann@example.org",)
-    assert seen == ["ready", "sending"]
+    assert [p for p, _ in seen][:6] == ["ehlo", "mail", "rcpt", "data", "message", "end"]
+    assert [status for _, status in seen][:6] == ["ready"] * 5 + ["sending"]
+    (_, message), = inbox.messages
+    assert "Subject" in message
 
 
 def test_a_server_that_never_confirms_leaves_the_send_in_doubt_not_repeated(

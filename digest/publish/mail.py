@@ -148,20 +148,35 @@ def write_eml(message: EmailMessage, path: Path) -> Path:
 
 
 class _SMTP(smtplib.SMTP):
-    """smtplib's client, calling `before_data` just before the message itself goes out.
+    """smtplib's client, calling `before_data` just before the message is complete.
 
-    Until the DATA command the server holds nothing it could deliver, so a
-    run stopped before that point has certainly not sent the message.
+    A server delivers a message only once it has its last line (the lone
+    "." that ends DATA). So the message goes out whole but for that line,
+    then `before_data` is called, then the line is sent: a run stopped
+    before that point has certainly not sent the message, and one stopped
+    after it may have.
     """
 
     before_data: Callable[[], None] | None = None
     handed_over = False
+    _in_data = False
 
     def data(self, msg: Buffer | str) -> tuple[int, bytes]:
-        if self.before_data is not None:
-            self.before_data()
-        self.handed_over = True
-        return super().data(msg)
+        self._in_data = True
+        try:
+            return super().data(msg)
+        finally:
+            self._in_data = False
+
+    def send(self, s: Buffer | str) -> None:
+        last = b".\r\n"
+        if self._in_data and isinstance(s, bytes) and s.endswith(b"\r\n" + last):
+            super().send(s[:-len(last)])
+            if self.before_data is not None:
+                self.before_data()
+            self.handed_over = True
+            s = last
+        super().send(s)
 
 
 class _SMTP_SSL(_SMTP, smtplib.SMTP_SSL):
@@ -174,8 +189,8 @@ def send(
 ) -> tuple[str, ...]:
     """Send `message` to `recipients` over SMTP; return those the server accepted.
 
-    `before_data` is called after the server took the envelope and before
-    the message is handed over (the DATA command).
+    `before_data` is called when the server has all of the message but its
+    last line, which makes it complete (see `_SMTP`).
     Raises DeliveryError with a one-line reason when the server cannot be
     reached, refuses the login or refuses every recipient, and
     DeliveryInDoubt when the message was handed over and no answer came
@@ -251,8 +266,9 @@ def deliver(
     - one run at a time sends for a store (`Store.sending`; others wait up to
       `wait` seconds, then stop with a one-line error);
     - the intent to send is recorded ("ready") before each send, marked
-      "sending" just before the message goes to the server (the DATA
-      command), and marked "sent" once the server accepted it. A run killed
+      "sending" just before the server gets the last line of the message
+      (which makes it deliverable), and marked "sent" once the server
+      accepted it. A run killed
       while "ready" never handed the message over, so the next run sends it;
       one killed while "sending" leaves an unknown outcome: the next run
       reports it and does not send again (the mail may have arrived).
