@@ -596,7 +596,9 @@ def deliver(
                             f"`digest run --date {day}` sends it to whoever has not had it"
                             ) from None
     if delivery.note:
-        log.info("email: %s", delivery.note)
+        # A send in doubt needs someone to look (and perhaps --resend).
+        log.log(logging.WARNING if delivery.in_doubt else logging.INFO,
+                "email: %s", delivery.note)
     return delivery
 
 

@@ -220,6 +220,7 @@ def test_a_send_cut_off_before_it_was_recorded_is_reported_not_repeated(
         rerun = deliver(store, digest_with(), one, tmp_path, NOW)
         assert rerun.sent_to == ()
         assert "may have arrived" in rerun.note and "--resend" in rerun.note
+        assert rerun.in_doubt == ("ann@example.org",)
         # Sent again on request, it is the same message (the same Message-ID).
         forced = deliver(store, digest_with(), one, tmp_path, NOW, resend=True)
         assert forced.sent_to == ("ann@example.org",)
@@ -241,7 +242,7 @@ def test_a_send_stopped_before_the_handover_is_sent_by_the_next_run(
         assert store.delivery_states(DAY)["ann@example.org"][0] == "ready"
         rerun = deliver(store, digest_with(), one, tmp_path, NOW)
         assert rerun.sent_to == ("ann@example.org",)
-        assert rerun.note == ""
+        assert rerun.note == "" and rerun.in_doubt == ()
         assert store.delivery_states(DAY)["ann@example.org"] == ("sent", 0, identity)
     (_, message), = inbox.messages
     assert message["Message-ID"] == identity

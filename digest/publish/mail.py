@@ -60,6 +60,8 @@ class Delivery:
     message_id: str | None = None
     # Why nothing was sent, when nothing was ("no smtp_host", "no recipients"...).
     note: str = ""
+    # Recipients a stopped run may have sent to: not sent again (see `deliver`).
+    in_doubt: tuple[str, ...] = ()
 
 
 def subject_line(digest: Digest, template: str) -> str:
@@ -305,11 +307,12 @@ def _send_pending(
     unknown = tuple(r for r in settings.to if states.get(r, ("",))[0] == "sending")
     pending = [r for r in settings.to
                if resend or states.get(r, ("ready",))[0] == "ready"]
+    doubt = tuple(r for r in unknown if r not in pending)
     notes = [f"{r}: a run stopped while sending {day}'s digest, so it may have arrived; "
-             "not sent again (use --resend)" for r in unknown if r not in pending]
+             "not sent again (use --resend)" for r in doubt]
     if not pending:
         note = "; ".join(notes) or f"already sent to every recipient for {day} (use --resend)"
-        return Delivery(eml, already_sent=already, note=note)
+        return Delivery(eml, already_sent=already, note=note, in_doubt=doubt)
     sent: list[str] = []
     refused: list[str] = []
     first_id = None
@@ -339,7 +342,7 @@ def _send_pending(
         raise DeliveryError(f"SMTP {settings.smtp_host}: refused {', '.join(refused)}; "
                             f"sent to {', '.join(sent) or 'nobody'}")
     return Delivery(eml, tuple(sent), tuple(r for r in already if r not in sent), first_id,
-                    note="; ".join(notes))
+                    note="; ".join(notes), in_doubt=doubt)
 
 
 def write_unsent(digest: Digest, settings: EmailConfig, folder: Path, now: datetime,
