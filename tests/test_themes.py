@@ -65,6 +65,44 @@ def test_many_loners_go_to_other_news_last(make_article: Callable[..., Article])
     assert [t.label for t in group_by_theme(many, max_singletons=3)] == [OTHER_NEWS]
 
 
+def test_a_miscellany_left_by_the_themes_is_other_news_not_a_made_up_theme(
+    make_article: Callable[..., Article],
+) -> None:
+    # Three real themes, and stories on nothing the others share: what is left
+    # once the themes are cut out is a section no label can describe.
+    topics = {
+        "volcano": "volcano eruption lava ash magma crater evacuation geologists",
+        "concert": "orchestra symphony violin concerto conductor premiere cellist encore",
+        "election": "election ballot candidate polling turnout parliament coalition campaign",
+    }
+    rest = ("harbour ferry pier anchor", "glacier moraine fjord iceberg", "bakery croissant "
+            "dough oven", "chess grandmaster opening gambit", "comet telescope nebula orbit",
+            "vineyard harvest grapes cellar", "beekeeper hive honey pollen", "lighthouse "
+            "keeper lantern reef", "tapestry loom weaver wool", "submarine sonar hull torpedo",
+            "orchid greenhouse botanist seedling", "rodeo cowboy lasso saddle", "origami paper "
+            "crane fold", "falconry falcon hood perch", "sundial shadow gnomon noon",
+            "marathon runner finish medal", "locksmith key padlock hinge", "pottery kiln clay "
+            "glaze", "tram depot rails overhead", "kayak paddle rapids canyon")
+    articles = []
+    for name, words in topics.items():
+        vocabulary = words.split()
+        for n in range(8):
+            picked = [vocabulary[(n + i) % len(vocabulary)] for i in range(5)]
+            articles.append(make_article(id=f"{name}{n}", title=" ".join(picked[:3]),
+                                         body=" ".join(picked + vocabulary[:3])))
+    loners = [make_article(id=f"z{n:02}", title=words, body=f"{words} {words}")
+              for n, words in enumerate(rest)]
+    themes = group_by_theme([*articles, *loners])
+    assert themes[-1].label == OTHER_NEWS
+    assert sorted(themes[-1].article_ids) == sorted(a.id for a in loners)
+    assert OTHER_NEWS not in [t.label for t in themes[:-1]]
+    # Each real theme is whole and named by its own words.
+    for theme in themes[:-1]:
+        assert len({i.rstrip("0123456789") for i in theme.article_ids}) == 1
+        name = theme.article_ids[0].rstrip("0123456789")
+        assert set(theme.label.casefold().replace(" · ", " ").split()) <= set(topics[name].split())
+
+
 def test_no_articles_no_themes_and_one_article_one_theme(
     make_article: Callable[..., Article],
 ) -> None:

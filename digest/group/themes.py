@@ -43,6 +43,11 @@ KMEANS_STARTS = 10
 # the event set's largest, 1.09, came and went with small changes of its
 # stories, so 1.1 was no real signal (bench/README.md, "Judgement").
 CLEAR_JUMP = 1.15
+# A section is a theme only if its articles are more alike than articles drawn
+# at random from the day would be, at the 5 % level of a permutation test with
+# this many draws (`_like_chance`).
+CHANCE_DRAWS = 100
+CHANCE_LEVEL = 0.95
 # Key phrases per label (1-3 allowed; two read best in a heading), and the
 # label of a section none of whose phrases is acceptable.
 LABEL_PHRASES = 2
@@ -72,12 +77,21 @@ def group_by_theme(
     ordered = sorted(articles, key=lambda a: a.id)
     matrix, terms = _tfidf(ordered, language)
     if len(ordered) >= MIN_ARTICLES_FOR_SECTIONS and matrix.shape[1] > 2:
-        sections = _sections(matrix)
+        cut, vectors = _sections(matrix)
+        sections = list(_groups(cut).values())
+        # What is left once the day's themes are cut out is a section too: a
+        # miscellany no more alike than any articles of the day, which no
+        # label describes. It is "Other news", placed last.
+        chance = _like_chance(vectors, sections)
         phrases = _PhraseLabeler(ordered, language)
         themes = [Theme(phrases.label(members), _article_order(ordered, members),
                         tuple(_top_terms(matrix, members, terms)))
-                  for members in _groups(sections).values()]
+                  for members, loose in zip(sections, chance, strict=True) if not loose]
         themes.sort(key=_theme_order)
+        leftover = sorted(i for members, loose in zip(sections, chance, strict=True)
+                          if loose for i in members)
+        if leftover:
+            themes.append(Theme(OTHER_NEWS, _article_order(ordered, leftover)))
         return themes
     labels = _cluster(matrix, min_similarity)
     groups = _groups(labels)
@@ -103,8 +117,11 @@ def _groups(labels: np.ndarray) -> dict[int, list[int]]:
     return groups
 
 
-def _sections(matrix: Any) -> np.ndarray:
-    """Cut a larger day into sections: Ward on SVD vectors, k at the largest height jump."""
+def _sections(matrix: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Cut a larger day into sections: Ward on SVD vectors, k at the largest height jump.
+
+    Returns each article's section and its SVD vector (unit length).
+    """
     from scipy.cluster.hierarchy import linkage
     from sklearn.cluster import KMeans
     from sklearn.decomposition import TruncatedSVD
@@ -140,7 +157,36 @@ def _sections(matrix: Any) -> np.ndarray:
     # (a child forked after its parent's OpenMP pool started can hang using it).
     with threadpool_limits(limits=1, user_api="openmp"):
         refined = KMeans(k, n_init=KMEANS_STARTS, random_state=0).fit_predict(vectors)
-    return np.asarray(refined)
+    return np.asarray(refined), np.asarray(vectors)
+
+
+def _like_chance(vectors: np.ndarray, sections: Sequence[list[int]]) -> list[bool]:
+    """Say, for each section, whether its articles are no more alike than a random draw.
+
+    The measure is the mean cosine similarity of the section's article pairs
+    (`vectors`: unit rows, the space the sections were cut in). The section
+    is like chance when that mean is at most the 95th percentile of the same
+    measure over `CHANCE_DRAWS` random sets of as many articles of the day (a
+    one-sided permutation test at 5 %, seeded: deterministic).
+    """
+    n = len(vectors)
+    squares = np.einsum("ij,ij->i", vectors, vectors)
+    rng = np.random.default_rng(0)
+    found = []
+    for members in sections:
+        size = len(members)
+        if size < 2 or size >= n:
+            found.append(False)
+            continue
+        # One row per set (the section first): the mean of its pairs' dot
+        # products is (|sum|^2 - sum of |row|^2) / (size (size - 1)).
+        picks = [np.asarray(members), *(rng.choice(n, size, replace=False)
+                                        for _ in range(CHANCE_DRAWS))]
+        sums = np.stack([vectors[pick].sum(axis=0) for pick in picks])
+        own = np.array([squares[pick].sum() for pick in picks])
+        means = (np.einsum("ij,ij->i", sums, sums) - own) / (size * (size - 1))
+        found.append(bool(means[0] <= np.quantile(means[1:], CHANCE_LEVEL)))
+    return found
 
 
 class _PhraseLabeler:
