@@ -81,9 +81,28 @@ def test_normalize_text_is_idempotent_and_leaves_no_double_spaces(text: str) -> 
      "Apps were pulled. The founder said so."),
     ("The pier reopened. The post Pier reopens appeared first on Coast News.",
      "The pier reopened."),
+    # A scraped page's byline and time stamps ahead of the text.
+    ("By . Daily Mail Reporter . PUBLISHED: . 14:11 EST, 25 October 2013 . | . UPDATED: . "
+     "15:36 EST, 25 October 2013 . The bishop spoke.", "The bishop spoke."),
+    ("By . Jane Roe . and Ted Doe . A dog was saved.", "A dog was saved."),
+    ("By . Jane Roe . Last updated at 1:25 AM on 3rd August 2011 . The den reopened.",
+     "The den reopened."),
 ])
 def test_credits_and_boilerplate_go_wherever_they_stand(paragraph: str, expected: str) -> None:
     assert clean_body(paragraph, "", build_rules()) == expected
+
+
+def test_bylines_and_pointers_to_the_page_are_furniture() -> None:
+    item = ("Ethical values can be objective yet need no foundation.\n\n- by Andrew Sepielli"
+            "\n\nRead at Aeon")
+    assert clean_body(item, "", build_rules()) == (
+        "Ethical values can be objective yet need no foundation.")
+    video = "A specialist explains how dying unfolds.\n\nBy AEON VIDEO and Jo Roe\n\nWatch on Aeon"
+    assert clean_body(video, "", build_rules()) == "A specialist explains how dying unfolds."
+    # Prose that starts like a byline or a pointer stays.
+    for prose in ("By the end of the day the storm had passed.", "By noon it was over.",
+                  "The letter was read at the meeting by the chair.", "Read on."):
+        assert clean_body(prose, "", build_rules()) == prose
 
 
 def test_inline_rules_leave_ordinary_prose_alone() -> None:

@@ -29,6 +29,11 @@ DEFAULT_DROP_LINES: tuple[str, ...] = (
     r"(click|tap) here to .{0,100}",
     r"follow us on .{0,80}",
     r"(photo|image|picture)( credit)?s?: .{0,120}",
+    # A byline standing alone ("- by Andrew Sepielli", "By JANE DOE and John Roe"):
+    # names only, so "By the end of the day" is prose.
+    r"[-–—•]?\s*by\s+(?-i:[A-Z][\w.'’-]*(?:,?\s+(?:[A-Z][\w.'’-]*|and|&))*)",
+    # A feed item's pointer to the page: "Read at Aeon", "Watch on YouTube".
+    r"(read|watch|listen)( it| more| the full \w+)? (at|on) [^.]{1,60}",
 )
 
 # A paragraph matching one of these starts trailing furniture: it and the rest
@@ -69,6 +74,15 @@ DEFAULT_INLINE: tuple[tuple[str, str], ...] = (
     *((phrase, r"(?i:" + phrase + r")(?: (?:at|on) [^.]{1,60})?\s*(?:\.{3}|…|»|→|>>)?\s*$")
       for phrase in ("read more", "continue reading", "full story")),
     ("appeared first", r"\b(?i:the post) .{1,200}? (?i:appeared first on) .{1,100}?(?:\.|$)"),
+    # A scraped page's head: "By . Daily Mail Reporter . PUBLISHED: . 14:11 EST, 25
+    # October 2013 . | . UPDATED: . 15:36 EST, 25 October 2013 ."
+    ("by", r"^(?i:by) \. (?:(?:[A-Z][\w'’-]*|and|&)\.? ){1,6}\. "
+           r"(?:(?:and|&) (?:[A-Z][\w'’-]*\.? ){1,4}\. )*"),
+    *((word, r"\b(?i:" + word + r"):\s*\.?\s*\d{1,2}:\d{2}(?: [A-Z]{2,4})?, \d{1,2} [A-Z][a-z]+ "
+       r"\d{4}\s*\.?(?:\s*\|\s*\.?)?")
+      for word in ("published", "updated")),
+    ("last updated", r"\b(?i:last updated at) \d{1,2}:\d{2} ?(?i:am|pm) (?i:on) "
+     r"\d{1,2}(?:st|nd|rd|th)? [A-Z][a-z]+ \d{4}\s*\.?"),
 )
 
 # Furniture after a cut marker is headlines and form text; a paragraph this long
