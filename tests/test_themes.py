@@ -150,6 +150,18 @@ def test_labels_of_a_real_feed_day_are_clean(make_article: Callable[..., Article
         assert label_problems(theme.label) == [], theme.label
 
 
+def test_a_verb_written_in_lower_case_is_no_label_even_at_the_start_of_one(
+    make_article: Callable[..., Article],
+) -> None:
+    things = ("phone", "laptop", "console")
+    articles = [make_article(id=f"u{n}", title=f"New {thing} unveiled at Tokyo show",
+                             body=f"The new {thing} was unveiled at the Tokyo show on stage.")
+                for n, thing in enumerate(things)]
+    (theme,) = group_by_theme(articles)
+    assert "unveiled" not in theme.label.casefold()
+    assert "Tokyo" in theme.label
+
+
 def test_a_name_with_a_trailing_verb_is_no_label_but_an_office_is() -> None:
     assert label_problems("Volodymyr Zelenskyy discuss")
     assert label_problems("Prime minister") == []

@@ -238,10 +238,12 @@ class _PhraseLabeler:
             phrase = str(self.terms[index])
             if words & set(phrase.split()):
                 continue
+            # Judged as the articles write it: a lone "unveiled" is a verb, a
+            # lone "Reed" a name (capitalising first would hide the difference).
             surface = self._surface(phrase, members)
             if not surface or phrase in self.outlets or not acceptable_phrase(surface):
                 continue
-            chosen.append(surface)
+            chosen.append(surface[:1].upper() + surface[1:])
             words |= set(phrase.split())
         return " · ".join(chosen) or FALLBACK_LABEL
 
@@ -252,7 +254,7 @@ class _PhraseLabeler:
         return np.array([np.mean([rarity(w) for w in t.split()]) for t in self.terms])
 
     def _surface(self, phrase: str, members: list[int]) -> str:
-        """Return the phrase as the articles most often write it, capitalised.
+        """Return the phrase as the articles most often write it.
 
         Empty when no article writes its words together (only spaces or a
         hyphen between them): "Trump. Volodymyr" spans two sentences and is no
@@ -266,8 +268,7 @@ class _PhraseLabeler:
         forms = Counter(m.group(0) for i in members for m in pattern.finditer(self.texts[i]))
         if not forms:
             return ""
-        form = " ".join(forms.most_common(1)[0][0].split())
-        return form[:1].upper() + form[1:]
+        return " ".join(forms.most_common(1)[0][0].split())
 
 
 def _theme_order(theme: Theme) -> tuple[int, str]:
