@@ -206,6 +206,13 @@ def test_run_emails_the_digest_once(
         assert store.delivered(DAY) == {"ann@example.org"}
 
 
+def _intent(store: Store) -> str:
+    """Record what a run does just before sending the day's digest to Ann; return its id."""
+    identity = message_id(DAY, "ann@example.org", 0, "digest@example.org")
+    store.record_intent(DAY, "ann@example.org", identity, 0, "subject", NOW)
+    return identity
+
+
 def test_a_send_cut_off_before_it_was_recorded_is_reported_not_repeated(
     smtp: tuple[Inbox, int], tmp_path: Path,
 ) -> None:
@@ -214,8 +221,7 @@ def test_a_send_cut_off_before_it_was_recorded_is_reported_not_repeated(
     with Store(tmp_path / "d.db") as store:
         # A run recorded its intent, handed the message over, and was killed
         # before it could mark the send done.
-        identity = message_id(DAY, "ann@example.org", 0, "digest@example.org")
-        store.record_intent(DAY, "ann@example.org", identity, 0, "subject", NOW)
+        identity = _intent(store)
         store.record_handover(DAY, "ann@example.org")
         rerun = deliver(store, digest_with(), one, tmp_path, NOW)
         assert rerun.sent_to == ()
@@ -237,8 +243,7 @@ def test_a_send_stopped_before_the_handover_is_sent_by_the_next_run(
     with Store(tmp_path / "d.db") as store:
         # A run recorded its intent and was killed while connecting: the
         # server never had the message, so it is not in doubt.
-        identity = message_id(DAY, "ann@example.org", 0, "digest@example.org")
-        store.record_intent(DAY, "ann@example.org", identity, 0, "subject", NOW)
+        identity = _intent(store)
         assert store.delivery_states(DAY)["ann@example.org"][0] == "ready"
         rerun = deliver(store, digest_with(), one, tmp_path, NOW)
         assert rerun.sent_to == ("ann@example.org",)

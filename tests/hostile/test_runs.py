@@ -55,19 +55,24 @@ def test_four_runs_at_once_send_one_email_per_recipient(
     _integrity(config)
 
 
+def _kill_once(config: Config, reached: Callable[[], bool]) -> None:
+    """Start a run and SIGKILL it once the mail server saw what `reached` looks for."""
+    run = _run(config)
+    deadline = time.monotonic() + 120
+    while not reached() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert reached(), "the run never reached the mail server"
+    run.send_signal(signal.SIGKILL)
+    run.wait(timeout=30)
+
+
 def test_a_run_killed_while_the_server_confirms_is_not_sent_twice(
     seeds_dir: Path, make_config: Callable[..., Config],
 ) -> None:
     with running_inbox() as inbox:
         config = make_config(seeds_dir, extra=inbox.email_config())
         inbox.confirm_delay = 30.0  # the server has the message and takes its time to say so
-        run = _run(config)
-        deadline = time.monotonic() + 120
-        while not inbox.messages and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert inbox.messages, "the run never reached the mail server"
-        run.send_signal(signal.SIGKILL)
-        run.wait(timeout=30)
+        _kill_once(config, lambda: bool(inbox.messages))
         inbox.confirm_delay = 0.0
         rerun = _run(config)
         output = rerun.communicate(timeout=300)[0]
@@ -83,13 +88,7 @@ def test_a_run_killed_before_it_handed_the_message_over_is_sent_by_the_next(
     with running_inbox() as inbox:
         config = make_config(seeds_dir, extra=inbox.email_config())
         inbox.rcpt_delay = 30.0  # the run is connected and has not sent the message yet
-        run = _run(config)
-        deadline = time.monotonic() + 120
-        while not inbox.rcpts_seen and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert inbox.rcpts_seen, "the run never reached the mail server"
-        run.send_signal(signal.SIGKILL)
-        run.wait(timeout=30)
+        _kill_once(config, lambda: inbox.rcpts_seen > 0)
         inbox.rcpt_delay = 0.0
         rerun = _run(config)
         output = rerun.communicate(timeout=300)[0]
