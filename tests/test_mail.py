@@ -349,6 +349,23 @@ def test_a_failed_send_says_where_the_digest_is_and_how_to_send_it(
     assert (config.output_dir / "2026-11-23" / "digest.html").exists()
 
 
+def test_a_send_in_doubt_says_so_and_how_to_send_it_again(
+    articles_dir: Path, make_config: Callable[..., Config],
+) -> None:
+    with running_inbox() as inbox:
+        config = make_config(articles_dir, extra=inbox.email_config(extra="timeout = 1.0\n"))
+        inbox.confirm_delay = 3.0  # the answer comes after the client's timeout
+        with pytest.raises(DeliveryInDoubt) as caught:
+            run_in_process(config, DAY)
+        inbox.confirm_delay = 0.0
+        rerun = run_in_process(config, DAY)
+    message = str(caught.value)
+    assert "may have arrived" in message and "\n" not in message
+    assert "`digest run --date 2026-11-23 --resend` sends it again" in message
+    assert rerun.delivery is not None and rerun.delivery.in_doubt == ("ann@example.org",)
+    assert len(inbox.messages) == 1
+
+
 def test_a_day_without_stories_is_not_emailed(smtp: tuple[Inbox, int], tmp_path: Path) -> None:
     inbox, port = smtp
     empty = Digest(DAY, "Daily digest", (), DigestCounts())
