@@ -7,7 +7,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from digest.ingest.folder import read_folder
-from digest.text.clean import build_rules, clean_article, clean_body, normalize_text
+from digest.text.clean import (
+    MAX_TITLE_CHARS,
+    build_rules,
+    clean_article,
+    clean_body,
+    normalize_text,
+    shorten,
+)
 
 SEED_FURNITURE = (
     "Unlock the White House Watch newsletter for free",
@@ -110,3 +117,18 @@ def test_inline_rules_leave_ordinary_prose_alone() -> None:
                   "Old gadgets should be recycled, said the Environmental Protection Agency (EPA).",
                   "WASHINGTON (AP) — The Senate passed the bill on a vote of 51-49."):
         assert clean_body(prose, "", build_rules()) == prose
+
+
+def test_a_giant_title_is_cut_at_a_word() -> None:
+    assert shorten("Ferry returns", 20) == "Ferry returns"
+    assert shorten("Ferry returns after a pause", 16) == "Ferry returns…"
+    assert shorten("Ferry returns, at last", 15) == "Ferry returns…"
+    assert shorten("Unbreakableword", 6) == "Unbre…"
+    from datetime import UTC, datetime
+
+    from digest.models import Article
+
+    article = Article(id="a1", source="s", title="Word " * 40_000, body="Text.", url=None,
+                      published=datetime(2026, 11, 23, tzinfo=UTC))
+    title = clean_article(article, build_rules()).title
+    assert len(title) <= MAX_TITLE_CHARS and title.endswith("Word…")

@@ -72,3 +72,16 @@ def test_tokenizer_keeps_abbreviations_inside_sentences() -> None:
 
 def test_every_configurable_summarizer_has_an_implementation() -> None:
     assert set(IMPLEMENTATIONS) == set(ALGORITHMS)
+
+
+def test_a_text_with_no_sentence_ends_gives_a_bounded_summary(
+    make_article: Callable[..., Article],
+) -> None:
+    from digest.summarize.registry import MAX_SENTENCE_CHARS
+
+    article = make_article(body="word " * 100_000)
+    for algorithm in ("news", "lexrank"):
+        summary = summarize_article(article, algorithm)
+        assert summary.sentences and all(len(s) <= MAX_SENTENCE_CHARS
+                                          for s in summary.sentences)
+        assert summary.sentences[0].endswith("word…")

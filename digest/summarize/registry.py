@@ -6,11 +6,13 @@ import hashlib
 import importlib
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
 from digest.models import Article, ArticleSummary
 from digest.summarize.news import WordBudget
+from digest.text.clean import shorten
 from digest.text.language import resolve as resolve_language
 from digest.text.stems import stemmer, stop_words
 from digest.text.tokenizer import PunktTokenizer
@@ -42,6 +44,14 @@ _HEADING_MAX_WORDS = 14
 _SENTENCE_END = re.compile(r"[.!?…:;\"'”’)\]]\s*$")
 
 
+# A summary sentence longer than this is cut at a word, with "…". Of the
+# 54,859 sentences of the BBC, CNN/DailyMail and event sets 99 % have at most
+# 320 characters and 4 more than 1,000 (lists run together); text with no
+# sentence ends at all (a broken feed) would otherwise be one whole-text
+# "sentence" on the page and in the email.
+MAX_SENTENCE_CHARS = 1000
+
+
 def summarize_article(
     article: Article, algorithm: str = "news", sentences: int = 3, language: str = "auto",
     words: int = 0,
@@ -49,9 +59,20 @@ def summarize_article(
     """Return the best sentences of `article`, or all of it if it is that short.
 
     The length is `sentences` sentences, or, when `words` is set, as many of
-    the best sentences as fit in that many words (a sentence is never cut).
+    the best sentences as fit in that many words (a sentence is chosen or
+    not, never cut, but for `MAX_SENTENCE_CHARS`).
     `language` "auto" takes the feed's declaration or detects it.
     """
+    summary = _summarize(article, algorithm, sentences, language, words)
+    if all(len(s) <= MAX_SENTENCE_CHARS for s in summary.sentences):
+        return summary
+    return replace(summary, sentences=tuple(shorten(s, MAX_SENTENCE_CHARS)
+                                            for s in summary.sentences))
+
+
+def _summarize(
+    article: Article, algorithm: str, sentences: int, language: str, words: int,
+) -> ArticleSummary:
     language = resolve_language(article, language)
     tokenizer = PunktTokenizer(language)
     if algorithm == "news":
@@ -107,7 +128,8 @@ def summary_key(article: Article, algorithm: str, sentences: int, language: str,
     the algorithm, the length (sentences or word budget) and the version of
     the code that summarizes (ours, or sumy's for its algorithms).
     """
-    version = NEWS_VERSION if algorithm == "news" else _sumy_version()
+    version = (NEWS_VERSION if algorithm == "news" else _sumy_version()) + (
+        f"-cut{MAX_SENTENCE_CHARS}")
     parts = (article.title, article.body, resolve_language(article, language), algorithm,
              f"w{words}" if words else f"s{sentences}", version)
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]

@@ -48,6 +48,29 @@ def test_deep_json_and_far_future_dates_do_not_stop_the_run(
     assert "Future" not in {p.source for p in result.problems}
 
 
+def test_a_giant_title_and_a_text_with_no_sentence_ends_stay_readable(
+    server: HTTPServer, make_config: Callable[..., Config],
+) -> None:
+    giant = dict(GOOD, title="Endless Post", items=[{
+        "id": "g1", "title": "Word " * 40_000, "content_text": "word " * 100_000,
+        "date_published": "2026-11-23T07:00:00Z"}])
+    server.expect_request("/good").respond_with_data(json.dumps(GOOD),
+                                                     content_type="application/feed+json")
+    server.expect_request("/giant").respond_with_data(json.dumps(giant),
+                                                      content_type="application/feed+json")
+    feeds = "".join(f'[[sources.feeds]]\nurl = "{server.url_for(path)}"\nname = "{name}"\n'
+                    for path, name in (("/good", "Good"), ("/giant", "Giant")))
+    config = make_config(extra=feeds + '[email]\nto = ["ann@example.org"]\n')
+    result = run_in_process(config, DAY)
+    page = result.published.html.read_text()
+    email = (result.published.html.parent / "email.html").read_text()
+    assert "Harbour reopens after repairs" in page and "Harbour reopens after repairs" in email
+    # The heading and the summary are cut, with "…": the page and the email stay small.
+    assert "Word Word" in page and "word word" in page and "…" in page
+    assert len(page.encode()) < 20_000
+    assert len(email.encode()) < 20_000
+
+
 def test_an_unexpected_error_in_one_feed_is_that_feeds_problem(
     server: HTTPServer, make_config: Callable[..., Config], monkeypatch: object,
 ) -> None:
