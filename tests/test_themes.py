@@ -162,6 +162,12 @@ def test_a_verb_written_in_lower_case_is_no_label_even_at_the_start_of_one(
     assert "Tokyo" in theme.label
 
 
+def test_run_together_text_is_no_label() -> None:
+    assert label_problems("Thisisnotawordbutafeedwithoutanyspaces") == [
+        "'Thisisnotawordbutafeedwithoutanyspaces': a word of more than 30 letters"]
+    assert label_problems("Counterintelligence · Internationalization") == []
+
+
 def test_a_name_with_a_trailing_verb_is_no_label_but_an_office_is() -> None:
     assert label_problems("Volodymyr Zelenskyy discuss")
     assert label_problems("Prime minister") == []

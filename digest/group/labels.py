@@ -58,6 +58,10 @@ COMMON_VERBS = _vocabulary(
     "asked move moves moved help helps helped look looks looked reach reaches reached "
     "announced reported released launched added including ")
 _AMBIGUOUS = frozenset({"may", "march"})
+# A word longer than this is run-together text (or a broken feed's endless
+# "word"), not one a heading can hold: English's long words ("internationalization",
+# "counterintelligence") have about 20 letters.
+MAX_WORD_CHARS = 30
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?|\d+", re.UNICODE)
 
 
@@ -99,6 +103,8 @@ def phrase_problems(phrase: str) -> list[str]:
         problems.append("a figure")
     if any(len(w) < 2 for w in words):
         problems.append("a stray letter")
+    if any(len(w) > MAX_WORD_CHARS for w in words):
+        problems.append(f"a word of more than {MAX_WORD_CHARS} letters")
     return problems
 
 
