@@ -46,6 +46,19 @@ def test_non_utf8_file_is_decoded_as_cp1252_and_flagged(articles_dir: Path) -> N
     ]
 
 
+def test_utf16_and_utf32_text_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    text = "Zürich tram fares fall\n\nThe city cut fares on Monday."
+    (tmp_path / "notepad.txt").write_bytes(text.encode("utf-16"))  # BOM, little-endian
+    (tmp_path / "big-endian.txt").write_bytes(b"\xfe\xff" + text.encode("utf-16-be"))
+    (tmp_path / "wide.txt").write_bytes(text.encode("utf-32"))
+    (tmp_path / "broken.txt").write_bytes(b"\xff\xfeT\x00h")  # an odd byte out
+    result = read_folder(tmp_path)
+    assert [(a.title, a.body, a.flags) for a in result.articles] == [
+        ("Zürich tram fares fall", "The city cut fares on Monday.", ())] * 3
+    assert [str(p) for p in result.problems] == [
+        f"{tmp_path.name}: broken.txt: starts as UTF-16 but is not; skipped"]
+
+
 def test_markdown_heading_marks_are_not_part_of_the_title(articles_dir: Path) -> None:
     titles = {a.title for a in read_folder(articles_dir).articles}
     assert "Ferry back in service at Eastport harbour" in titles

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import os
 import re
@@ -16,6 +17,11 @@ ARTICLE_SUFFIXES = (".txt", ".md")
 MAX_FILE_BYTES = 5_000_000
 # Bytes looked at to tell text from binary, as `file` and git do.
 _SNIFF_BYTES = 8192
+# Byte order marks of the wide encodings, whose text is full of NUL bytes
+# (UTF-32's first, since its little-endian mark starts like UTF-16's).
+_WIDE_CODECS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_WIDE_BOMS = tuple(bom for bom, _ in _WIDE_CODECS)
 # A first line longer than this is a paragraph, not a headline: the title is
 # then its first sentence and the line stays in the body.
 MAX_TITLE_CHARS = 160
@@ -92,7 +98,7 @@ def read_article_file(
     `max_bytes`.
     """
     raw, modified = _read_regular(file, max_bytes)
-    if b"\0" in raw[:_SNIFF_BYTES]:
+    if b"\0" in raw[:_SNIFF_BYTES] and not raw.startswith(_WIDE_BOMS):
         raise ValueError("binary file skipped")
     text, flags = decode_text(raw)
     title, body = split_title(text, markdown=file.suffix.lower() == ".md")
@@ -132,7 +138,17 @@ def _read_regular(file: Path, max_bytes: int) -> tuple[bytes, float]:
 
 
 def decode_text(raw: bytes) -> tuple[str, tuple[str, ...]]:
-    """Return `raw` decoded (UTF-8, else cp1252, else Latin-1) and the flags saying which."""
+    """Return `raw` decoded (UTF-8, else cp1252, else Latin-1) and the flags saying which.
+
+    A file that starts with a UTF-16 or UTF-32 byte order mark (Windows
+    editors save "Unicode" text so) is read in that encoding.
+    """
+    for bom, codec in _WIDE_CODECS:
+        if raw.startswith(bom):
+            try:
+                return raw.decode(codec), ()
+            except UnicodeDecodeError:
+                raise ValueError(f"starts as {codec.upper()} but is not; skipped") from None
     try:
         return raw.decode("utf-8-sig"), ()
     except UnicodeDecodeError:
