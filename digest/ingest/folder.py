@@ -29,6 +29,12 @@ _FIRST_SENTENCE = re.compile(r"^(.+?[.!?])(?:\s|$)")
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+")
 
 
+def path_text(path: str | Path) -> str:
+    """Return a path as text that can be stored and shown: a byte of a file name that is
+    not UTF-8 becomes its escape ("bad\\xffname.txt"), so two such names stay apart."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def article_id(source: str, key: str) -> str:
     """Return a stable id for the item `key` (a file name, a feed GUID) of `source`."""
     return hashlib.sha256(f"{source}\0{key}".encode()).hexdigest()[:16]
@@ -46,10 +52,11 @@ def read_folder(
     still read.
     """
     path = Path(folder)
-    name = source or path.resolve().name
+    name = source or path_text(path.resolve().name)
     if not path.is_dir():
-        problem = SourceProblem(name, "", f"folder {path} does not exist or is not a folder")
-        return IngestResult(name, str(path), problems=(problem,), failed=True)
+        problem = SourceProblem(name, "",
+                                f"folder {path_text(path)} does not exist or is not a folder")
+        return IngestResult(name, path_text(path), problems=(problem,), failed=True)
     articles: list[Article] = []
     problems: list[SourceProblem] = []
     found = path.rglob("*") if recursive else path.iterdir()
@@ -62,7 +69,7 @@ def read_folder(
                 raise ValueError("links outside the folder; refused "
                                  "(set [sources] follow_links = true to read it)")
             article = read_article_file(file, name, max_bytes,
-                                        key=file.relative_to(path).as_posix())
+                                        key=path_text(file.relative_to(path).as_posix()))
         except ValueError as exc:
             problems.append(SourceProblem(name, _shown(file, path), str(exc)))
             continue
@@ -78,13 +85,13 @@ def read_folder(
         subfolders = sum(1 for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
         why = (f"; its {subfolders} subfolders are not read ([sources] recursive = false)"
                if subfolders and not recursive else "")
-        problems.append(SourceProblem(name, "", f"no .txt or .md files in {path}{why}"))
-    return IngestResult(name, str(path), tuple(articles), tuple(problems))
+        problems.append(SourceProblem(name, "", f"no .txt or .md files in {path_text(path)}{why}"))
+    return IngestResult(name, path_text(path), tuple(articles), tuple(problems))
 
 
 def _shown(file: Path, folder: Path) -> str:
     """Return the file's path in the folder for a one-line problem (control characters quoted)."""
-    name = file.relative_to(folder).as_posix()
+    name = path_text(file.relative_to(folder).as_posix())
     return repr(name) if any(ord(c) < 32 or ord(c) == 127 for c in name) else name
 
 
@@ -107,12 +114,12 @@ def read_article_file(
     published = datetime.fromtimestamp(modified, tz=UTC)
     return Article(
         # The path inside the folder: a top-level file's id is its name, as before.
-        id=article_id(source, key or file.name),
+        id=article_id(source, key or path_text(file.name)),
         source=source,
         title=title,
         body=body,
         published=published,
-        location=str(file),
+        location=path_text(file),
         flags=flags,
     )
 
