@@ -12,7 +12,8 @@ multiple of the whole day's) and its label. The days:
 - the 2,225 BBC articles, and their short items (headline and first sentence);
 - the 298 news-event articles;
 - seeded random days of 60 to 300: half BBC, half event articles, and BBC
-  short items alone (the ordinary mixed day of a few feeds).
+  short items alone (the ordinary mixed day of a few feeds);
+- seeded random days of 100 to 298 of the event articles' short items.
 """
 
 from __future__ import annotations
@@ -83,6 +84,11 @@ def main() -> None:
                    rng.sample(bbc_articles, size // 2) + rng.sample(event_articles, size // 2))
             report(f"random day of {size} ({draw}): BBC short items",
                    [short_item(a) for a in rng.sample(bbc_articles, size)])
+    # The event articles as feed items (headline and first sentence): many
+    # reports of few events, as a day of several outlets' feeds.
+    for size in (100, 200, 298):
+        report(f"random day of {size}: event short items",
+               [short_item(a) for a in rng.sample(event_articles, size)])
     sys.stdout.flush()
 
 
