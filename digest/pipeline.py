@@ -586,15 +586,12 @@ def deliver(
     try:
         delivery = mail.deliver(store, published.digest, config.email, published.html.parent,
                                 now, password, resend, parts=email)
-    except DeliveryInDoubt as exc:
-        day = published.digest.day.isoformat()
-        raise DeliveryInDoubt(f"{exc}; the digest is written ({published.html}); "
-                              f"`digest run --date {day} --resend` sends it again") from None
     except DeliveryError as exc:
         day = published.digest.day.isoformat()
-        raise DeliveryError(f"{exc}; the digest is written ({published.html}); "
-                            f"`digest run --date {day}` sends it to whoever has not had it"
-                            ) from None
+        how = (f"`digest run --date {day} --resend` sends it again"
+               if isinstance(exc, DeliveryInDoubt)
+               else f"`digest run --date {day}` sends it to whoever has not had it")
+        raise type(exc)(f"{exc}; the digest is written ({published.html}); {how}") from None
     if delivery.note:
         # A send in doubt needs someone to look (and perhaps --resend).
         log.log(logging.WARNING if delivery.in_doubt else logging.INFO,

@@ -83,13 +83,13 @@ def group_by_theme(
         # miscellany no more alike than any articles of the day, which no
         # label describes. It is "Other news", placed last.
         chance = _like_chance(vectors, sections)
-        phrases = _PhraseLabeler(ordered, language)
-        themes = [Theme(phrases.label(members), _article_order(ordered, members),
-                        tuple(_top_terms(matrix, members, terms)))
-                  for members, loose in zip(sections, chance, strict=True) if not loose]
-        themes.sort(key=_theme_order)
+        kept = [members for members, loose in zip(sections, chance, strict=True) if not loose]
         leftover = sorted(i for members, loose in zip(sections, chance, strict=True)
                           if loose for i in members)
+        phrases = _PhraseLabeler(ordered, language)
+        themes = [Theme(phrases.label(members), _article_order(ordered, members),
+                        tuple(_top_terms(matrix, members, terms))) for members in kept]
+        themes.sort(key=_theme_order)
         if leftover:
             themes.append(Theme(OTHER_NEWS, _article_order(ordered, leftover)))
         return themes

@@ -229,9 +229,9 @@ def send(
         reason = " ".join(str(exc).split()) or type(exc).__name__
         if client is not None:
             client.close()  # the connection is in an unknown state: no QUIT on it
-        if client is not None and client.handed_over:
-            raise DeliveryInDoubt(f"{where}: no answer after the message was handed over "
-                                  f"({reason}), so it may have arrived") from None
+            if client.handed_over:
+                raise DeliveryInDoubt(f"{where}: no answer after the message was handed "
+                                      f"over ({reason}), so it may have arrived") from None
         raise DeliveryError(f"{where}: cannot send ({reason})") from None
     finally:
         if client is not None and client.sock is not None:
@@ -270,10 +270,10 @@ def deliver(
     - the intent to send is recorded ("ready") before each send, marked
       "sending" just before the server gets the last line of the message
       (which makes it deliverable), and marked "sent" once the server
-      accepted it. A run killed
-      while "ready" never handed the message over, so the next run sends it;
-      one killed while "sending" leaves an unknown outcome: the next run
-      reports it and does not send again (the mail may have arrived).
+      accepted it. A run killed while "ready" never handed the message
+      over, so the next run sends it; one killed while "sending" leaves an
+      unknown outcome: the next run reports it and does not send again (the
+      mail may have arrived).
       `resend` sends it again under the same Message-ID, and resends the
       sent ones under a new one;
     - Message-IDs are deterministic per (day, recipient, attempt).

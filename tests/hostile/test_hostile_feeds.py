@@ -18,6 +18,21 @@ GOOD = {"version": "https://jsonfeed.org/version/1.1", "title": "Harbour Gazette
                    "date_published": "2026-11-23T06:00:00Z"}]}
 
 
+def _serve(server: HTTPServer, feeds: dict[str, object]) -> str:
+    """Serve each feed at /<name in lower case> (a dict as a JSON Feed, bytes as plain
+    JSON); return the config's [[sources.feeds]] naming them."""
+    config = ""
+    for name, feed in feeds.items():
+        path = f"/{name.lower()}"
+        if isinstance(feed, bytes):
+            server.expect_request(path).respond_with_data(feed, content_type="application/json")
+        else:
+            server.expect_request(path).respond_with_data(
+                json.dumps(feed), content_type="application/feed+json")
+        config += f'[[sources.feeds]]\nurl = "{server.url_for(path)}"\nname = "{name}"\n'
+    return config
+
+
 def test_deep_json_and_far_future_dates_do_not_stop_the_run(
     server: HTTPServer, make_config: Callable[..., Config],
 ) -> None:
@@ -26,14 +41,7 @@ def test_deep_json_and_far_future_dates_do_not_stop_the_run(
         "id": "f1", "title": "Dispatch from the end of time",
         "content_text": "A date no calendar can hold.",
         "date_published": "9999-12-31T23:59:59-10:00"}])
-    server.expect_request("/good").respond_with_data(json.dumps(GOOD),
-                                                     content_type="application/feed+json")
-    server.expect_request("/deep").respond_with_data(deep, content_type="application/json")
-    server.expect_request("/future").respond_with_data(json.dumps(future),
-                                                       content_type="application/feed+json")
-    feeds = "".join(f'[[sources.feeds]]\nurl = "{server.url_for(path)}"\nname = "{name}"\n'
-                    for path, name in (("/good", "Good"), ("/deep", "Deep"),
-                                       ("/future", "Future")))
+    feeds = _serve(server, {"Good": GOOD, "Deep": deep, "Future": future})
     config = make_config(extra=feeds + "[fetch]\ntimeout = 5.0\n")
     result = run_in_process(config, DAY)
     html = result.published.html.read_text()
@@ -54,12 +62,7 @@ def test_a_giant_title_and_a_text_with_no_sentence_ends_stay_readable(
     giant = dict(GOOD, title="Endless Post", items=[{
         "id": "g1", "title": "Word " * 40_000, "content_text": "word " * 100_000,
         "date_published": "2026-11-23T07:00:00Z"}])
-    server.expect_request("/good").respond_with_data(json.dumps(GOOD),
-                                                     content_type="application/feed+json")
-    server.expect_request("/giant").respond_with_data(json.dumps(giant),
-                                                      content_type="application/feed+json")
-    feeds = "".join(f'[[sources.feeds]]\nurl = "{server.url_for(path)}"\nname = "{name}"\n'
-                    for path, name in (("/good", "Good"), ("/giant", "Giant")))
+    feeds = _serve(server, {"Good": GOOD, "Giant": giant})
     config = make_config(extra=feeds + '[email]\nto = ["ann@example.org"]\n')
     result = run_in_process(config, DAY)
     page = result.published.html.read_text()
@@ -88,12 +91,7 @@ def test_an_unexpected_error_in_one_feed_is_that_feeds_problem(
 
     monkeypatch.setattr(feeds_module, "parse_feed", explode)
     boom = dict(GOOD, title="Exploding Post")
-    server.expect_request("/good").respond_with_data(json.dumps(GOOD),
-                                                     content_type="application/feed+json")
-    server.expect_request("/boom").respond_with_data(json.dumps(boom),
-                                                     content_type="application/feed+json")
-    feeds = "".join(f'[[sources.feeds]]\nurl = "{server.url_for(path)}"\nname = "{name}"\n'
-                    for path, name in (("/good", "Good"), ("/boom", "Boom")))
+    feeds = _serve(server, {"Good": GOOD, "Boom": boom})
     result = run_in_process(make_config(extra=feeds), DAY)
     html = result.published.html.read_text()
     assert "Harbour reopens after repairs" in html
