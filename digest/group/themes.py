@@ -26,7 +26,7 @@ OTHER_NEWS = "Other news"
 # long bodies from drowning them.
 TITLE_WEIGHT = 2
 # Up to this many articles the exact sparse cosine matrix is used (n² floats:
-# 200 MB at 5,000); above it TruncatedSVD(100) keeps time and memory near
+# 200 MB at 5,000); above it a rank-100 SVD keeps time and memory near
 # linear (an n x n dense matrix at 10k stories is 400 MB of float32).
 MAX_EXACT_ARTICLES = 5000
 SVD_COMPONENTS = 100
@@ -122,20 +122,16 @@ def _sections(matrix: Any) -> tuple[np.ndarray, np.ndarray]:
 
     Returns each article's section and its SVD vector (unit length).
     """
-    from scipy.cluster.hierarchy import linkage
-    from sklearn.cluster import KMeans
-    from sklearn.decomposition import TruncatedSVD
-    from sklearn.preprocessing import normalize
+    from digest.group.vectors import kmeans, merge_heights, reduce, unit_rows
 
     n = matrix.shape[0]
     components = min(SECTION_SVD_COMPONENTS, matrix.shape[1] - 1, n - 1)
-    vectors = normalize(TruncatedSVD(components, random_state=0).fit_transform(matrix))
+    vectors = unit_rows(reduce(matrix, components))
     # Ward needs the whole distance matrix: on a big day the cut is found on a
     # fixed sample and k-means then places every article (linear in n).
     sample = (np.arange(n) if n <= SECTION_SAMPLE
               else np.sort(np.random.default_rng(0).choice(n, SECTION_SAMPLE, replace=False)))
-    tree = linkage(vectors[sample], method="ward")
-    heights = tree[:, 2]
+    heights = merge_heights(vectors[sample])
     n = len(sample)
     largest = min(MAX_SECTIONS, max(3, n // 8))
     # Going from k sections to k-1 costs heights[n-k]; the best k is where
@@ -151,12 +147,7 @@ def _sections(matrix: Any) -> tuple[np.ndarray, np.ndarray]:
     # The partition itself: k-means, best of several k-means++ starts. Seeded
     # with Ward's cut instead it kept that cut's accidents (BBC NMI 0.845 vs
     # 0.903; bench/README.md, "Judgement").
-    from threadpoolctl import threadpool_limits
-
-    # One OpenMP thread: the same result everywhere, and safe in a forked worker
-    # (a child forked after its parent's OpenMP pool started can hang using it).
-    with threadpool_limits(limits=1, user_api="openmp"):
-        refined = KMeans(k, n_init=KMEANS_STARTS, random_state=0).fit_predict(vectors)
+    refined = kmeans(vectors, k, starts=KMEANS_STARTS)
     return np.asarray(refined), np.asarray(vectors)
 
 
@@ -195,7 +186,7 @@ class _PhraseLabeler:
     def __init__(self, articles: Sequence[Article], language: str, min_df: int = 2) -> None:
         import re
 
-        from sklearn.feature_extraction.text import CountVectorizer
+        from digest.group.vectors import NoTerms, term_counts
 
         self.language = language if language != "auto" else "english"
         # The outlets' own names ("Aeon", "BBC News") label no section: they
@@ -203,13 +194,12 @@ class _PhraseLabeler:
         self.outlets = {w for a in articles for w in re.findall(r"\w+", a.source.casefold())}
         self.outlets |= {" ".join(a.source.casefold().split()) for a in articles}
         self.texts = [f"{a.title}. {' '.join(a.body.split()[:LABEL_WORDS])}" for a in articles]
-        self.vectorizer = CountVectorizer(
-            ngram_range=(1, 3), stop_words=stop_words_for(articles, language) or None,
-            token_pattern=_TOKEN_PATTERN, binary=True, min_df=min_df, dtype=np.float32)
         try:
-            self.counts = self.vectorizer.fit_transform(self.texts).tocsc()
-            self.terms = self.vectorizer.get_feature_names_out()
-        except ValueError:  # nothing but stop words
+            counts, self.terms = term_counts(
+                self.texts, _TOKEN_PATTERN, stop_words_for(articles, language), longest=3,
+                min_df=min_df, binary=True)
+            self.counts: Any = counts.tocsc()
+        except NoTerms:  # nothing but stop words
             self.counts, self.terms = None, np.array([], dtype=object)
         if self.counts is not None:
             self.overall = np.asarray(self.counts.mean(axis=0)).ravel()
@@ -305,30 +295,21 @@ def _top_terms(matrix: Any, members: list[int], terms: np.ndarray) -> list[str]:
 
 
 def _tfidf(articles: Sequence[Article], language: str) -> tuple[Any, np.ndarray]:
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from digest.group.vectors import NoTerms, term_counts, tf_idf
 
     texts = [" ".join([a.title] * TITLE_WEIGHT + [a.body]) for a in articles]
     # IDF from a handful of articles mostly marks the words they share, which
     # is what grouping them needs: below this many, plain term frequency.
     many = len(articles) >= MIN_ARTICLES_FOR_IDF
-    vectorizer = TfidfVectorizer(
-        lowercase=True,
-        stop_words=stop_words_for(articles, language) or None,
-        token_pattern=_TOKEN_PATTERN,
-        sublinear_tf=True,
-        use_idf=many,
-        min_df=2 if many else 1,
-        max_df=0.5 if many else 1.0,
-        dtype=np.float32,
-    )
     try:
-        matrix = vectorizer.fit_transform(texts)
-    except ValueError:
+        counts, terms = term_counts(texts, _TOKEN_PATTERN, stop_words_for(articles, language),
+                                    min_df=2 if many else 1, max_df=0.5 if many else 1.0)
+    except NoTerms:
         # Nothing but stop words or numbers: every article is its own theme.
         from scipy.sparse import csr_matrix
 
         return csr_matrix((len(articles), 0), dtype=np.float32), np.array([], dtype=object)
-    terms = vectorizer.get_feature_names_out()
+    matrix = tf_idf(counts, sublinear=True, idf=many)
     return _weigh_by_rarity(matrix, terms, _main_language(articles, language)), terms
 
 
@@ -342,14 +323,14 @@ def _weigh_by_rarity(matrix: Any, terms: np.ndarray, language: str) -> Any:
     the event set 0.202 -> 0.544, BBC 0.899 -> 0.901 (bench/README.md).
     """
     from scipy.sparse import diags
-    from sklearn.preprocessing import normalize
 
+    from digest.group.vectors import unit_rows
     from digest.text.rarity import Rarity
 
     rarity = Rarity(language)
     weights = np.array([rarity(str(t)) for t in terms], dtype=np.float32)
     # Rows back to unit length: each story counts once, whatever its length.
-    return normalize((matrix @ diags(weights)).tocsr())
+    return unit_rows((matrix @ diags(weights)).tocsr())
 
 
 def _main_language(articles: Sequence[Article], language: str) -> str:
@@ -365,27 +346,15 @@ def _cluster(matrix: Any, min_similarity: float) -> np.ndarray:
     n = matrix.shape[0]
     if n == 1 or matrix.shape[1] == 0:
         return np.arange(n)
-    from sklearn.cluster import AgglomerativeClustering
-    from sklearn.preprocessing import normalize
+    from digest.group.vectors import average_linkage, reduce, unit_rows
 
     if n > MAX_EXACT_ARTICLES:
-        from sklearn.decomposition import TruncatedSVD
-
-        reduced = TruncatedSVD(SVD_COMPONENTS, random_state=0).fit_transform(matrix)
-        vectors = normalize(reduced)
+        vectors = unit_rows(reduce(matrix, SVD_COMPONENTS))
         similarity = vectors @ vectors.T
     else:
-        vectors = normalize(matrix)
+        vectors = unit_rows(matrix)
         similarity = (vectors @ vectors.T).toarray()
-    distance = np.clip(1.0 - similarity, 0.0, 2.0)
-    np.fill_diagonal(distance, 0.0)
-    model = AgglomerativeClustering(
-        n_clusters=None,
-        metric="precomputed",
-        linkage="average",
-        distance_threshold=1.0 - min_similarity,
-    )
-    return np.asarray(model.fit_predict(distance))
+    return average_linkage(similarity, min_similarity)
 
 
 def stop_words_for(articles: Sequence[Article], language: str) -> list[str]:
