@@ -1,9 +1,10 @@
 """Time the library pipeline (no Prefect) on the BBC News Summary articles.
 
-    .venv/bin/python bench/pipeline.py ../shared/data [--runs 3]
+    .venv/bin/python bench/pipeline.py ../shared/data [--runs 3] [--folders DIR ...]
 
 Each run starts from an empty store (cold), then runs again on the same store
-for the same day (everything cached). Prints seconds per stage, articles per
+for the same day (everything cached). `--folders seeds` times a small day
+instead (the three sample articles). Prints seconds per stage, articles per
 second and the process's peak memory.
 """
 
@@ -42,9 +43,12 @@ def main() -> int:
     parser.add_argument("data", type=Path, help="the shared data folder (../shared/data)")
     parser.add_argument("--runs", type=int, default=3, help="cold+warm pairs to take medians of")
     parser.add_argument("--task-runner", default="auto", help="[run] task_runner (auto)")
+    parser.add_argument("--folders", nargs="+", type=Path,
+                        help="these folders instead of the BBC's (e.g. seeds: a small day)")
     args = parser.parse_args()
     root = args.data / BBC
-    folders = sorted(str(p) for p in root.iterdir() if p.is_dir())
+    folders = (sorted(str(p.resolve()) for p in args.folders) if args.folders
+               else sorted(str(p) for p in root.iterdir() if p.is_dir()))
     if not folders:
         print(f"{root}: no category folders found", file=sys.stderr)
         return 1

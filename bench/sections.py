@@ -5,7 +5,8 @@
 Groups each day as a digest does (stories, then sections of their lead
 articles) and prints, per section, its stories, how alike they are (the mean
 cosine of their pairs in the TF-IDF space of `digest.group.themes`, as a
-multiple of the whole day's) and its label. The days:
+multiple of the whole day's) and its label; where the articles have known themes
+(the BBC categories, the events' topics), the day's NMI against them. The days:
 
 - the captured real feeds (`rss_atom_feeds/real_news_feeds/`) as one day;
 - the CNN/DailyMail sample (100 unrelated articles, no headlines);
@@ -29,6 +30,7 @@ import numpy as np
 from judgement import _articles, _records, short_item
 from make_eval_sets import bbc, cnn_dailymail, events
 
+from digest.eval.evaluate import nmi_ari
 from digest.group.stories import group_stories
 from digest.group.themes import _tfidf, group_by_theme
 from digest.ingest.feeds import parse_feed
@@ -38,7 +40,8 @@ from digest.text.clean import build_rules, clean_articles
 OTHER_NEWS = "Other news"
 
 
-def report(name: str, articles: Sequence[Article]) -> None:
+def report(name: str, articles: Sequence[Article], gold: dict[str, str] | None = None) -> None:
+    """Print the day's sections; with `gold` themes (article id -> theme), also the NMI."""
     stories = group_stories(articles)
     by_id = {a.id: a for a in articles}
     leads = sorted((by_id[s.representative] for s in stories), key=lambda a: a.id)
@@ -53,8 +56,14 @@ def report(name: str, articles: Sequence[Article]) -> None:
 
     day = mean_pair(list(range(len(leads))))
     other = sum(len(t.article_ids) for t in themes if t.label == OTHER_NEWS)
+    score = ""
+    if gold:
+        members = {s.representative: s.article_ids for s in stories}
+        section_of = {i: str(n) for n, t in enumerate(themes)
+                      for lead in t.article_ids for i in members[lead]}
+        score = f", NMI {nmi_ari(section_of, gold)[0]:.3f}"
     print(f"## {name}: {len(leads)} stories, {len(themes)} sections, "
-          f"{other / len(leads):.0%} in {OTHER_NEWS!r}")
+          f"{other / len(leads):.0%} in {OTHER_NEWS!r}{score}")
     for theme in themes:
         rows = [row[i] for i in theme.article_ids]
         alike = f"{mean_pair(rows) / day:5.2f}x" if len(rows) > 1 and day > 0 else "    -"
@@ -72,23 +81,27 @@ def main() -> None:
                             now=now).articles
     report("real feeds, one day", clean_articles(feeds, build_rules()))
     report("CNN/DailyMail 100", _articles(_records(list(cnn_dailymail(args.data)))))
-    bbc_articles = _articles(_records(list(bbc(args.data))))
-    report("BBC 2,225", bbc_articles)
-    report("BBC short items", [short_item(a) for a in bbc_articles])
-    event_articles = _articles(_records(list(events(args.data))))
-    report("events 298", event_articles)
+    bbc_records = _records(list(bbc(args.data)))  # type: ignore[arg-type]
+    event_records = _records(list(events(args.data)))  # type: ignore[arg-type]
+    gold = {r.id: r.theme or "" for r in [*bbc_records, *event_records]}
+    bbc_articles = _articles(bbc_records)
+    report("BBC 2,225", bbc_articles, gold)
+    report("BBC short items", [short_item(a) for a in bbc_articles], gold)
+    event_articles = _articles(event_records)
+    report("events 298", event_articles, gold)
     rng = random.Random(1)
     for size in (60, 100, 150, 300):
         for draw in (1, 2):
             report(f"random day of {size} ({draw}): BBC and events",
-                   rng.sample(bbc_articles, size // 2) + rng.sample(event_articles, size // 2))
+                   rng.sample(bbc_articles, size // 2) + rng.sample(event_articles, size // 2),
+                   gold)
             report(f"random day of {size} ({draw}): BBC short items",
-                   [short_item(a) for a in rng.sample(bbc_articles, size)])
+                   [short_item(a) for a in rng.sample(bbc_articles, size)], gold)
     # The event articles as feed items (headline and first sentence): many
     # reports of few events, as a day of several outlets' feeds.
     for size in (100, 200, 298):
         report(f"random day of {size}: event short items",
-               [short_item(a) for a in rng.sample(event_articles, size)])
+               [short_item(a) for a in rng.sample(event_articles, size)], gold)
     sys.stdout.flush()
 
 
