@@ -679,11 +679,17 @@ def lead_of(article: Article, language: str = "auto") -> Lead:
     weights = {w: (1.0 + math.log(n)) * rare[w] for w, n in bag.items() if rare[w] > 0}
     norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
     telling = {w for w, weight in rare.items() if weight >= HEADLINE_MIN_WEIGHT}
-    head = {t.casefold().rstrip(".,") for t in _TOKEN.findall(article.title)}
+    head: dict[str, float] = {}
+    for word in {t.casefold().rstrip(".,") for t in _TOKEN.findall(article.title)} & telling:
+        # Words sharing a prefix ("shoot", "shooting") weigh as the most telling
+        # of them, whatever order the set gives them in.
+        prefix = intern(word[:MATCH_PREFIX])
+        head[prefix] = max(head.get(prefix, 0.0), rare[word])
+    head = dict(sorted(head.items()))  # and in one order on every run
     copy = _copy_features(article)
     return Lead(vector={w: v / norm for w, v in weights.items()},
                 specific=frozenset(w for w in weights if rare[w] >= SPECIFIC_WEIGHT),
-                head={intern(w[:MATCH_PREFIX]): rare[w] for w in head & telling},
+                head=head,
                 words=frozenset(intern(w[:MATCH_PREFIX]) for w in telling),
                 grams=copy.grams, signature=copy.signature)
 
