@@ -32,7 +32,7 @@ import gc
 import hashlib
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,7 +44,7 @@ from typing import Any
 
 from digest.config import StoriesConfig
 from digest.models import Article
-from digest.text.keys import normalized_words
+from digest.text.keys import words_of
 from digest.text.language import AUTO
 from digest.text.rarity import Rarity
 
@@ -141,7 +141,7 @@ def shingles(text: str, size: int = SHINGLE_WORDS) -> Any:
     """
     import numpy as np
 
-    words = normalized_words(text).split()
+    words = words_of(text)
     if not words:
         return np.zeros(0, dtype=np.uint64)
     for word in set(words).difference(_WORD_HASHES):
@@ -285,7 +285,9 @@ def _signature(grams: Any) -> Any:
     import numpy as np
 
     a, b = _permutations()
-    permuted = (grams[:, None] * a + b) >> np.uint64(32)
+    permuted = grams[:, None] * a  # in place from here: one array of len(grams) x NUM_PERM
+    permuted += b
+    permuted >>= np.uint64(32)
     return permuted.min(axis=0).astype(np.uint32)  # the top 32 bits: half the memory
 
 
@@ -666,9 +668,9 @@ def lead_of(article: Article, language: str = "auto") -> Lead:
     name = resolve(article, language) if language == AUTO else language
     rarity = _rarity(name)
     opening = " ".join(article.body.split(maxsplit=OPENING_WORDS)[:OPENING_WORDS])
-    bag: dict[str, int] = defaultdict(int)
-    for token in _TOKEN.findall(f"{article.title} " * TITLE_WEIGHT + opening):
-        bag[intern(token.casefold().rstrip(".,"))] += 1  # one string per word, in all leads
+    tokens = _TOKEN.findall(f"{article.title} " * TITLE_WEIGHT + opening)
+    # Casefolded, trailing stops dropped, one string per word in all leads: in C, by map.
+    bag = Counter(map(intern, map(str.rstrip, map(str.casefold, tokens), repeat(".,"))))
     known = _weights(name)
     rare = {}
     for word in bag:

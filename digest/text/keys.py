@@ -22,7 +22,7 @@ TRACKING_PARAMS = frozenset({
 })
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "at_custom", "hsa_", "oly_")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_NON_WORD = re.compile(r"[\W_]+")
+_WORD = re.compile(r"[^\W_]+")  # a run of letters and digits
 
 
 def is_web_url(url: str) -> bool:
@@ -74,10 +74,14 @@ def _is_tracking(key: str) -> bool:
     return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
 
 
+def words_of(text: str) -> list[str]:
+    """Return the words of `text` casefolded (after NFKC), accents kept, punctuation dropped."""
+    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
 def normalized_words(text: str) -> str:
     """Return `text` casefolded, accents kept, punctuation dropped, words single-spaced."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return " ".join(_NON_WORD.sub(" ", text).split())
+    return " ".join(words_of(text))
 
 
 def content_hash(article: Article) -> str:
