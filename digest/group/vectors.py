@@ -186,7 +186,9 @@ def _kmeans(points: np.ndarray, k: int, starts: int, seed: int) -> np.ndarray:
 
 def _distances(points: np.ndarray, squares: np.ndarray, centres: np.ndarray) -> np.ndarray:
     """Squared distances, one row per point and one column per centre."""
-    found: np.ndarray = squares[:, None] - 2.0 * (points @ centres.T)
+    found: np.ndarray = points @ centres.T
+    found *= -2.0
+    found += squares[:, None]
     found += np.einsum("ij,ij->i", centres, centres)[None, :]
     np.maximum(found, 0.0, out=found)
     return found
@@ -228,7 +230,9 @@ def _lloyd(points: np.ndarray, squares: np.ndarray, centres: np.ndarray,
             sizes[found[far]] -= 1
             found[far], sizes[empty] = empty, 1
             distances[far, :] = 0.0
-        sums = np.stack([points[found == c].sum(axis=0) for c in range(k)])
+        member = np.zeros((len(points), k))
+        member[np.arange(len(points)), found] = 1.0
+        sums = member.T @ points
         moved = np.where(sizes[:, None] > 0, sums / np.maximum(sizes, 1)[:, None], centres)
         shift = float(((moved - centres) ** 2).sum())
         centres = moved
