@@ -264,8 +264,7 @@ def merge_heights(points: np.ndarray) -> np.ndarray:
     points = np.asarray(points, dtype=np.float64)
     squares = np.einsum("ij,ij->i", points, points)
     with _one_thread():
-        distance = squares[:, None] + squares[None, :] - 2.0 * (points @ points.T)
-    np.maximum(distance, 0.0, out=distance)
+        distance = _distances(points, squares, points)
     merges = _nearest_neighbour_chain(distance, ward=True)
     return np.sort(np.sqrt([height for _, _, height in merges]))
 
@@ -312,6 +311,7 @@ def _nearest_neighbour_chain(distance: np.ndarray, ward: bool) -> list[tuple[int
     np.fill_diagonal(distance, np.inf)
     sizes = np.ones(count)
     alive = np.ones(count, dtype=bool)
+    items = np.arange(count)  # the item each row stands for
     merges: list[tuple[int, int, float]] = []
     chain: list[int] = []
     while len(merges) < count - 1:
@@ -328,7 +328,7 @@ def _nearest_neighbour_chain(distance: np.ndarray, ward: bool) -> list[tuple[int
         chain.pop()
         chain.pop()
         height = float(row[b])
-        merges.append((a, b, height))
+        merges.append((int(items[a]), int(items[b]), height))
         keep, gone = min(a, b), max(a, b)
         size_a, size_b = sizes[a], sizes[b]
         if ward:
@@ -345,4 +345,15 @@ def _nearest_neighbour_chain(distance: np.ndarray, ward: bool) -> list[tuple[int
         distance[gone, :] = np.inf
         distance[:, gone] = np.inf
         sizes[keep] = size_a + size_b
+        if len(distance) > _COMPACT_FROM and 2 * (count - 1 - len(merges)) < len(distance):
+            # Half the rows are dead: drop them, so each merge's updates get shorter.
+            place = np.cumsum(alive) - 1
+            distance = distance[np.ix_(alive, alive)]
+            sizes, items = sizes[alive], items[alive]
+            chain = [int(place[c]) for c in chain]
+            alive = np.ones(len(distance), dtype=bool)
     return merges
+
+
+# Below this many rows the matrix is not compacted (copying costs more than it saves).
+_COMPACT_FROM = 256
