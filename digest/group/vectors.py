@@ -109,8 +109,8 @@ def unit_rows(matrix: Any) -> Any:
 
 
 # Randomized SVD: extra random directions beyond the rank asked for, and
-# power iterations; Halko et al. show a few iterations suffice when the
-# spectrum decays slowly, as a text matrix's does.
+# power iterations, which sharpen the basis when the singular values decay
+# slowly, as a text matrix's do (Halko et al. 2011, section 4.5).
 OVERSAMPLING = 10
 POWER_ITERATIONS = 5
 
@@ -143,7 +143,7 @@ def _reduce(matrix: Any, rank: int, seed: int) -> np.ndarray:
         basis = lu(basis, permute_l=True, check_finite=False)[0]
         basis = lu(transposed @ basis, permute_l=True, check_finite=False)[0]
         basis = matrix @ basis
-    basis, _ = np.linalg.qr(basis.astype(np.float64))
+    basis, _ = np.linalg.qr(basis)
     small = np.asarray(transposed @ basis).T  # width x columns
     left, values, _ = np.linalg.svd(small, full_matrices=False)
     found = (basis @ left[:, :rank]) * values[:rank]
