@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from probe import modules_loaded_by
 
 from digest.text.stems import COMPILED, stemmer, stop_words
 from digest.text.tokenizer import PunktTokenizer
@@ -73,16 +72,13 @@ def test_stop_words_are_sumys() -> None:
 def test_english_summaries_load_neither_nltk_nor_scipy_stats() -> None:
     """nltk's package import loads scipy.stats and scikit-learn (about 2 s): an English
     summary needs none of them."""
-    probe = ("import sys\nfrom datetime import UTC, datetime\n"
-             "from digest.models import Article\n"
-             "from digest.summarize.registry import summarize_article\n"
-             "body = 'The council met on Monday. It approved the budget. Fares stay. ' * 5\n"
-             "a = Article(id='a', source='s', title='Budget', body=body,\n"
-             "            published=datetime.now(UTC))\n"
-             "assert summarize_article(a, 'news', 2, 'english').sentences\n"
-             "print(' '.join(sorted(sys.modules)))")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          check=True)
-    loaded = set(done.stdout.split())
+    loaded = modules_loaded_by(
+        "from datetime import UTC, datetime\n"
+        "from digest.models import Article\n"
+        "from digest.summarize.registry import summarize_article\n"
+        "body = 'The council met on Monday. It approved the budget. Fares stay. ' * 5\n"
+        "a = Article(id='a', source='s', title='Budget', body=body,\n"
+        "            published=datetime.now(UTC))\n"
+        "assert summarize_article(a, 'news', 2, 'english').sentences")
     assert "Stemmer" in loaded
     assert not {"nltk", "scipy.stats", "sklearn"} & loaded

@@ -7,12 +7,11 @@ the same average-linkage groups.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from probe import modules_loaded_by
 
 from digest.group.themes import _TOKEN_PATTERN
 from digest.group.vectors import (
@@ -127,19 +126,16 @@ def test_reduce_keeps_the_leading_singular_directions() -> None:
 def test_theme_grouping_imports_no_scikit_learn() -> None:
     """Importing scikit-learn loads scipy.stats (about 1.4 s), and scipy.cluster loads
     scipy.spatial (about 0.5 s): more than a small day's whole grouping."""
-    probe = ("import sys\nfrom datetime import UTC, datetime\n"
-             "from digest.models import Article\n"
-             "from digest.group.themes import group_by_theme\n"
-             "words = 'council budget fares rail strike storm flood election vote goal'.split()\n"
-             "days = [[Article(id=f'{n}-{i}', source='s', title=f'{w} news {i}',\n"
-             "                 body=f'The {w} story {i}. More on the {w} today.',\n"
-             "                 published=datetime.now(UTC))\n"
-             "         for i, w in enumerate(words * (n // 10))] for n in (10, 60)]\n"
-             "assert all(group_by_theme(day) for day in days)\n"
-             "print(' '.join(sorted(sys.modules)))")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          check=True)
-    loaded = set(done.stdout.split())
+    loaded = modules_loaded_by(
+        "from datetime import UTC, datetime\n"
+        "from digest.models import Article\n"
+        "from digest.group.themes import group_by_theme\n"
+        "words = 'council budget fares rail strike storm flood election vote goal'.split()\n"
+        "days = [[Article(id=f'{n}-{i}', source='s', title=f'{w} news {i}',\n"
+        "                 body=f'The {w} story {i}. More on the {w} today.',\n"
+        "                 published=datetime.now(UTC))\n"
+        "         for i, w in enumerate(words * (n // 10))] for n in (10, 60)]\n"
+        "assert all(group_by_theme(day) for day in days)")
     assert "scipy.sparse" in loaded
     assert not {"sklearn", "scipy.stats", "scipy.cluster", "scipy.spatial"} & loaded
 
