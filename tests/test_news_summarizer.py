@@ -50,9 +50,29 @@ def test_furniture_is_never_picked_and_a_restatement_is_not_repeated(
     "Click here to sign up for our briefing", "Follow us on Twitter for updates today",
     "A man walks past (Photo: John Smith/Reuters) the closed shop on Tuesday",
     "This photo released by the ministry shows smoke rising from the crash site on Sunday.",
+    "Crowds gathered outside the court in the rain. GETTY IMAGES for the agency",
+    "Fans cheer the team bus as it arrives home (P\u0130CTURE: Ana Ruiz) at noon",
+    "Fans cheer the team bus as it arrives home (p\u0131cture: Ana Ruiz) at noon",
 ])
 def test_page_furniture_lines_are_recognised(line: str) -> None:
     assert is_furniture(line, len(line.split()))
+
+
+def test_the_credit_hint_sees_every_spelling_the_credit_pattern_matches() -> None:
+    """`is_furniture` runs the credit pattern only on sentences its plain hint finds: every
+    character the pattern's IGNORECASE reads as a letter of the hint's words must read so
+    once casefolded too, or a credit would be missed."""
+    import re
+    import sys
+
+    from digest.summarize.news import _CREDIT_HINT
+
+    letters = sorted(set(_CREDIT_HINT.pattern.replace("|", "")))
+    alike = re.compile("[" + re.escape("".join(letters)) + "]", re.IGNORECASE)
+    odd = [hex(code) for code in range(sys.maxunicode + 1)
+           if alike.fullmatch(chr(code))
+           and chr(code).casefold().replace("\u0131", "i").replace("\u0307", "") not in letters]
+    assert odd == []
 
 
 def test_ordinary_news_sentences_are_not_furniture() -> None:

@@ -43,6 +43,14 @@ _FURNITURE = re.compile(
 )
 _CREDIT = re.compile(r"\((?:photo|image|picture)[^)]*\)|\b(?:getty images|reuters/|ap photo|"
                      r"afp/|file photo)\b", re.IGNORECASE)
+# Every credit `_CREDIT` knows holds one of these words. Most sentences hold
+# none, and this plain search skips the pattern for them (0.41 -> 0.11 s
+# over the 44,000 BBC sentences). The sentence is casefolded as the
+# pattern's IGNORECASE reads it: the dotless i (U+0131) and the dotted
+# capital I (U+0130, casefolded to "i" and a combining dot) are "i"; every
+# other character it matches to a letter of these words casefolds to that
+# letter (checked over all of Unicode by a test).
+_CREDIT_HINT = re.compile("photo|image|picture|reuters/|afp/")
 _MIN_WORDS = 6
 _MAX_WORDS = 80  # a "sentence" this long is a run-on list or a tokenisation failure
 
@@ -50,7 +58,9 @@ _MAX_WORDS = 80  # a "sentence" this long is a run-on list or a tokenisation fai
 def is_furniture(text: str, words: int) -> bool:
     """Whether a sentence is page furniture rather than story (or too short to tell a fact)."""
     return (words < _MIN_WORDS or words > _MAX_WORDS or bool(_FURNITURE.search(text))
-            or bool(_CREDIT.search(text)))
+            or (_CREDIT_HINT.search(text.casefold().replace("\u0131", "i").replace("\u0307", ""))
+                is not None
+                and bool(_CREDIT.search(text))))
 
 
 class NewsSummarizer:
