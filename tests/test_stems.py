@@ -82,3 +82,19 @@ def test_english_summaries_load_neither_nltk_nor_scipy_stats() -> None:
         "assert summarize_article(a, 'news', 2, 'english').sentences")
     assert "Stemmer" in loaded
     assert not {"nltk", "scipy.stats", "sklearn"} & loaded
+
+
+def test_a_word_in_no_case_is_kept_without_a_warning() -> None:
+    """sumy's Czech stemmer warns of each word in no case (a Hebrew feed item detected as
+    Czech printed dozens of lines on the terminal); it is kept as sumy keeps it."""
+    import warnings
+
+    from sumy.nlp.stemmers import Stemmer as SumyStemmer
+
+    czech = stemmer("czech")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert czech("של") == "של"
+        assert czech("האינטרנט") == "האינטרנט"
+        for word in ("hrady", "Praha", "ČESKO", "počítačů"):
+            assert czech(word) == SumyStemmer("czech")(word)

@@ -23,6 +23,8 @@ from functools import cache
 COMPILED = frozenset({"dutch", "english", "finnish", "german", "norwegian", "swedish"})
 # nltk's English stemmer reads these quotes as the apostrophe ("didn\u2019t" as "didn't");
 # the compiled Snowball stemmer of the same version does not.
+# sumy's stemmer for these warns of, and returns as it is, a word in no case.
+_CASED_ONLY = frozenset({"czech", "slovak"})
 _APOSTROPHES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201b": "'"})
 
 
@@ -35,7 +37,18 @@ def stemmer(language: str) -> Callable[[str], str]:
     if language not in COMPILED:
         from sumy.nlp.stemmers import Stemmer as SumyStemmer
 
-        return SumyStemmer(language)  # type: ignore[no-any-return]
+        sumy_stem: Callable[[str], str] = SumyStemmer(language)
+        if language not in _CASED_ONLY:
+            return sumy_stem
+
+        def cased_only(word: str) -> str:
+            # A word in no case at all (Hebrew, Chinese...: a feed item detected as
+            # Czech) is returned as it is, as sumy returns it, without its warning
+            # printed on the terminal for each such word.
+            cased = word.islower() or word.istitle() or word.isupper()
+            return sumy_stem(word) if cased else word
+
+        return cased_only
     import Stemmer
 
     stem: Callable[[str], str] = Stemmer.Stemmer(language).stemWord
