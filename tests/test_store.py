@@ -230,7 +230,6 @@ def test_a_locked_store_is_a_one_line_store_error(
     import sqlite3
 
     from digest.errors import StoreError
-    from digest.store import database
 
     path = tmp_path / "d.db"
     with Store(path):
@@ -241,8 +240,9 @@ def test_a_locked_store_is_a_one_line_store_error(
         # A store opened with a short wait (the real one waits BUSY_SECONDS).
         store = Store.__new__(Store)
         store.path = path
-        store.db = database.sqlite_utils.Database(sqlite3.connect(
-            path, timeout=0.2, isolation_level="IMMEDIATE", check_same_thread=False))
+        store.conn = sqlite3.connect(path, timeout=0.2, isolation_level="IMMEDIATE",
+                                     check_same_thread=False)
+        store._db = None
         with pytest.raises(StoreError) as error:
             store.save_articles([make_article()], NOW)
         assert str(error.value).startswith(f"{path}: cannot write (database is locked")

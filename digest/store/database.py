@@ -15,9 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from digest.errors import StoreError
 from digest.models import (
@@ -33,7 +31,10 @@ from digest.models import (
     StoredKeys,
     feed_name,
 )
-from digest.store.schema import migrate
+from digest.store.schema import SCHEMA_VERSION, migrate
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 T = TypeVar("T")
 
@@ -114,23 +115,32 @@ class Store:
             # first and waits up to BUSY_SECONDS for another run to finish. A
             # deferred one that reads and then writes gets "database is
             # locked" at once instead (SQLite cannot wait without deadlock).
-            connection = sqlite3.connect(self.path, timeout=BUSY_SECONDS,
-                                         isolation_level="IMMEDIATE", check_same_thread=False)
-            # No sqlite-utils plugins: none of them may change our connection,
-            # and looking for them scans every installed package (50 ms a run).
-            self.db = sqlite_utils.Database(connection, execute_plugins=False)
+            self.conn = sqlite3.connect(self.path, timeout=BUSY_SECONDS,
+                                        isolation_level="IMMEDIATE", check_same_thread=False)
+            self._db: sqlite_utils.Database | None = None
             # Runs starting together set the store up one at a time (switching
             # to WAL needs the database to themselves).
             with _file_lock(self.path.with_name(self.path.name + ".schema-lock"),
                             BUSY_SECONDS, f"{self.path}: another run holds the store"):
-                self.db.execute("PRAGMA journal_mode=WAL")
-                with self._write():
-                    migrate(self.db, str(self.path))
+                self.conn.execute("PRAGMA journal_mode=WAL")
+                # Up to date already: nothing to write (`migrate` checks again
+                # inside its write transaction, should another run get there first).
+                if self.conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                    with self._write():
+                        migrate(self.db, str(self.path))
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"{self.path}: cannot open the store ({_reason(exc)})") from None
 
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """sqlite-utils on this store's connection, imported at first use (writes, most
+        reads): importing it costs a light command about a third of its time."""
+        if self._db is None:
+            self._db = _database(self.conn)
+        return self._db
+
     def close(self) -> None:
-        self.db.close()
+        self.conn.close()
 
     def transaction(self) -> AbstractContextManager[None]:
         """Return a block in which every write is one transaction (all or nothing)."""
@@ -151,22 +161,28 @@ class Store:
         then fails at once with "database is locked" when it must upgrade.
         Inside, sqlite-utils nests its own steps as savepoints.
         """
-        if self.db.conn.in_transaction:
+        if self.conn.in_transaction:
             yield
             return
         try:
-            self.db.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot write ({_reason(exc)})") from None
         try:
             yield
         except BaseException:
-            self.db.conn.rollback()
+            self.conn.rollback()
             raise
         try:
-            self.db.conn.commit()
+            self.conn.commit()
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot write ({_reason(exc)})") from None
+
+    def _rows(self, sql: str, parameters: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Return the rows of `sql` as dicts by column, read with sqlite3 alone."""
+        cursor = self.conn.execute(sql, parameters)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor]
 
     def _in(self, sql: str, values: Sequence[Any], before: Sequence[Any] = ()) -> list[Any]:
         """Return the rows of `sql`, whose "{marks}" stands for `values`, asked in chunks.
@@ -201,7 +217,7 @@ class Store:
         return [SourceRecord(r["name"], r["kind"], r["location"], r["articles"] or 0,
                              r["problems"] or 0, r["last_read"], r["last_success"],
                              r["last_error"])
-                for r in self.db.table("sources").rows_where(order_by="kind, name")]
+                for r in self._rows("SELECT * FROM sources ORDER BY kind, name")]
 
     # feeds
 
@@ -211,7 +227,7 @@ class Store:
         A configured feed is given with its settings (url, name, full_text); its
         name, when not set, is the stored one, else its host.
         """
-        stored = {row["url"]: row for row in self.db.table("feeds").rows}
+        stored = {row["url"]: row for row in self._rows("SELECT * FROM feeds")}
         states = []
         for feed in configured:
             row = stored.pop(feed.url, None)
@@ -248,7 +264,7 @@ class Store:
 
     def feed_origins(self) -> dict[str, str]:
         """Return {feed url: where it came from} ("config", "opml", "command")."""
-        return dict(self.db.execute("SELECT url, origin FROM feeds").fetchall())
+        return dict(self.conn.execute("SELECT url, origin FROM feeds").fetchall())
 
     def remove_feed(self, url: str) -> bool:
         """Forget a feed added by import or command (its stored articles stay); return if known."""
@@ -658,3 +674,25 @@ def _iso(moment: datetime) -> str:
 
 def _reason(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _database(connection: sqlite3.Connection) -> sqlite_utils.Database:
+    """Return sqlite-utils on `connection`.
+
+    sqlite-utils imports numpy (and pandas) when it is imported, if they are
+    installed, only to map their number types to column types; we never store
+    them, so they are kept out of this import (a later `import numpy` elsewhere
+    works as usual). And no sqlite-utils plugins: none of them may change our
+    connection, and looking for them scans every installed package (50 ms).
+    """
+    import sys
+
+    absent = [name for name in ("numpy", "pandas") if name not in sys.modules]
+    for name in absent:
+        sys.modules[name] = None  # type: ignore[assignment]  # "not installed", for this import
+    try:
+        import sqlite_utils
+    finally:
+        for name in absent:
+            del sys.modules[name]
+    return sqlite_utils.Database(connection, execute_plugins=False)

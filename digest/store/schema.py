@@ -10,12 +10,14 @@ any of them (whatever columns they grew) to the first versioned shape.
 from __future__ import annotations
 
 from collections.abc import Callable
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from digest.errors import StoreError
 
-Migration = Callable[[sqlite_utils.Database], None]
+if TYPE_CHECKING:  # imported by the store when it first needs it (`digest.store.database`)
+    import sqlite_utils
+
+Migration = Callable[["sqlite_utils.Database"], None]
 
 
 def _v1_tables(db: sqlite_utils.Database) -> None:
