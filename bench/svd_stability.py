@@ -24,22 +24,12 @@ from make_eval_sets import bbc, events
 
 from digest.group import themes
 from digest.group.stories import group_stories
-from digest.group.vectors import reduce, unit_rows
+from digest.group.vectors import merge_heights, reduce, unit_rows
 
 
 def sections(vectors: np.ndarray) -> int:
     """The number of sections `_sections` picks for these unit vectors (the whole day)."""
-    from scipy.cluster.hierarchy import linkage
-
-    heights = linkage(vectors, method="ward")[:, 2]
-    n = len(vectors)
-    largest = min(themes.MAX_SECTIONS, max(3, n // 8))
-
-    def jump(c: int) -> float:
-        return float(heights[n - c] / max(heights[n - c - 1], 1e-9))
-
-    k = max(range(3, largest + 1), key=lambda c: (jump(c), -c))
-    return k if jump(k) >= themes.CLEAR_JUMP else largest
+    return themes.section_count(merge_heights(vectors))
 
 
 def main() -> int:

@@ -131,24 +131,30 @@ def _sections(matrix: Any) -> tuple[np.ndarray, np.ndarray]:
     # fixed sample and k-means then places every article (linear in n).
     sample = (np.arange(n) if n <= SECTION_SAMPLE
               else np.sort(np.random.default_rng(0).choice(n, SECTION_SAMPLE, replace=False)))
-    heights = merge_heights(vectors[sample])
-    n = len(sample)
-    largest = min(MAX_SECTIONS, max(3, n // 8))
-    # Going from k sections to k-1 costs heights[n-k]; the best k is where
-    # that cost jumps most relative to the merge before it. With no clear jump
-    # the day has no few broad topics: more, smaller sections read better than
-    # one catch-all.
-    def jump(c: int) -> float:
-        return float(heights[n - c] / max(heights[n - c - 1], 1e-9))
-
-    k = max(range(3, largest + 1), key=lambda c: (jump(c), -c))
-    if jump(k) < CLEAR_JUMP:
-        k = largest
+    k = section_count(merge_heights(vectors[sample]))
     # The partition itself: k-means, best of several k-means++ starts. Seeded
     # with Ward's cut instead it kept that cut's accidents (BBC NMI 0.845 vs
     # 0.903; bench/README.md, "Judgement").
     refined = kmeans(vectors, k, starts=KMEANS_STARTS)
     return np.asarray(refined), np.asarray(vectors)
+
+
+def section_count(heights: np.ndarray) -> int:
+    """Return how many sections a day's Ward merge heights (ascending) call for.
+
+    Going from k sections to k-1 costs heights[n-k]; the best k is where that
+    cost jumps most relative to the merge before it. With no clear jump the
+    day has no few broad topics: more, smaller sections read better than one
+    catch-all.
+    """
+    n = len(heights) + 1  # the items merged
+    largest = min(MAX_SECTIONS, max(3, n // 8))
+
+    def jump(c: int) -> float:
+        return float(heights[n - c] / max(heights[n - c - 1], 1e-9))
+
+    k = max(range(3, largest + 1), key=lambda c: (jump(c), -c))
+    return k if jump(k) >= CLEAR_JUMP else largest
 
 
 def _like_chance(vectors: np.ndarray, sections: Sequence[list[int]]) -> list[bool]:
