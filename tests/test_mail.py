@@ -206,49 +206,50 @@ def test_run_emails_the_digest_once(
         assert store.delivered(DAY) == {"ann@example.org"}
 
 
-def _intent(store: Store) -> str:
-    """Record what a run does just before sending the day's digest to Ann; return its id."""
-    identity = message_id(DAY, "ann@example.org", 0, "digest@example.org")
-    store.record_intent(DAY, "ann@example.org", identity, 0, "subject", NOW)
-    return identity
+@pytest.fixture
+def ann_intent(
+    smtp: tuple[Inbox, int], tmp_path: Path,
+) -> Iterator[tuple[Store, EmailConfig, str, Inbox]]:
+    """A store in which a run recorded its intent to send the day's digest to Ann and
+    then stopped; the settings that send to her on the test server, the intent's
+    Message-ID, and the server's inbox."""
+    inbox, port = smtp
+    with Store(tmp_path / "d.db") as store:
+        identity = message_id(DAY, "ann@example.org", 0, "digest@example.org")
+        store.record_intent(DAY, "ann@example.org", identity, 0, "subject", NOW)
+        yield store, settings(port, to=("ann@example.org",)), identity, inbox
 
 
 def test_a_send_cut_off_before_it_was_recorded_is_reported_not_repeated(
-    smtp: tuple[Inbox, int], tmp_path: Path,
+    ann_intent: tuple[Store, EmailConfig, str, Inbox], tmp_path: Path,
 ) -> None:
-    inbox, port = smtp
-    one = settings(port, to=("ann@example.org",))
-    with Store(tmp_path / "d.db") as store:
-        # A run recorded its intent, handed the message over, and was killed
-        # before it could mark the send done.
-        identity = _intent(store)
-        store.record_handover(DAY, "ann@example.org")
-        rerun = deliver(store, digest_with(), one, tmp_path, NOW)
-        assert rerun.sent_to == ()
-        assert "may have arrived" in rerun.note and "--resend" in rerun.note
-        assert rerun.in_doubt == ("ann@example.org",)
-        # Sent again on request, it is the same message (the same Message-ID).
-        forced = deliver(store, digest_with(), one, tmp_path, NOW, resend=True)
-        assert forced.sent_to == ("ann@example.org",)
-        assert store.delivered(DAY) == {"ann@example.org"}
+    store, one, identity, inbox = ann_intent
+    # The run had handed the message over when it was killed, before it could
+    # mark the send done.
+    store.record_handover(DAY, "ann@example.org")
+    rerun = deliver(store, digest_with(), one, tmp_path, NOW)
+    assert rerun.sent_to == ()
+    assert "may have arrived" in rerun.note and "--resend" in rerun.note
+    assert rerun.in_doubt == ("ann@example.org",)
+    # Sent again on request, it is the same message (the same Message-ID).
+    forced = deliver(store, digest_with(), one, tmp_path, NOW, resend=True)
+    assert forced.sent_to == ("ann@example.org",)
+    assert store.delivered(DAY) == {"ann@example.org"}
     (_, message), = inbox.messages
     assert message["Message-ID"] == identity
 
 
 def test_a_send_stopped_before_the_handover_is_sent_by_the_next_run(
-    smtp: tuple[Inbox, int], tmp_path: Path,
+    ann_intent: tuple[Store, EmailConfig, str, Inbox], tmp_path: Path,
 ) -> None:
-    inbox, port = smtp
-    one = settings(port, to=("ann@example.org",))
-    with Store(tmp_path / "d.db") as store:
-        # A run recorded its intent and was killed while connecting: the
-        # server never had the message, so it is not in doubt.
-        identity = _intent(store)
-        assert store.delivery_states(DAY)["ann@example.org"][0] == "ready"
-        rerun = deliver(store, digest_with(), one, tmp_path, NOW)
-        assert rerun.sent_to == ("ann@example.org",)
-        assert rerun.note == "" and rerun.in_doubt == ()
-        assert store.delivery_states(DAY)["ann@example.org"] == ("sent", 0, identity)
+    store, one, identity, inbox = ann_intent
+    # The run was killed while connecting: the server never had the message,
+    # so it is not in doubt.
+    assert store.delivery_states(DAY)["ann@example.org"][0] == "ready"
+    rerun = deliver(store, digest_with(), one, tmp_path, NOW)
+    assert rerun.sent_to == ("ann@example.org",)
+    assert rerun.note == "" and rerun.in_doubt == ()
+    assert store.delivery_states(DAY)["ann@example.org"] == ("sent", 0, identity)
     (_, message), = inbox.messages
     assert message["Message-ID"] == identity
 
