@@ -294,3 +294,36 @@ def test_group_sums_compared_at_once_or_alone_agree_to_the_last_bit() -> None:
     pairs = [(a, b) for a in left for b in left if a < b]
     assert sums.dots(pairs) == [sums.dot(a, b) for a, b in pairs]
     assert any(sums.dot(a, b) > 0 for a, b in pairs)
+
+
+def test_copies_already_merged_are_not_checked_again(
+    make_article: Callable[..., Article], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Forty outlets carry the wire story, each with a word of its own: 861
+    # near-copy pairs with the two wire articles. Checked a chunk at a time,
+    # a pair whose articles an earlier chunk merged is skipped, and the
+    # stories are those of checking every pair.
+    from digest.group import stories as module
+
+    articles = build(make_article) + [
+        make_article(id=f"copy-{n:02d}", source=f"Outlet {n}", title="Second crack found in pier",
+                     body=WIRE.replace("Tuesday", f"Tuesday {n}"), published=T0)
+        for n in range(40)]
+    every = near_duplicate_pairs(articles)
+    assert len(every) == 42 * 41 // 2
+    whole = group_stories(articles, language="english")
+    checked: list[int] = []
+    jaccards = module._GramRows.jaccards
+
+    def counted(self: module._GramRows, left: object, right: object) -> object:
+        checked.append(len(left))  # type: ignore[arg-type]
+        return jaccards(self, left, right)
+
+    monkeypatch.setattr(module._GramRows, "jaccards", counted)
+    monkeypatch.setattr(module, "_COPY_CHUNK", 16)
+    chunked = group_stories(articles, language="english")
+    assert chunked == whole
+    assert sorted(whole[0].article_ids) == sorted(
+        ["own", "wire-a", "wire-b", *(f"copy-{n:02d}" for n in range(40))])
+    assert len(whole[0].near_duplicates) == 41  # all but the representative
+    assert sum(checked) < 80  # against 861 pairs

@@ -183,9 +183,20 @@ def near_duplicate_pairs(
     if features is None:
         features = [_copy_features(a) for a in articles]
     assert len(features) == len(articles)
+    left, right = _copy_candidates(features)
+    jaccard = _jaccards([f.grams for f in features], left, right, np)
+    near = jaccard >= threshold
+    return sorted(zip(left[near].tolist(), right[near].tolist(), jaccard[near].tolist(),
+                      strict=True))
+
+
+def _copy_candidates(features: Sequence[Lead | _Copy]) -> tuple[Any, Any]:
+    """Candidate near-copy pairs (i < j, ascending) for `near_duplicate_pairs` to check."""
+    import numpy as np
+
     present = np.array([i for i, f in enumerate(features) if len(f.grams)], dtype=np.int64)
     if len(present) < 2:
-        return []
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     signatures = np.stack([features[i].signature for i in present]).astype(np.uint64)
     codes = [_band_pairs(signatures[:, band * BAND_ROWS:(band + 1) * BAND_ROWS], np)
              for band in range(BANDS)]
@@ -196,47 +207,60 @@ def near_duplicate_pairs(
         (signatures[left[s:s + PAIR_CHUNK]] == signatures[right[s:s + PAIR_CHUNK]]).mean(axis=1)
         for s in range(0, len(pairs), PAIR_CHUNK)] or [np.zeros(0)])
     keep = agreement >= PREFILTER_AGREEMENT
-    left, right = present[left[keep]], present[right[keep]]
-    jaccard = _jaccards([f.grams for f in features], left, right, np)
-    near = jaccard >= threshold
-    return sorted(zip(left[near].tolist(), right[near].tolist(), jaccard[near].tolist(),
-                      strict=True))
+    return present[left[keep]], present[right[keep]]
 
 
 def _jaccards(grams: Sequence[Any], left: Any, right: Any, np: Any) -> Any:
-    """Return the exact Jaccard similarity of the gram sets of each pair (left[k], right[k]).
-
-    All pairs at once: each article's grams are a row of a sparse 0/1 matrix
-    whose columns are the gram hashes themselves (less their lowest bit, to
-    fit a signed index), and a pair's shared grams are the nonzeros of the
-    product of its two rows, merged in C. Dropping the bit makes two grams'
-    hashes agree by chance twice as often as before, still about once in
-    10**14 pairs of articles; an article with two grams equal but for it
-    (as rare) makes the whole check go gram by gram.
-    """
-    from scipy.sparse import csr_matrix
-
+    """Return the exact Jaccard similarity of the gram sets of each pair (left[k], right[k])."""
     if not len(left):
         return np.zeros(0)
-    used, where = np.unique(np.concatenate([left, right]), return_inverse=True)
-    rows = [grams[i] for i in used]
-    sizes = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
-    columns = (np.concatenate(rows) >> np.uint64(1)).astype(np.int64)
-    starts = np.concatenate(([0], np.cumsum(sizes)))
-    inside = np.ones(len(columns), dtype=bool)
-    inside[starts[1:-1]] = False  # a row's first column has no predecessor in the row
-    if ((columns[1:] == columns[:-1]) & inside[1:]).any():
-        return np.array([_jaccard(grams[a], grams[b], np)
-                         for a, b in zip(left.tolist(), right.tolist(), strict=True)])
-    matrix = csr_matrix((np.ones(len(columns), dtype=np.int8), columns, starts),
-                        shape=(len(used), 2**63 - 1))
-    a_all, b_all = where[:len(left)], where[len(left):]
-    out = np.empty(len(left))
-    for start in range(0, len(left), _GRAM_PAIRS):
-        a, b = a_all[start:start + _GRAM_PAIRS], b_all[start:start + _GRAM_PAIRS]
-        shared = np.diff(matrix[a].multiply(matrix[b]).tocsr().indptr)
-        out[start:start + _GRAM_PAIRS] = shared / (sizes[a] + sizes[b] - shared)
-    return out
+    return _GramRows(grams, np.concatenate([left, right]), np).jaccards(left, right)
+
+
+class _GramRows:
+    """Some articles' gram sets, ready for exact Jaccard checks of many pairs at once.
+
+    Each article's grams are a row of a sparse 0/1 matrix whose columns are
+    the gram hashes themselves (less their lowest bit, to fit a signed
+    index), and a pair's shared grams are the nonzeros of the product of its
+    two rows, merged in C. Dropping the bit makes two grams' hashes agree by
+    chance twice as often as before, still about once in 10**14 pairs of
+    articles; an article with two grams equal but for it (as rare) makes
+    every check go gram by gram.
+    """
+
+    def __init__(self, grams: Sequence[Any], articles: Any, np: Any) -> None:
+        from scipy.sparse import csr_matrix
+
+        self.grams, self.np = grams, np
+        used = np.unique(articles)
+        self.row = np.full(len(grams), -1, dtype=np.int64)
+        self.row[used] = np.arange(len(used))
+        rows = [grams[i] for i in used]
+        self.sizes = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+        columns = (np.concatenate(rows or [np.zeros(0, dtype=np.uint64)])
+                   >> np.uint64(1)).astype(np.int64)
+        starts = np.concatenate(([0], np.cumsum(self.sizes)))
+        inside = np.ones(len(columns), dtype=bool)
+        inside[starts[1:-1]] = False  # a row's first column has no predecessor in the row
+        self.matrix = None
+        if not ((columns[1:] == columns[:-1]) & inside[1:]).any():
+            self.matrix = csr_matrix((np.ones(len(columns), dtype=np.int8), columns, starts),
+                                     shape=(len(used), 2**63 - 1))
+
+    def jaccards(self, left: Any, right: Any) -> Any:
+        """The Jaccard similarity of each pair (left[k], right[k]) of the articles given."""
+        np, grams, matrix, sizes = self.np, self.grams, self.matrix, self.sizes
+        if matrix is None:
+            return np.array([_jaccard(grams[a], grams[b], np)
+                             for a, b in zip(left.tolist(), right.tolist(), strict=True)])
+        a_all, b_all = self.row[left], self.row[right]
+        out = np.empty(len(left))
+        for start in range(0, len(left), _GRAM_PAIRS):
+            a, b = a_all[start:start + _GRAM_PAIRS], b_all[start:start + _GRAM_PAIRS]
+            shared = np.diff(matrix[a].multiply(matrix[b]).tocsr().indptr)
+            out[start:start + _GRAM_PAIRS] = shared / (sizes[a] + sizes[b] - shared)
+        return out
 
 
 def _jaccard(x: Any, y: Any, np: Any) -> float:
@@ -324,10 +348,7 @@ def _group(articles: Sequence[Article], similarity: float, window_hours: float,
     leads = _Leads.of(found)
     vectors = leads.vectors
     groups = _Groups(ordered, vectors, leads.matrix)
-    copies: set[int] = set()
-    for i, j, _ in near_duplicate_pairs(ordered, features=found):
-        groups.merge(groups.root(i), groups.root(j))
-        copies.update((i, j))
+    copies = _merge_copies(groups, found)
     required = _TimeScaledThreshold(similarity, window_hours * 3600.0)
     loose = _TimeScaledThreshold(similarity * min(ORPHAN_FACTOR, 1.0), window_hours * 3600.0)
     # Two groups that failed the check fail it again until one of
@@ -342,7 +363,7 @@ def _group(articles: Sequence[Article], similarity: float, window_hours: float,
         chunk_first, chunk_second = first[start:start + _AHEAD], second[start:start + _AHEAD]
         apart = groups.group_of[chunk_first] != groups.group_of[chunk_second]
         chunk_first, chunk_second = chunk_first[apart], chunk_second[apart]
-        groups.compare_ahead(chunk_first, chunk_second, refused)
+        groups.compare_ahead(chunk_first, chunk_second, required, refused)
         for i, j in zip(chunk_first.tolist(), chunk_second.tolist(), strict=True):
             a, b = root(i), root(j)
             if a == b:
@@ -380,6 +401,35 @@ def _group(articles: Sequence[Article], similarity: float, window_hours: float,
                                                    if i in copies)))
     stories.sort(key=lambda s: (-len(s.article_ids), s.id))
     return stories
+
+
+def _merge_copies(groups: _Groups, features: Sequence[Lead]) -> set[int]:
+    """Merge the groups of the pairs `near_duplicate_pairs` finds; return the articles in them.
+
+    The candidates are checked a chunk at a time, in the order of the pairs,
+    and a pair already in one group is not checked: merging it would change
+    nothing, and both its articles are in a near-copy pair checked before.
+    So the merges, and their order, are those of merging every near-copy
+    pair, while many copies of one text check about one pair per copy.
+    """
+    import numpy as np
+
+    left, right = _copy_candidates(features)
+    rows = _GramRows([f.grams for f in features], np.concatenate([left, right]), np)
+    root, copies = groups.root, set[int]()
+    for start in range(0, len(left), _COPY_CHUNK):
+        i, j = left[start:start + _COPY_CHUNK], right[start:start + _COPY_CHUNK]
+        apart = groups.group_of[i] != groups.group_of[j]
+        i, j = i[apart], j[apart]
+        near = rows.jaccards(i, j) >= NEAR_DUPLICATE_JACCARD
+        for a, b in zip(i[near].tolist(), j[near].tolist(), strict=True):
+            groups.merge(root(a), root(b))
+            copies.update((a, b))
+    return copies
+
+
+# Near-copy candidates checked at once, before the pairs merged by then are dropped.
+_COPY_CHUNK = 4096
 
 
 class _Groups:
@@ -481,12 +531,15 @@ class _Groups:
                 return False
         return True
 
-    def compare_ahead(self, left: Any, right: Any,
+    def compare_ahead(self, left: Any, right: Any, bar: _TimeScaledThreshold,
                       refused: set[tuple[int, int, int, int]]) -> None:
         """Find at once the sums' dot products of the groups of article pairs to come.
 
         Most group pairs are compared once and refused, so comparing them in
-        one sparse step costs a fraction of comparing them one by one.
+        one sparse step costs a fraction of comparing them one by one. A pair
+        whose mean similarity is below `bar` is refused here, at the groups'
+        present sizes, as `same_event` would refuse it: groups only grow, so
+        the same sizes are the same groups.
         """
         import numpy as np
 
@@ -504,7 +557,10 @@ class _Groups:
             if found is None or found[1] != merges[x] or found[2] != merges[y]:
                 todo.append((x, y))
         for (x, y), dot in zip(todo, self.centroids.dots(todo), strict=True):
-            ahead[x, y] = (dot, merges[x], merges[y])
+            if dot / (size[x] * size[y]) < bar(self._gap(x, y)):
+                refused.add((x, size[x], y, size[y]))
+            else:
+                ahead[x, y] = (dot, merges[x], merges[y])
 
     def _gap(self, a: int, b: int) -> float | None:
         """Seconds between the middle moments of two groups (None when either is undated)."""
@@ -986,7 +1042,6 @@ class _Centroids:
 
 
 def _dot(a: dict[int, float], b: dict[int, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return float(sum(v * b.get(k, 0.0) for k, v in a.items()))
+    # Over the terms both have (a set of ints iterates in the same order in every process).
+    return float(sum(a[k] * b[k] for k in a.keys() & b.keys()))
 
