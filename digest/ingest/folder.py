@@ -24,7 +24,7 @@ _WIDE_CODECS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32")
 _WIDE_BOMS = tuple(bom for bom, _ in _WIDE_CODECS)
 # A first line longer than this is a paragraph, not a headline: the title is
 # then its first sentence and the line stays in the body.
-MAX_TITLE_CHARS = 160
+LONGEST_HEADLINE_LINE = 160
 _FIRST_SENTENCE = re.compile(r"^(.+?[.!?])(?:\s|$)")
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+")
 
@@ -183,7 +183,7 @@ def split_title(text: str, markdown: bool = False) -> tuple[str, str]:
     if markdown:
         first = _MARKDOWN_HEADING.sub("", first)
     title = first
-    if len(first) > MAX_TITLE_CHARS:
+    if len(first) > LONGEST_HEADLINE_LINE:
         title = _headline_from_paragraph(first)
         lines.insert(0, first)
     return title, "\n\n".join(_paragraphs(lines))
@@ -192,9 +192,9 @@ def split_title(text: str, markdown: bool = False) -> tuple[str, str]:
 def _headline_from_paragraph(paragraph: str) -> str:
     match = _FIRST_SENTENCE.match(paragraph)
     sentence = match.group(1) if match else paragraph
-    if len(sentence) <= MAX_TITLE_CHARS:
+    if len(sentence) <= LONGEST_HEADLINE_LINE:
         return sentence
-    cut = sentence[:MAX_TITLE_CHARS].rsplit(" ", 1)[0]
+    cut = sentence[:LONGEST_HEADLINE_LINE].rsplit(" ", 1)[0]
     return cut.rstrip(",;:") + "…"
 
 
