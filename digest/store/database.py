@@ -133,8 +133,8 @@ class Store:
 
     @property
     def db(self) -> sqlite_utils.Database:
-        """sqlite-utils on this store's connection, imported at first use (writes, most
-        reads): importing it costs a light command about a third of its time."""
+        """sqlite-utils on this store's connection, imported at first use (writes; reads
+        go through `conn`): importing it costs a light command about a third of its time."""
         if self._db is None:
             self._db = _database(self.conn)
         return self._db
@@ -192,8 +192,8 @@ class Store:
         rows: list[Any] = []
         for start in range(0, len(values), _CHUNK):
             chunk = list(values[start:start + _CHUNK])
-            rows += self.db.execute(sql.format(marks=",".join("?" * len(chunk))),
-                                    [*before, *chunk]).fetchall()
+            rows += self.conn.execute(sql.format(marks=",".join("?" * len(chunk))),
+                                      [*before, *chunk]).fetchall()
         return rows
 
     # sources
@@ -246,14 +246,15 @@ class Store:
                 row[key] = _iso(value)
             elif isinstance(value, bool):
                 row[key] = int(value)
-        existing = self.db.execute("SELECT origin FROM feeds WHERE url = ?", [state.url]).fetchone()
+        existing = self.conn.execute("SELECT origin FROM feeds WHERE url = ?",
+                                     [state.url]).fetchone()
         row["origin"] = existing[0] if existing else origin
         with self._write():
             self.db.table("feeds").upsert(row, pk="url")
 
     def add_feeds(self, feeds: Sequence[FeedState], origin: str) -> int:
         """Register feeds (from an OPML import); return how many were not known yet."""
-        known = {r[0] for r in self.db.execute("SELECT url FROM feeds").fetchall()}
+        known = {r[0] for r in self.conn.execute("SELECT url FROM feeds").fetchall()}
         rows = [{"url": f.url, "name": f.name or feed_name(f.url), "origin": origin,
                  "full_text": int(f.full_text), "consecutive_errors": 0, "gone": 0, "items": 0,
                  "category": f.category, "site_url": f.site_url}
@@ -281,7 +282,7 @@ class Store:
 
     def full_text_bodies(self, feed_url: str) -> dict[str, str]:
         """Return id -> body of this feed's stored items whose full text was fetched."""
-        rows = self.db.execute(
+        rows = self.conn.execute(
             "SELECT id, body FROM articles WHERE location = ? AND flags LIKE '%\"full-text\"%'",
             [feed_url],
         ).fetchall()
@@ -374,7 +375,7 @@ class Store:
 
     def recently_shown(self, day: date, since: date) -> dict[str, date]:
         """Return {article id: the first day it was in a digest} for digests in [since, day)."""
-        rows = self.db.execute(
+        rows = self.conn.execute(
             "SELECT article_id, MIN(day) FROM digest_articles WHERE day >= ? AND day < ? "
             "GROUP BY article_id", [since.isoformat(), day.isoformat()]).fetchall()
         return {r[0]: date.fromisoformat(r[1]) for r in rows}
@@ -386,14 +387,14 @@ class Store:
         return sorted(map(_article, rows), key=lambda a: a.id)
 
     def _articles(self, where: str, parameters: list[Any]) -> list[Article]:
-        rows = self.db.execute(
+        rows = self.conn.execute(
             f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE {where} ORDER BY id",
             parameters).fetchall()
         return [_article(r) for r in rows]
 
     def digest_article_ids(self, day: date) -> set[str]:
         """Return the ids of the articles in `day`'s digest as last written."""
-        rows = self.db.execute("SELECT article_id FROM digest_articles WHERE day = ?",
+        rows = self.conn.execute("SELECT article_id FROM digest_articles WHERE day = ?",
                                [day.isoformat()]).fetchall()
         return {r[0] for r in rows}
 
@@ -414,7 +415,7 @@ class Store:
         if source is not None:
             where.append("a.source = ?")
             parameters.append(source)
-        rows = self.db.execute(
+        rows = self.conn.execute(
             "SELECT a.id, a.title, a.source, a.published, a.url, "
             "snippet(articles_fts, -1, '[', ']', '…', 16), "
             "(SELECT MIN(day) FROM digest_articles d WHERE d.article_id = a.id) "
@@ -460,7 +461,7 @@ class Store:
 
     def computed(self, key: str) -> str | None:
         """Return the result stored under `key` (a hash of its inputs), if any."""
-        row = self.db.execute("SELECT value FROM computed WHERE key = ?", [key]).fetchone()
+        row = self.conn.execute("SELECT value FROM computed WHERE key = ?", [key]).fetchone()
         return None if row is None else str(row[0])
 
     def save_computed(self, kind: str, key: str, value: str, now: datetime,
@@ -499,7 +500,7 @@ class Store:
         """
         host = socket.gethostname()
         with self._write():
-            rows = self.db.execute("SELECT id, pid FROM runs WHERE status = 'running' "
+            rows = self.conn.execute("SELECT id, pid FROM runs WHERE status = 'running' "
                                    "AND host = ?", [host]).fetchall()
             dead = [run for run, pid in rows if pid and not _alive(int(pid))]
             for run in dead:
@@ -539,7 +540,7 @@ class Store:
                 ({"day": key, "article_id": a, "position": i} for i, a in enumerate(article_ids)),
                 pk=("day", "article_id"),
             )
-            previous = self.db.execute(
+            previous = self.conn.execute(
                 "SELECT created FROM digests WHERE day = ?", [key]).fetchone()
             self.db.table("digests").upsert({
                 "day": key, "html_path": html_path, "text_path": text_path,
@@ -561,7 +562,7 @@ class Store:
         "ready": a run recorded its intent to send and stopped before it
         handed the message over (it was not sent).
         """
-        rows = self.db.execute(
+        rows = self.conn.execute(
             "SELECT recipient, status, attempt, message_id FROM deliveries WHERE day = ?",
             [day.isoformat()]).fetchall()
         return {r[0]: (r[1], int(r[2]), r[3]) for r in rows}
@@ -619,7 +620,7 @@ class Store:
 
     def digests(self) -> list[DigestRecord]:
         """Return every digest written so far, newest first."""
-        rows = self.db.execute(
+        rows = self.conn.execute(
             "SELECT day, html_path, text_path, articles, themes FROM digests ORDER BY day DESC"
         ).fetchall()
         return [DigestRecord(date.fromisoformat(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
