@@ -320,7 +320,7 @@ def test_copies_already_merged_are_not_checked_again(
         return jaccards(self, left, right)
 
     monkeypatch.setattr(module._GramRows, "jaccards", counted)
-    monkeypatch.setattr(module, "_COPY_CHUNK", 16)
+    monkeypatch.setattr(module, "_GRAM_PAIRS", 16)
     chunked = group_stories(articles, language="english")
     assert chunked == whole
     assert sorted(whole[0].article_ids) == sorted(

@@ -184,7 +184,8 @@ def near_duplicate_pairs(
         features = [_copy_features(a) for a in articles]
     assert len(features) == len(articles)
     left, right = _copy_candidates(features)
-    jaccard = _jaccards([f.grams for f in features], left, right, np)
+    rows = _GramRows([f.grams for f in features], np.concatenate([left, right]), np)
+    jaccard = rows.jaccards(left, right)
     near = jaccard >= threshold
     return sorted(zip(left[near].tolist(), right[near].tolist(), jaccard[near].tolist(),
                       strict=True))
@@ -208,13 +209,6 @@ def _copy_candidates(features: Sequence[Lead | _Copy]) -> tuple[Any, Any]:
         for s in range(0, len(pairs), PAIR_CHUNK)] or [np.zeros(0)])
     keep = agreement >= PREFILTER_AGREEMENT
     return present[left[keep]], present[right[keep]]
-
-
-def _jaccards(grams: Sequence[Any], left: Any, right: Any, np: Any) -> Any:
-    """Return the exact Jaccard similarity of the gram sets of each pair (left[k], right[k])."""
-    if not len(left):
-        return np.zeros(0)
-    return _GramRows(grams, np.concatenate([left, right]), np).jaccards(left, right)
 
 
 class _GramRows:
@@ -268,8 +262,10 @@ def _jaccard(x: Any, y: Any, np: Any) -> float:
     return float(shared / (len(x) + len(y) - shared))
 
 
-# Pairs whose gram rows are held at once (two rows of some 400 grams each: about 80 MB).
-_GRAM_PAIRS = 20_000
+# Pairs whose gram rows are multiplied at once (two rows of some 400 grams
+# each: about 30 MB), and near-copy candidates checked before the pairs
+# merged by then are dropped.
+_GRAM_PAIRS = 4096
 
 
 def _unique(values: Any, np: Any) -> Any:
@@ -417,8 +413,8 @@ def _merge_copies(groups: _Groups, features: Sequence[Lead]) -> set[int]:
     left, right = _copy_candidates(features)
     rows = _GramRows([f.grams for f in features], np.concatenate([left, right]), np)
     root, copies = groups.root, set[int]()
-    for start in range(0, len(left), _COPY_CHUNK):
-        i, j = left[start:start + _COPY_CHUNK], right[start:start + _COPY_CHUNK]
+    for start in range(0, len(left), _GRAM_PAIRS):
+        i, j = left[start:start + _GRAM_PAIRS], right[start:start + _GRAM_PAIRS]
         apart = groups.group_of[i] != groups.group_of[j]
         i, j = i[apart], j[apart]
         near = rows.jaccards(i, j) >= NEAR_DUPLICATE_JACCARD
@@ -426,10 +422,6 @@ def _merge_copies(groups: _Groups, features: Sequence[Lead]) -> set[int]:
             groups.merge(root(a), root(b))
             copies.update((a, b))
     return copies
-
-
-# Near-copy candidates checked at once, before the pairs merged by then are dropped.
-_COPY_CHUNK = 4096
 
 
 class _Groups:
