@@ -144,9 +144,6 @@ def shingles(text: str, size: int = SHINGLE_WORDS) -> Any:
     words = words_of(text)
     if not words:
         return np.zeros(0, dtype=np.uint64)
-    for word in set(words).difference(_WORD_HASHES):
-        _WORD_HASHES[word] = int.from_bytes(
-            hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
     codes = np.fromiter(map(_WORD_HASHES.__getitem__, words), dtype=np.uint64,
                         count=len(words))
     size = min(size, len(words))  # a text shorter than a gram is one gram
@@ -162,7 +159,18 @@ def shingles(text: str, size: int = SHINGLE_WORDS) -> Any:
 
 
 _BASE = 1_000_003  # the multiplier of the gram hash: odd, so no word's bits are lost
-_WORD_HASHES: dict[str, int] = {}
+
+
+class _WordHashes(dict[str, int]):
+    """Each word's 64-bit hash, computed when the word is first looked up."""
+
+    def __missing__(self, word: str) -> int:
+        found = self[word] = int.from_bytes(
+            hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+        return found
+
+
+_WORD_HASHES = _WordHashes()
 
 
 def near_duplicate_pairs(
@@ -305,10 +313,14 @@ def _signature(grams: Any) -> Any:
     import numpy as np
 
     a, b = _permutations()
-    permuted = grams[:, None] * a  # in place from here: one array of len(grams) x NUM_PERM
-    permuted += b
-    permuted >>= np.uint64(32)
-    return permuted.min(axis=0).astype(np.uint32)  # the top 32 bits: half the memory
+    # One row per permutation (in place from here: NUM_PERM x len(grams)), so
+    # each minimum runs along a row in memory.
+    permuted = np.multiply.outer(a, grams)
+    permuted += b[:, None]
+    # The top 32 bits (half the memory). Shifting keeps the order, so the
+    # minimum's top bits are the minimum of the top bits: one shift per value
+    # of the signature, not per gram.
+    return (permuted.min(axis=1) >> np.uint64(32)).astype(np.uint32)
 
 
 @cache
