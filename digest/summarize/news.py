@@ -116,10 +116,12 @@ class NewsSummarizer:
                    if not is_furniture(text, len(w))]
         if not content:  # nothing but short lines: fall back to everything
             content = list(range(len(texts)))
-        scores = self._scores([bags[i] for i in content], self._bag(headline))
+        # Each content sentence's log-scaled term frequencies, used by both steps.
+        frequencies = {i: {w: 1 + math.log(n) for w, n in bags[i].items()} for i in content}
+        scores = self._scores([frequencies[i] for i in content], self._bag(headline))
         budget = sentences_count.words if isinstance(sentences_count, WordBudget) else None
         count = 0 if budget is not None else int(sentences_count)  # type: ignore[arg-type]
-        return sorted(self._select(content, scores, bags, texts, count, budget))
+        return sorted(self._select(content, scores, frequencies, texts, count, budget))
 
     @staticmethod
     def normalize_word(word: str) -> str:
@@ -129,23 +131,25 @@ class NewsSummarizer:
         return str(self._stemmer(self.normalize_word(word)))
 
     def _bag(self, words: Any) -> Counter[str]:
-        bag: Counter[str] = Counter()
-        for word in words:
-            stem = self._stems.get(word)
-            if stem is None:
-                normal = self.normalize_word(word)
-                stem = self._stems[word] = "" if normal in self.stop_words else self.stem_word(word)
-            if stem:
-                bag[stem] += 1
-        return bag
+        """The sentence's stems (stop words left out) and their counts, in order of first use."""
+        stems = self._stems
+        found = list(map(stems.get, words))
+        if None in found:  # a word not seen before: stem it once
+            for word in words:
+                if word not in stems:
+                    normal = self.normalize_word(word)
+                    stems[word] = "" if normal in self.stop_words else self.stem_word(word)
+            found = list(map(stems.__getitem__, words))
+        return Counter(filter(None, found))
 
-    def _scores(self, bags: Sequence[Counter[str]], headline: Counter[str]) -> list[float]:
-        count = len(bags)
+    def _scores(self, frequencies: Sequence[dict[str, float]],
+                headline: Counter[str]) -> list[float]:
+        count = len(frequencies)
         frequency: Counter[str] = Counter()
-        for bag in bags:
+        for bag in frequencies:
             frequency.update(bag.keys())
         idf = {w: math.log((1 + count) / (1 + df)) + 1.0 for w, df in frequency.items()}
-        vectors = [{w: (1 + math.log(n)) * idf[w] for w, n in bag.items()} for bag in bags]
+        vectors = [{w: tf * idf[w] for w, tf in bag.items()} for bag in frequencies]
         total: dict[str, float] = {}
         for vector in vectors:
             for word, weight in vector.items():
@@ -169,10 +173,10 @@ class NewsSummarizer:
         return scores
 
     def _select(
-        self, content: Sequence[int], scores: Sequence[float], bags: Sequence[Counter[str]],
-        sentences: Sequence[str], count: int, budget: int | None,
+        self, content: Sequence[int], scores: Sequence[float],
+        vectors: dict[int, dict[str, float]], sentences: Sequence[str], count: int,
+        budget: int | None,
     ) -> list[int]:
-        vectors = {i: {w: 1.0 + math.log(n) for w, n in bags[i].items()} for i in content}
         norms = {i: math.sqrt(sum(v * v for v in vector.values())) for i, vector in vectors.items()}
         left = dict(zip(content, scores, strict=True))
         # Each sentence's highest similarity to a chosen one, updated as sentences are chosen.
@@ -189,6 +193,8 @@ class NewsSummarizer:
                 continue  # a shorter sentence may still fit; never cut one
             chosen.append(best)
             words += size
+            if budget is None and len(chosen) == count:
+                break  # the last pick: no overlap left to update
             for i in left:
                 similarity = _dot(vectors[i], vectors[best]) / (norms[i] * norms[best] or 1.0)
                 overlap[i] = max(overlap[i], similarity)
