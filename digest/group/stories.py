@@ -206,9 +206,11 @@ def _copy_candidates(features: Sequence[Lead | _Copy]) -> tuple[Any, Any]:
     present = np.array([i for i, f in enumerate(features) if len(f.grams)], dtype=np.int64)
     if len(present) < 2:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    signatures = np.stack([features[i].signature for i in present]).astype(np.uint64)
-    codes = [_band_pairs(signatures[:, band * BAND_ROWS:(band + 1) * BAND_ROWS], np)
+    signatures = np.stack([features[i].signature for i in present])  # 32-bit values
+    wide = signatures.astype(np.uint64)  # for the band keys' arithmetic
+    codes = [_band_pairs(wide[:, band * BAND_ROWS:(band + 1) * BAND_ROWS], np)
              for band in range(BANDS)]
+    del wide
     count = len(present)
     pairs = _unique(np.concatenate(codes), np) if codes else np.zeros(0, dtype=np.int64)
     left, right = pairs // count, pairs % count
@@ -371,8 +373,15 @@ def _group(articles: Sequence[Article], similarity: float, window_hours: float,
         chunk_first, chunk_second = first[start:start + _AHEAD], second[start:start + _AHEAD]
         apart = groups.group_of[chunk_first] != groups.group_of[chunk_second]
         chunk_first, chunk_second = chunk_first[apart], chunk_second[apart]
-        groups.compare_ahead(chunk_first, chunk_second, required, refused)
-        for i, j in zip(chunk_first.tolist(), chunk_second.tolist(), strict=True):
+        lows, highs, dead = groups.compare_ahead(chunk_first, chunk_second, required, refused)
+        # A pair whose groups were refused above is refused again, unless one
+        # of the two has merged since (`changed`: every group a merge touched).
+        changed: set[int] = set()
+        for i, j, low, high, refusal in zip(chunk_first.tolist(), chunk_second.tolist(),
+                                            lows.tolist(), highs.tolist(), dead.tolist(),
+                                            strict=True):
+            if refusal and low not in changed and high not in changed:
+                continue
             a, b = root(i), root(j)
             if a == b:
                 continue
@@ -383,6 +392,7 @@ def _group(articles: Sequence[Article], similarity: float, window_hours: float,
                 continue
             if groups.same_event(a, b, required, required):
                 groups.merge(a, b)
+                changed.update((a, b))
             else:
                 refused.add(key)
     # Second pass: lone articles may join well-corroborated stories. Groups
@@ -402,7 +412,8 @@ def _group(articles: Sequence[Article], similarity: float, window_hours: float,
                 groups.merge(a, b)
     stories = []
     for group in groups.members().values():
-        chosen = sorted(group, key=lambda i: _representative_order(ordered[i]))
+        chosen = (sorted(group, key=lambda i: _representative_order(ordered[i]))
+                  if len(group) > 1 else group)
         ids = tuple(ordered[i].id for i in chosen)
         stories.append(Story(id=_story_id(ids), article_ids=ids,
                              near_duplicates=tuple(ordered[i].id for i in chosen[1:]
@@ -508,8 +519,12 @@ class _Groups:
         if sums / (self.size[a] * self.size[b]) < bar(gap):
             return False
         needed = strict(gap) * SAME_SOURCE_FACTOR
-        theirs = self.outlets[b]
-        pairs = [(x, y) for outlet, mine in self.outlets[a].items()
+        ours, theirs = self.outlets[a], self.outlets[b]
+        # Groups whose outlets differ have no such pair (most do: found from the fewer outlets).
+        fewer, more = (ours, theirs) if len(ours) <= len(theirs) else (theirs, ours)
+        if not any(outlet in more for outlet in fewer):
+            return True
+        pairs = [(x, y) for outlet, mine in ours.items()
                  for x in mine for y in theirs.get(outlet, ())]
         # Groups that failed grow and are checked again: their articles' pairs
         # were mostly seen, and a pair's similarity never changes.
@@ -536,7 +551,7 @@ class _Groups:
         return True
 
     def compare_ahead(self, left: Any, right: Any, bar: _TimeScaledThreshold,
-                      refused: set[tuple[int, int, int, int]]) -> None:
+                      refused: set[tuple[int, int, int, int]]) -> tuple[Any, Any, Any]:
         """Find at once the sums' dot products of the groups of article pairs to come.
 
         Most group pairs are compared once and refused, so comparing them in
@@ -544,27 +559,43 @@ class _Groups:
         whose mean similarity is below `bar` is refused here, at the groups'
         present sizes, as `same_event` would refuse it: groups only grow, so
         the same sizes are the same groups.
+
+        Returns, for each article pair, its two groups now (the lower first)
+        and whether that group pair is refused at their present sizes.
         """
         import numpy as np
 
         count = len(self.size)
         a, b = self.group_of[left], self.group_of[right]
         low, high = np.minimum(a, b), np.maximum(a, b)
-        apart = low != high
+        codes = low * count + high
+        order = np.argsort(codes, kind="stable")
+        ordered = codes[order]
+        first = np.empty(len(codes), dtype=bool)
+        first[:1] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+        which = np.empty(len(codes), dtype=np.int64)  # each pair's place among the distinct
+        which[order] = np.cumsum(first) - 1
         size, merges, ahead = self.size, self.merges, self.ahead
+        refusals = []
         todo = []
-        for code in _unique(low[apart] * count + high[apart], np).tolist():
+        for code in ordered[first].tolist():
             x, y = divmod(code, count)
-            if (x, size[x], y, size[y]) in refused:
+            if x == y or (x, size[x], y, size[y]) in refused:
+                refusals.append(x != y)
                 continue
+            refusals.append(False)
             found = ahead.get((x, y))
             if found is None or found[1] != merges[x] or found[2] != merges[y]:
-                todo.append((x, y))
-        for (x, y), dot in zip(todo, self.centroids.dots(todo), strict=True):
+                todo.append((len(refusals) - 1, x, y))
+        pairs = [(x, y) for _, x, y in todo]
+        for (place, x, y), dot in zip(todo, self.centroids.dots(pairs), strict=True):
             if dot / (size[x] * size[y]) < bar(self._gap(x, y)):
                 refused.add((x, size[x], y, size[y]))
+                refusals[place] = True
             else:
                 ahead[x, y] = (dot, merges[x], merges[y])
+        return low, high, np.array(refusals, dtype=bool)[which]
 
     def _gap(self, a: int, b: int) -> float | None:
         """Seconds between the middle moments of two groups (None when either is undated)."""
@@ -1001,17 +1032,19 @@ class _Centroids:
             return []
         from scipy.sparse import csr_matrix
 
-        np = self.np
-        groups = sorted({g for pair in pairs for g in pair})
-        row = {g: n for n, g in enumerate(groups)}
-        sums = [self.sums[g] for g in groups]
-        starts = np.zeros(len(groups) + 1, dtype=np.int64)
-        np.cumsum([len(keys) for keys, _ in sums], out=starts[1:])
-        matrix = csr_matrix((np.concatenate([v for _, v in sums]),
-                             np.concatenate([k for k, _ in sums]), starts),
-                            shape=(len(groups), self.width))
-        products = matrix[[row[a] for a, _ in pairs]].multiply(
-            matrix[[row[b] for _, b in pairs]]).tocsr()
+        np, every = self.np, self.sums
+
+        def side(groups: Sequence[int]) -> Any:
+            """The groups' sums as the rows of a sparse matrix, one row per pair."""
+            sums = [every[g] for g in groups]
+            starts = np.zeros(len(sums) + 1, dtype=np.int64)
+            np.cumsum([len(keys) for keys, _ in sums], out=starts[1:])
+            return csr_matrix((np.concatenate([v for _, v in sums]),
+                               np.concatenate([k for k, _ in sums]), starts),
+                              shape=(len(sums), self.width))
+
+        lefts, rights = zip(*pairs, strict=True)
+        products = side(lefts).multiply(side(rights)).tocsr()
         # Each pair's products are a run of `products.data`, in ascending term order.
         out = np.zeros(len(pairs))
         some = np.flatnonzero(np.diff(products.indptr))
@@ -1022,23 +1055,15 @@ class _Centroids:
     def merge(self, keep: int, gone: int) -> None:
         np = self.np
         (keys_a, values_a), (keys_b, values_b) = self.sums[keep], self.sums.pop(gone)
-        if not len(keys_a):
-            keys_a, values_a, keys_b, values_b = keys_b, values_b, keys_a, values_a
-        # Both are sorted: b's terms that a has add to a's weights; the rest
-        # (`extra`) and a's go where they sort, found from each other's ranks.
-        found = keys_a.searchsorted(keys_b)
-        clipped = np.minimum(found, len(keys_a) - 1)
-        shared = keys_a[clipped] == keys_b
-        summed = values_a.copy()
-        summed[clipped[shared]] += values_b[shared]
-        extra = ~shared
-        extra_keys = keys_b[extra]
-        at_extra = found[extra] + np.arange(len(extra_keys))
-        at_a = np.arange(len(keys_a)) + extra_keys.searchsorted(keys_a)
-        keys = np.empty(len(keys_a) + len(extra_keys), dtype=keys_a.dtype)
-        values = np.empty(len(keys))
-        keys[at_a], keys[at_extra] = keys_a, extra_keys
-        values[at_a], values[at_extra] = summed, values_b[extra]
+        # Both are sorted and distinct: after a stable sort of the two, a term
+        # both have is a run of two, `keep`'s weight first, summed in that order.
+        keys = np.concatenate((keys_a, keys_b))
+        values = np.concatenate((values_a, values_b))
+        order = keys.argsort(kind="stable")
+        keys, values = keys[order], values[order]
+        if len(keys):
+            starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+            keys, values = keys[starts], np.add.reduceat(values, starts)
         if len(keys) > SUM_TERMS:  # a big group keeps its heaviest terms: bounded checks
             heaviest = np.sort(np.lexsort((keys, -values))[:SUM_TERMS])
             keys, values = keys[heaviest], values[heaviest]
