@@ -9,10 +9,13 @@ of the paragraphs of another article of the same category (related, not
 identical), published at a random time within two days. Each size runs digest.stories.group_stories
 (near-duplicates and same-event grouping) and digest.themes.group_by_theme
 on the stories' representatives, each size in a fresh process after an
-untimed warm-up on a small day, and prints seconds per stage, the growth
-over the size before (and that growth per tenfold: the size ratio's
-log10-th root), and the process's peak memory (in brackets: what the day's
-grouping added to the process holding the day's articles).
+untimed warm-up on a small day, the sizes in turn within each of `--runs`
+runs. It prints seconds per stage (the median run), the growth over the
+size before (the median of each run's own ratio, so a drift of the
+machine's speed between runs does not enter it) and that growth per
+tenfold (the size ratio's log10-th root), and the process's peak memory (in
+brackets: what the day's grouping added to the process holding the day's
+articles).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import json
 import math
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -91,35 +95,44 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path, nargs="?", default=Path("../shared/data"))
     parser.add_argument("--sizes", default="1000,10000,50000")
-    parser.add_argument("--runs", type=int, default=1, help="fresh processes per size (median)")
+    parser.add_argument("--runs", type=int, default=1,
+                        help="runs over every size, a fresh process each (median)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a size, in this process
     args = parser.parse_args()
     if args.one:
         print(json.dumps(one_size(args.data, args.one)))
         return
+    sizes = [int(s) for s in args.sizes.split(",")]
+    # Each size in a fresh process (its own peak memory, no heap left by the
+    # last), the sizes taken in turn within each run: the machine's speed
+    # drifts over an hour, and a ratio is fair only between neighbours in time.
+    runs: list[list[dict[str, float]]] = []
+    for _ in range(args.runs):
+        runs.append([json.loads(subprocess.run(
+            [sys.executable, __file__, str(args.data), "--one", str(size)],
+            capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
+            for size in sizes])
     print("| articles | stories | themes | stories s | x previous | per 10x articles | "
           "themes s | peak MiB (day alone) |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
-    previous: dict[str, float] | None = None
-    for size in (int(s) for s in args.sizes.split(",")):
-        # Each size in a fresh process: its own peak memory, no heap left by the last.
-        rows = []
-        for _ in range(args.runs):
-            found = subprocess.run([sys.executable, __file__, str(args.data), "--one", str(size)],
-                                   capture_output=True, text=True, check=True)
-            rows.append(json.loads(found.stdout.strip().splitlines()[-1]))
-        rows.sort(key=lambda r: r["stories_s"])
+    for n, size in enumerate(sizes):
+        rows = sorted((run[n] for run in runs), key=lambda r: r["stories_s"])
         row = rows[len(rows) // 2]  # the median run (by story time)
         ratio = per10 = ""
-        if previous:
-            growth = row["stories_s"] / previous["stories_s"]
+        if n:
+            # The median over runs of each run's own ratio to the size before.
+            growth = statistics.median(run[n]["stories_s"] / run[n - 1]["stories_s"]
+                                       for run in runs)
             ratio = f"{growth:.1f}"
-            per10 = f"{growth ** (1 / math.log10(size / previous['size'])):.1f}"
-        previous = row
+            per10 = f"{growth ** (1 / math.log10(size / sizes[n - 1])):.1f}"
         print(f"| {size:,} | {row['stories']:,} | {row['themes']} | {row['stories_s']:.1f} | "
               f"{ratio} | {per10} | {row['themes_s']:.1f} | {row['peak']:.0f} "
-              f"({row['peak'] - row['before']:.0f}) |", flush=True)
-
+              f"({row['peak'] - row['before']:.0f}) |")
+    if len(sizes) > 2:
+        growth = statistics.median(run[-1]["stories_s"] / run[0]["stories_s"] for run in runs)
+        print(f"\n{sizes[0]:,} -> {sizes[-1]:,}: {growth:.1f}x, "
+              f"{growth ** (1 / math.log10(sizes[-1] / sizes[0])):.1f} per 10x articles "
+              f"(median over the {len(runs)} runs of each run's ratio)")
 
 if __name__ == "__main__":
     main()
