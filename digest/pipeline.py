@@ -439,7 +439,9 @@ def clean_all(runner: Runner, store: Store, articles: Sequence[Article],
                          {a.id: h for a, h in zip(articles, hashes, strict=True)})
     same = [a.id in stored and stored[a.id].read_hash == h
             for a, h in zip(articles, hashes, strict=True)]
-    todo = [a for a, kept in zip(articles, same, strict=True) if not kept]
+    # Each carries the read hash found above, so cleaning does not hash it again.
+    todo = [dataclasses.replace(a, read_hash=h)
+            for a, h, kept in zip(articles, hashes, same, strict=True) if not kept]
     found = runner.map("clean", clean_articles, batched(runner, todo, config), rules)
     fresh = iter(a for batch in found for a in batch)
     return [_as_cleaned(a, stored[a.id]) if kept else next(fresh)

@@ -135,8 +135,9 @@ def write_article_pages(pages: Sequence[tuple[str, Article]], folder: str,
     written = 0
     for page, article in pages:
         path = Path(folder) / page
-        if not has_page_key(path, article_page_key(article, digest)):
-            write_file(path, render_article(article, digest))
+        key = article_page_key(article, digest)
+        if not has_page_key(path, key):
+            write_file(path, render_article(article, digest, key))
             written += 1
     return written
 

@@ -113,16 +113,17 @@ def _mailto(value: str | None) -> str | None:
     return value if value and value.startswith("mailto:") and "\n" not in value else None
 
 
-def render_article(article: Article, digest: Digest) -> str:
+def render_article(article: Article, digest: Digest, key: str = "") -> str:
     """Return the page of one article that has no web address of its own (a folder file).
 
-    The page names a hash of all it is made from (`article_page_key`), so a
-    rerun can tell an unchanged page without making it again.
+    The page names a hash of all it is made from (`article_page_key`; `key`
+    when the caller has it already), so a rerun can tell an unchanged page
+    without making it again.
     """
     paragraphs = [" ".join(p.split()) for p in article.body.split("\n\n") if p.strip()]
     return _environment().get_template("article.html.j2").render(
         article=article, paragraphs=paragraphs, digest=digest,
-        key=article_page_key(article, digest))
+        key=key or article_page_key(article, digest))
 
 
 def article_page_key(article: Article, digest: Digest) -> str:
