@@ -27,6 +27,8 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
+from itertools import repeat
+from operator import mul
 from typing import Any
 
 # Sentences that belong to the page rather than the story.
@@ -154,14 +156,14 @@ class NewsSummarizer:
         for vector in vectors:
             for word, weight in vector.items():
                 total[word] = total.get(word, 0.0) + weight
-        total_square = sum(v * v for v in total.values())
+        total_square = _square(total)
         headline_words = set(headline)
         scores = []
         for index, vector in enumerate(vectors):
             # Cosine with the rest of the article (total minus this sentence),
             # from dot products with the total: linear in the sentence's words.
-            dot = sum(v * total[w] for w, v in vector.items())
-            square = sum(v * v for v in vector.values())
+            dot = sum(map(mul, vector.values(), map(total.__getitem__, vector)))
+            square = _square(vector)
             rest_square = total_square - 2.0 * dot + square
             norm = math.sqrt(square * rest_square) if square > 0 and rest_square > 1e-12 else 0.0
             centrality = (dot - square) / norm if norm else 0.0
@@ -177,7 +179,7 @@ class NewsSummarizer:
         vectors: dict[int, dict[str, float]], sentences: Sequence[str], count: int,
         budget: int | None,
     ) -> list[int]:
-        norms = {i: math.sqrt(sum(v * v for v in vector.values())) for i, vector in vectors.items()}
+        norms = {i: math.sqrt(_square(vector)) for i, vector in vectors.items()}
         left = dict(zip(content, scores, strict=True))
         # Each sentence's highest similarity to a chosen one, updated as sentences are chosen.
         overlap = dict.fromkeys(content, 0.0)
@@ -224,7 +226,19 @@ class WordBudget:
         return kept
 
 
+# Sums below run over `map` rather than generator expressions: the same
+# products added in the same order, so the same results to the last bit.
+
+
 def _dot(a: dict[str, float], b: dict[str, float]) -> float:
     if len(a) > len(b):
         a, b = b, a
-    return sum(weight * b.get(word, 0.0) for word, weight in a.items())
+    total: float = sum(map(mul, a.values(), map(b.get, a, repeat(0.0))))
+    return total
+
+
+def _square(vector: dict[str, float]) -> float:
+    """The sum of the squared weights (the squared norm)."""
+    values = vector.values()
+    total: float = sum(map(mul, values, values))
+    return total
