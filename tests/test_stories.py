@@ -296,6 +296,46 @@ def test_group_sums_compared_at_once_or_alone_agree_to_the_last_bit() -> None:
     assert any(sums.dot(a, b) > 0 for a, b in pairs)
 
 
+def test_minhash_values_are_the_minima_of_each_permutations_top_bits() -> None:
+    import numpy as np
+
+    from digest.group.stories import NUM_PERM, _permutations, _signature
+
+    grams = np.random.default_rng(3).integers(0, 2**63, size=257, dtype=np.uint64)
+    a, b = _permutations()
+    top_bits = ((grams[:, None] * a + b) >> np.uint64(32)).astype(np.uint32)  # wraps mod 2**64
+    signature = _signature(grams)
+    assert signature.dtype == np.uint32 and len(signature) == NUM_PERM
+    assert signature.tolist() == top_bits.min(axis=0).tolist()
+
+
+def test_merged_group_sums_are_the_termwise_sums_kept_to_the_heaviest() -> None:
+    import random
+
+    from scipy.sparse import csr_matrix
+
+    from digest.group.stories import SUM_TERMS, _Centroids, _matrix
+
+    rng = random.Random(11)
+    vectors = [{t: rng.uniform(0.001, 3.0) for t in rng.sample(range(900), size)}
+               for size in (0, 40, 70, 0, 300, 350, 5)]
+    sums = _Centroids()
+    sums.add_rows(_matrix(vectors, csr_matrix))
+    expected = [dict(v) for v in vectors]
+    for keep, gone in ((0, 3), (1, 2), (1, 0), (4, 5), (4, 6)):
+        sums.merge(keep, gone)
+        total = dict(expected[keep])
+        for term, weight in expected[gone].items():
+            total[term] = total.get(term, 0.0) + weight  # the kept group's weight first
+        heaviest = sorted(total, key=lambda t: (-total[t], t))[:SUM_TERMS]
+        expected[keep] = {t: total[t] for t in sorted(heaviest)}
+        keys, values = sums.sums[keep]
+        assert keys.tolist() == sorted(expected[keep])
+        assert values.tolist() == [expected[keep][t] for t in sorted(expected[keep])]
+    assert len(sums.sums[4][0]) == SUM_TERMS  # 300 + 350 terms over 900: cut to the heaviest
+    assert sorted(sums.sums) == [1, 4]  # the groups merged away are gone
+
+
 def test_copies_already_merged_are_not_checked_again(
     make_article: Callable[..., Article], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
