@@ -134,5 +134,6 @@ def main() -> None:
               f"{growth ** (1 / math.log10(sizes[-1] / sizes[0])):.1f} per 10x articles "
               f"(median over the {len(runs)} runs of each run's ratio)")
 
+
 if __name__ == "__main__":
     main()

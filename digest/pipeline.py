@@ -439,7 +439,7 @@ def clean_all(runner: Runner, store: Store, articles: Sequence[Article],
                          {a.id: h for a, h in zip(articles, hashes, strict=True)})
     same = [a.id in stored and stored[a.id].read_hash == h
             for a, h in zip(articles, hashes, strict=True)]
-    # Each carries the read hash found above, so cleaning does not hash it again.
+    # Each goes to cleaning with its read hash, which it keeps and is stored under.
     todo = [dataclasses.replace(a, read_hash=h)
             for a, h, kept in zip(articles, hashes, same, strict=True) if not kept]
     found = runner.map("clean", clean_articles, batched(runner, todo, config), rules)

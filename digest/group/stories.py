@@ -152,10 +152,7 @@ def shingles(text: str, size: int = SHINGLE_WORDS) -> Any:
     for offset in range(size):
         grams = grams * np.uint64(_BASE) + codes[offset:offset + count]  # wraps mod 2**64
     grams.sort()
-    distinct = np.empty(count, dtype=bool)
-    distinct[0] = True
-    np.not_equal(grams[1:], grams[:-1], out=distinct[1:])
-    return grams[distinct]
+    return grams[_firsts(grams, np)]
 
 
 _BASE = 1_000_003  # the multiplier of the gram hash: odd, so no word's bits are lost
@@ -281,10 +278,15 @@ _GRAM_PAIRS = 4096
 def _unique(values: Any, np: Any) -> Any:
     """np.unique of a big integer array, by sorting (numpy 2.4's hashing unique is 30x slower)."""
     values = np.sort(values)
-    distinct = np.empty(len(values), dtype=bool)
-    distinct[:1] = True
-    np.not_equal(values[1:], values[:-1], out=distinct[1:])
-    return values[distinct]
+    return values[_firsts(values, np)]
+
+
+def _firsts(ordered: Any, np: Any) -> Any:
+    """Whether each value of the sorted array `ordered` is the first of its run of equals."""
+    first = np.empty(len(ordered), dtype=bool)
+    first[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return first
 
 
 def _band_pairs(band: Any, np: Any) -> Any:
@@ -295,7 +297,7 @@ def _band_pairs(band: Any, np: Any) -> Any:
         keys = (keys ^ band[:, column]) * np.uint64(0x100000001B3)
     order = np.argsort(keys, kind="stable")
     ordered = keys[order]
-    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    starts = np.flatnonzero(_firsts(ordered, np))
     sizes = np.diff(np.append(starts, count))
     shared = sizes >= 2
     firsts, seconds = _run_pairs(starts[shared], sizes[shared], np)
@@ -560,8 +562,9 @@ class _Groups:
         present sizes, as `same_event` would refuse it: groups only grow, so
         the same sizes are the same groups.
 
-        Returns, for each article pair, its two groups now (the lower first)
-        and whether that group pair is refused at their present sizes.
+        The article pairs must be in different groups. Returns, for each, its
+        two groups now (the lower first) and whether that group pair is
+        refused at their present sizes.
         """
         import numpy as np
 
@@ -570,24 +573,21 @@ class _Groups:
         low, high = np.minimum(a, b), np.maximum(a, b)
         codes = low * count + high
         order = np.argsort(codes, kind="stable")
-        ordered = codes[order]
-        first = np.empty(len(codes), dtype=bool)
-        first[:1] = True
-        np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+        first = _firsts(codes[order], np)
         which = np.empty(len(codes), dtype=np.int64)  # each pair's place among the distinct
         which[order] = np.cumsum(first) - 1
         size, merges, ahead = self.size, self.merges, self.ahead
-        refusals = []
+        distinct = codes[order][first].tolist()
+        refusals = [False] * len(distinct)
         todo = []
-        for code in ordered[first].tolist():
+        for place, code in enumerate(distinct):
             x, y = divmod(code, count)
-            if x == y or (x, size[x], y, size[y]) in refused:
-                refusals.append(x != y)
+            if (x, size[x], y, size[y]) in refused:
+                refusals[place] = True
                 continue
-            refusals.append(False)
             found = ahead.get((x, y))
             if found is None or found[1] != merges[x] or found[2] != merges[y]:
-                todo.append((len(refusals) - 1, x, y))
+                todo.append((place, x, y))
         pairs = [(x, y) for _, x, y in todo]
         for (place, x, y), dot in zip(todo, self.centroids.dots(pairs), strict=True):
             if dot / (size[x] * size[y]) < bar(self._gap(x, y)):
@@ -957,7 +957,7 @@ def _ranks(groups: Any, np: Any) -> Any:
     """Each position's rank within its run of equal values in `groups` (sorted): 0, 1, ..."""
     if not len(groups):
         return groups
-    starts = np.flatnonzero(np.concatenate(([True], groups[1:] != groups[:-1])))
+    starts = np.flatnonzero(_firsts(groups, np))
     sizes = np.diff(np.append(starts, len(groups)))
     return np.arange(len(groups)) - np.repeat(starts, sizes)
 
@@ -1062,7 +1062,7 @@ class _Centroids:
         order = keys.argsort(kind="stable")
         keys, values = keys[order], values[order]
         if len(keys):
-            starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+            starts = np.flatnonzero(_firsts(keys, np))
             keys, values = keys[starts], np.add.reduceat(values, starts)
         if len(keys) > SUM_TERMS:  # a big group keeps its heaviest terms: bounded checks
             heaviest = np.sort(np.lexsort((keys, -values))[:SUM_TERMS])

@@ -395,7 +395,7 @@ class Store:
     def digest_article_ids(self, day: date) -> set[str]:
         """Return the ids of the articles in `day`'s digest as last written."""
         rows = self.conn.execute("SELECT article_id FROM digest_articles WHERE day = ?",
-                               [day.isoformat()]).fetchall()
+                                 [day.isoformat()]).fetchall()
         return {r[0] for r in rows}
 
     def search(
@@ -501,7 +501,7 @@ class Store:
         host = socket.gethostname()
         with self._write():
             rows = self.conn.execute("SELECT id, pid FROM runs WHERE status = 'running' "
-                                   "AND host = ?", [host]).fetchall()
+                                     "AND host = ?", [host]).fetchall()
             dead = [run for run, pid in rows if pid and not _alive(int(pid))]
             for run in dead:
                 self.db.execute("UPDATE runs SET status = 'abandoned', finished = ? "

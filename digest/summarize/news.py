@@ -148,10 +148,10 @@ class NewsSummarizer:
                 headline: Counter[str]) -> list[float]:
         count = len(frequencies)
         frequency: Counter[str] = Counter()
-        for bag in frequencies:
-            frequency.update(bag.keys())
+        for sentence in frequencies:
+            frequency.update(sentence.keys())
         idf = {w: math.log((1 + count) / (1 + df)) + 1.0 for w, df in frequency.items()}
-        vectors = [{w: tf * idf[w] for w, tf in bag.items()} for bag in frequencies]
+        vectors = [{w: tf * idf[w] for w, tf in sentence.items()} for sentence in frequencies]
         total: dict[str, float] = {}
         for vector in vectors:
             for word, weight in vector.items():
@@ -162,7 +162,7 @@ class NewsSummarizer:
         for index, vector in enumerate(vectors):
             # Cosine with the rest of the article (total minus this sentence),
             # from dot products with the total: linear in the sentence's words.
-            dot = sum(map(mul, vector.values(), map(total.__getitem__, vector)))
+            dot = _dot(vector, total)
             square = _square(vector)
             rest_square = total_square - 2.0 * dot + square
             norm = math.sqrt(square * rest_square) if square > 0 and rest_square > 1e-12 else 0.0
@@ -226,11 +226,9 @@ class WordBudget:
         return kept
 
 
-# Sums below run over `map` rather than generator expressions: the same
-# products added in the same order, so the same results to the last bit.
-
-
 def _dot(a: dict[str, float], b: dict[str, float]) -> float:
+    # Both sums here run over `map` rather than a generator expression: the
+    # same products added in the same order, so the same result to the last bit.
     if len(a) > len(b):
         a, b = b, a
     total: float = sum(map(mul, a.values(), map(b.get, a, repeat(0.0))))

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from digest.models import Article
-from digest.text.keys import code_version, fingerprint, read_hash, with_keys
+from digest.text.keys import code_version, fingerprint, with_keys
 from digest.text.language import detect, from_code
 
 # A paragraph matching one of these (the whole paragraph, any case) is dropped.
@@ -167,15 +167,14 @@ def clean_article(article: Article, rules: CleaningRules) -> Article:
 
     The language is the feed's declaration when it names a supported one,
     else detected from the cleaned text, else left empty (too little text).
-    An article read carries no read hash, unless the caller has computed it
-    already (to look the article up in the store): then it is kept.
+    The read hash the article carries (the pipeline's, which found it was
+    not cleaned before) stays with it.
     """
     title = shorten(" ".join(normalize_text(article.title).split()), MAX_TITLE_CHARS)
     body = clean_body(article.body, title, rules)
     language = from_code(article.language) or detect(f"{title}\n{body}") or ""
-    return with_keys(dataclasses.replace(
-        article, title=title, body=body, language=language, url_key="", content_hash="",
-        read_hash=article.read_hash or read_hash(article, rules.key)))
+    return with_keys(dataclasses.replace(article, title=title, body=body, language=language,
+                                         url_key="", content_hash=""))
 
 
 def shorten(text: str, limit: int) -> str:
