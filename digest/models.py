@@ -36,6 +36,18 @@ class Article:
 
 
 @dataclass(frozen=True)
+class Cleaned:
+    """What cleaning made of an article, kept under its read hash (`Article.read_hash`)."""
+
+    title: str
+    body: str
+    language: str
+    url_key: str
+    content_hash: str
+    read_hash: str
+
+
+@dataclass(frozen=True)
 class SourceProblem:
     """A one-line reason why a source, or one item of it, was not (fully) read."""
 

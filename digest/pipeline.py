@@ -60,6 +60,7 @@ from digest.ingest.folder import read_folder
 from digest.models import (
     Article,
     ArticleSummary,
+    Cleaned,
     DedupResult,
     Digest,
     DigestCounts,
@@ -355,8 +356,8 @@ def recall_summaries(store: Store, keys: dict[str, str]) -> dict[str, ArticleSum
     return store.cached_summaries(keys)
 
 
-def recall_cleaned(store: Store, read_hashes: dict[str, str]) -> dict[str, Article]:
-    """Return the stored, cleaned articles read exactly so before ({id: read hash} given)."""
+def recall_cleaned(store: Store, read_hashes: dict[str, str]) -> dict[str, Cleaned]:
+    """Return what cleaning made of the articles read exactly so before ({id: read hash})."""
     return store.cleaned(read_hashes)
 
 
@@ -448,7 +449,7 @@ def clean_all(runner: Runner, store: Store, articles: Sequence[Article],
             for a, kept in zip(articles, same, strict=True)]
 
 
-def _as_cleaned(read: Article, stored: Article) -> Article:
+def _as_cleaned(read: Article, stored: Cleaned) -> Article:
     """Return `read` as cleaning made it before: what cleaning sets comes from the store."""
     return dataclasses.replace(read, title=stored.title, body=stored.body,
                                language=stored.language, url_key=stored.url_key,

@@ -79,6 +79,30 @@ def test_duplicates_are_recorded_once(
         assert store.db["duplicates"].count == 1
 
 
+def test_articles_and_duplicates_keep_their_cleaned_form_under_their_read_hash(
+    tmp_path: Path, make_article: Callable[..., Article],
+) -> None:
+    kept = replace(make_article(id="a", body="Alpha text"), read_hash="read-a")
+    copy = replace(make_article(id="d", body="Alpha text"), read_hash="read-d",
+                   language="english")
+    with Store(tmp_path / "s.db") as store:
+        store.save_articles([kept], NOW)
+        store.save_duplicates([Duplicate(copy, "a", "same content")], NOW)
+        found = store.cleaned({"a": "read-a", "d": "read-d", "x": "read-x"})
+        assert sorted(found) == ["a", "d"]
+        assert (found["d"].body, found["d"].language, found["d"].content_hash) == (
+            "Alpha text", "english", copy.content_hash)
+        assert store.cleaned({"a": "other", "d": "other"}) == {}  # read otherwise: clean again
+        # Read again otherwise and still a duplicate: the row takes the new
+        # cleaned form and keeps when it was first seen.
+        edited = replace(copy, title="Alpha, edited", read_hash="read-d2")
+        store.save_duplicates([Duplicate(edited, "a", "same content")], LATER)
+        assert store.cleaned({"d": "read-d"}) == {}
+        assert store.cleaned({"d": "read-d2"})["d"].title == "Alpha, edited"
+        row = store.db.execute("SELECT first_seen FROM duplicates WHERE id = 'd'").fetchone()
+        assert row[0] == "2026-11-20T07:00:00+00:00"
+
+
 def test_summaries_are_cached_by_everything_that_shapes_them(
     tmp_path: Path, make_article: Callable[..., Article],
 ) -> None:

@@ -21,6 +21,7 @@ from digest.errors import StoreError
 from digest.models import (
     Article,
     ArticleSummary,
+    Cleaned,
     DigestCounts,
     DigestRecord,
     Duplicate,
@@ -329,16 +330,26 @@ class Store:
                 self.db.table("articles").update(row["id"], row)
         return len(new_rows)
 
-    def cleaned(self, read_hashes: Mapping[str, str]) -> dict[str, Article]:
-        """Return the stored articles whose read hash is as given ({id: read hash}), by id.
+    def cleaned(self, read_hashes: Mapping[str, str]) -> dict[str, Cleaned]:
+        """Return what cleaning made of the articles read exactly so before, by id.
 
-        They were read exactly so before and cleaned under the same rules:
-        their stored text, keys and language stand.
+        `read_hashes` is {id: read hash}. Stored articles and dropped
+        duplicates both keep their cleaned text, keys and language under the
+        hash of what was read and of the cleaning rules: when it is the same,
+        they stand.
         """
-        rows = self._in(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id IN ({{marks}})",
-                        sorted(read_hashes))
-        found = (_article(r) for r in rows)
-        return {a.id: a for a in found if a.read_hash and a.read_hash == read_hashes[a.id]}
+        ids = sorted(read_hashes)
+        found: dict[str, Cleaned] = {}
+        # An article's own row last: a duplicate that became an article since
+        # may have both, and the same read hash means the same cleaning.
+        for table in ("duplicates", "articles"):
+            for row in self._in(f"SELECT id, title, body, language, url_key, content_hash, "
+                                f"read_hash FROM {table} WHERE id IN ({{marks}})", ids):
+                article_id, title, body, language, url_key, content_hash, read_hash = row
+                if read_hash and read_hash == read_hashes[article_id]:
+                    found[article_id] = Cleaned(title, body, language, url_key or "",
+                                                content_hash, read_hash)
+        return found
 
     def existing_hashes(self, ids: Sequence[str]) -> dict[str, str]:
         """Return {id: stored content hash} for the ids among `ids` already stored."""
@@ -346,15 +357,24 @@ class Store:
                              ids))
 
     def save_duplicates(self, duplicates: Iterable[Duplicate], now: datetime) -> None:
-        """Record dropped duplicates, keeping the first time each was seen."""
+        """Record dropped duplicates, keeping the first time each was seen.
+
+        Each also keeps what cleaning made of its latest read (`cleaned`), so
+        that reading it again unchanged does not clean it again.
+        """
         rows = [
             {"id": d.article.id, "duplicate_of": d.duplicate_of, "reason": d.reason,
              "source": d.article.source, "title": d.article.title, "url": d.article.url,
-             "first_seen": _iso(now)}
+             "first_seen": _iso(now), **_cleaned_row(d.article)}
             for d in duplicates
         ]
         with self._write():
             self.db.table("duplicates").insert_all(rows, pk="id", ignore=True)
+            # A row seen before takes the cleaned form (and title) of this read.
+            self.conn.executemany(
+                "UPDATE duplicates SET title = :title, read_hash = :read_hash, body = :body, "
+                "language = :language, url_key = :url_key, content_hash = :content_hash "
+                "WHERE id = :id AND read_hash != :read_hash", rows)
 
     def in_earlier_digests(self, ids: Sequence[str], day: date) -> set[str]:
         """Return the ids among `ids` that appeared in a digest before `day`."""
@@ -667,6 +687,13 @@ def _article_row(article: Article, now: datetime) -> dict[str, Any]:
         "language": article.language, "category": article.category,
         "read_hash": article.read_hash,
     }
+
+
+def _cleaned_row(article: Article) -> dict[str, str]:
+    """The columns of what cleaning made of a duplicate (its title apart)."""
+    return {"read_hash": article.read_hash, "body": article.body,
+            "language": article.language, "url_key": article.url_key,
+            "content_hash": article.content_hash}
 
 
 def _iso(moment: datetime) -> str:

@@ -160,9 +160,20 @@ def _v4_computed(db: sqlite_utils.Database) -> None:
     db.table("leads").create_index(["saved"], if_not_exists=True)
 
 
+def _v5_cleaned_duplicates(db: sqlite_utils.Database) -> None:
+    """Dropped duplicates keep what cleaning made of them, under their read hash.
+
+    A duplicate is not stored as an article, so without this every rerun
+    cleaned each one again only to drop it again.
+    """
+    table = db.table("duplicates")
+    for column in ("read_hash", "body", "language", "url_key", "content_hash"):
+        table.add_column(column, str, not_null_default="")
+
+
 # In order; the store's version is how many of them it has had.
 MIGRATIONS: tuple[Migration, ...] = (_v1_tables, _v2_constraints, _v3_feed_settings,
-                                     _v4_computed)
+                                     _v4_computed, _v5_cleaned_duplicates)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
