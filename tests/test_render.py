@@ -173,6 +173,28 @@ def test_plain_text_wraps_between_words_and_never_cuts_a_link() -> None:
     assert " ".join(text.split()) == f"Read the whole report at {link} before the vote on Friday."
 
 
+def test_plain_text_lines_are_filled_greedily_word_by_word() -> None:
+    import random
+
+    from digest.publish.render import wrap
+
+    def greedy(text: str, width: int) -> list[str]:
+        lines: list[str] = []
+        for word in text.split():
+            if lines and len(lines[-1]) + 1 + len(word) <= width:
+                lines[-1] += f" {word}"
+            else:
+                lines.append(word)
+        return lines
+
+    rng = random.Random(3)
+    for _ in range(500):
+        words = ["x" * rng.choice((1, 2, 4, 7, 12, 40)) for _ in range(rng.randrange(30))]
+        text = "".join(w + rng.choice((" ", "  ", "\n", "\t", "\u00a0")) for w in words)
+        width = rng.choice((1, 3, 10, 30, 72))
+        assert wrap(text, width, "  ") == "\n  ".join(greedy(text, width))
+
+
 def test_an_unchanged_file_is_not_written_again(tmp_path: Path) -> None:
     from digest.publish.render import write_file
 

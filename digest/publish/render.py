@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
@@ -248,14 +249,14 @@ def wrap(text: str, width: int, indent: str = "") -> str:
     Lines break between words only: a word longer than the line (a link)
     gets a line of its own, whole, so it still works when copied.
     """
-    lines: list[str] = []
-    line = ""
-    for word in text.split():
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}" if line else word
-    if line:
-        lines.append(line)
-    return f"\n{indent}".join(lines)
+    return f"\n{indent}".join(_lines(max(width, 1)).findall(" ".join(text.split())))
+
+
+@lru_cache(maxsize=16)
+def _lines(width: int) -> re.Pattern[str]:
+    """The lines of a text whose words are one space apart, `width` long at most, greedily.
+
+    A line is the longest run of whole words that fits (it ends before a
+    space or at the end), or else one word on its own, however long.
+    """
+    return re.compile(f"[^ ].{{0,{width - 1}}}(?= |$)|[^ ]+")
