@@ -365,16 +365,24 @@ class Store:
         rows = [
             {"id": d.article.id, "duplicate_of": d.duplicate_of, "reason": d.reason,
              "source": d.article.source, "title": d.article.title, "url": d.article.url,
-             "first_seen": _iso(now), **_cleaned_row(d.article)}
+             "first_seen": _iso(now), "read_hash": d.article.read_hash, "body": d.article.body,
+             "language": d.article.language, "url_key": d.article.url_key,
+             "content_hash": d.article.content_hash}
             for d in duplicates
         ]
+        # One statement a row: a row seen before keeps its first sighting and
+        # takes the cleaned form (and title) of this read, when that differs.
         with self._write():
-            self.db.table("duplicates").insert_all(rows, pk="id", ignore=True)
-            # A row seen before takes the cleaned form (and title) of this read.
             self.conn.executemany(
-                "UPDATE duplicates SET title = :title, read_hash = :read_hash, body = :body, "
-                "language = :language, url_key = :url_key, content_hash = :content_hash "
-                "WHERE id = :id AND read_hash != :read_hash", rows)
+                "INSERT INTO duplicates (id, duplicate_of, reason, source, title, url, "
+                "first_seen, read_hash, body, language, url_key, content_hash) "
+                "VALUES (:id, :duplicate_of, :reason, :source, :title, :url, :first_seen, "
+                ":read_hash, :body, :language, :url_key, :content_hash) "
+                "ON CONFLICT(id) DO UPDATE SET title = excluded.title, "
+                "read_hash = excluded.read_hash, body = excluded.body, "
+                "language = excluded.language, url_key = excluded.url_key, "
+                "content_hash = excluded.content_hash "
+                "WHERE duplicates.read_hash != excluded.read_hash", rows)
 
     def in_earlier_digests(self, ids: Sequence[str], day: date) -> set[str]:
         """Return the ids among `ids` that appeared in a digest before `day`."""
@@ -687,13 +695,6 @@ def _article_row(article: Article, now: datetime) -> dict[str, Any]:
         "language": article.language, "category": article.category,
         "read_hash": article.read_hash,
     }
-
-
-def _cleaned_row(article: Article) -> dict[str, str]:
-    """The columns of what cleaning made of a duplicate (its title apart)."""
-    return {"read_hash": article.read_hash, "body": article.body,
-            "language": article.language, "url_key": article.url_key,
-            "content_hash": article.content_hash}
 
 
 def _iso(moment: datetime) -> str:
