@@ -25,7 +25,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from digest.config import (
     Config,
@@ -127,6 +127,14 @@ class Runner(Protocol):
 
     def start(self, name: str, fn: Callable[..., T], *args: Any) -> Pending[T]:
         """Start fn(*args) as stage `name` beside what follows; its result() waits for it."""
+        ...
+
+    def start_map(self, name: str, fn: Callable[..., T], items: Sequence[Any],
+                  *args: Any) -> Pending[list[T]]:
+        """Start `map` beside what follows; its result() waits for every item, in order.
+
+        A runner with no other worker may run the items at once, before returning.
+        """
         ...
 
     def warn(self, message: str) -> None:
@@ -251,15 +259,19 @@ def run_digest(
             digest = compose_digest(config, day, day_end(day, zone), themes, by_id, summaries,
                                     counts, problems, stories, known.days)
             counts = dataclasses.replace(counts, muted=digest.muted)
-            runner.map("article-pages", write_article_pages,
-                       batched(runner, article_pages(digest, by_id), config),
-                       str(day_folder(config, day)), page_context(digest))
+            # The articles' pages are written (other cores, mostly waiting on the
+            # disk) while this process writes the day's page and the store.
+            article_files = runner.start_map(
+                "article-pages", write_article_pages,
+                batched(runner, article_pages(digest, by_id), config),
+                str(day_folder(config, day)), page_context(digest))
             pages = runner.step("publish", write_pages, digest, config,
                                 retries=FILE_RETRY_DELAYS)
             runner.step("write", save_results, store, reads, deduped,
                         [(keys[s.article_id], s) for s in made], digest, pages, config, now,
                         computed)
             reads = None  # written
+            article_files.result()
             index = runner.step("index", write_index, store.digests(), config,
                                 retries=FILE_RETRY_DELAYS)
             published = Published(pages.html, pages.text, index, pages.email_html, digest)
@@ -641,11 +653,25 @@ class InProcess:
             if io and items:
                 with ThreadPoolExecutor(self.io_workers) as pool:
                     return list(pool.map(lambda item: fn(item, *args), items))
-            if self.executor is None and self._pool is not None and len(items) > 1:
-                self.executor, self._pool = self._pool(), None
-            if self.executor is not None and len(items) > 1:
-                return list(self.executor.map(fn, items, *[[a] * len(items) for a in args]))
+            executor = self._executor_for(items)
+            if executor is not None:
+                return list(executor.map(fn, items, *[[a] * len(items) for a in args]))
             return [fn(item, *args) for item in items]
+
+    def _executor_for(self, items: Sequence[Any]) -> Executor | None:
+        """The executor a map of `items` goes to (the pool is made when first due), if any."""
+        if self.executor is None and self._pool is not None and len(items) > 1:
+            self.executor, self._pool = self._pool(), None
+        return self.executor if len(items) > 1 else None
+
+    def start_map(self, name: str, fn: Callable[..., T], items: Sequence[Any],
+                  *args: Any) -> Pending[list[T]]:
+        executor = self._executor_for(items)
+        if executor is None:
+            return _Done(self.map(name, fn, items, *args))
+        futures = [executor.submit(fn, item, *args) for item in items]
+        # The stage's time is what the run waits for it once it asks for the results.
+        return _Gathered(futures, self._timed(name))
 
     def start(self, name: str, fn: Callable[..., T], *args: Any) -> Pending[T]:
         if self.executor is None:
@@ -663,6 +689,27 @@ class InProcess:
 
     def _timed(self, name: str) -> _Timer:
         return _Timer(name, self.on_stage)
+
+
+class _Done(Generic[T]):
+    """A stage already run."""
+
+    def __init__(self, value: T) -> None:
+        self.value = value
+
+    def result(self) -> T:
+        return self.value
+
+
+class _Gathered(Generic[T]):
+    """The results of a map's futures, in order, waited for under the stage's timer."""
+
+    def __init__(self, futures: Sequence[Future[T]], timer: _Timer) -> None:
+        self.futures, self.timer = futures, timer
+
+    def result(self) -> list[T]:
+        with self.timer:
+            return [future.result() for future in self.futures]
 
 
 class _Timer:

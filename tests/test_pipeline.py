@@ -440,3 +440,54 @@ def test_article_pages_written_in_batches_are_the_pages_of_the_whole_digest(
     assert write_article_pages(pages, str(elsewhere), page_context(digest)) == 0
     for page, _ in pages:
         assert (elsewhere / page).read_bytes() == (folder / page).read_bytes()
+
+
+def test_start_map_runs_its_items_beside_what_follows_and_returns_them_in_order() -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from digest.pipeline import InProcess
+
+    times: dict[str, float] = {}
+    go = threading.Event()
+
+    def waits_for_the_caller(item: int, offset: int) -> int:
+        assert go.wait(10), "start_map did not return before its items finished"
+        return item + offset
+
+    with ThreadPoolExecutor(2) as pool:
+        runner = InProcess(executor=pool, on_stage=times.__setitem__)
+        pending = runner.start_map("pages", waits_for_the_caller, [3, 1, 2], 10)
+        go.set()  # only reached if start_map left the items running
+        assert pending.result() == [13, 11, 12]
+    assert "pages" in times
+    # With no other worker the items run at once; the results are the same.
+    assert InProcess().start_map("pages", lambda item, n: item * n, [1, 2], 3).result() == [3, 6]
+
+
+def test_an_article_page_that_cannot_be_written_fails_the_run_after_the_day_is_stored(
+    articles_dir: Path, make_config: Callable[..., Config],
+) -> None:
+    # The articles' pages are written on the pool while the run writes the
+    # day's page and the store: a page that cannot be written fails the run,
+    # naming it, and the next run writes it without redoing the day's work.
+    from digest.errors import DeliveryError
+
+    config = make_config(articles_dir,
+                         extra='[run]\ntask_runner = "processes"\nworkers = 2\nbatch_size = 2\n')
+    first = run_in_process(config, DAY, send=False)
+    page = sorted((first.published.html.parent / "articles").iterdir())[0]
+    expected = page.read_bytes()
+    page.unlink()
+    page.mkdir()  # a folder where the page goes: it cannot be written
+    with pytest.raises(DeliveryError, match=page.name):
+        run_in_process(config, DAY, send=False)
+    with Store(config.store_path) as store:
+        rows = list(store.db.query("SELECT status FROM runs ORDER BY id"))
+    assert [r["status"] for r in rows] == ["completed", "failed"]
+    page.rmdir()
+    times: dict[str, float] = {}
+    again = run_in_process(config, DAY, send=False, on_stage=times.__setitem__)
+    assert page.read_bytes() == expected
+    assert again.published.html.read_bytes() == first.published.html.read_bytes()
+    assert not {"stories", "themes"} & times.keys()
