@@ -6,11 +6,21 @@ Each run starts from an empty store (cold), then runs again on the same store
 for the same day (everything cached). `--folders seeds` times a small day
 instead (the three sample articles). Prints seconds per stage, articles per
 second and the process's peak memory.
+
+`--keep DIR` puts each run's store and pages in a new folder under DIR and
+leaves them there: remove DIR after the last run, not between runs. ext4
+without a journal, as on this machine, skips inodes freed in the last minute
+or more when it makes a file (`recently_deleted` in the kernel's
+fs/ext4/ialloc.c), so a run that starts just after thousands of files were
+deleted pays many times the normal cost for each page it writes (measured
+here: 0.5-0.8 ms of system time a file instead of about 0.04).
+A daily run does not delete thousands of files before it writes its pages.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import resource
 import statistics
 import sys
@@ -43,6 +53,8 @@ def main() -> int:
     parser.add_argument("data", type=Path, help="the shared data folder (../shared/data)")
     parser.add_argument("--runs", type=int, default=3, help="cold+warm pairs to take medians of")
     parser.add_argument("--task-runner", default="auto", help="[run] task_runner (auto)")
+    parser.add_argument("--keep", type=Path,
+                        help="make each run's store and pages under this folder, never deleted")
     parser.add_argument("--folders", nargs="+", type=Path,
                         help="these folders instead of the BBC's (e.g. seeds: a small day)")
     args = parser.parse_args()
@@ -58,7 +70,10 @@ def main() -> int:
     # Folder articles are dated by their files' times: the day is today, so none is later.
     day = date.today()
     for _ in range(args.runs):
-        with tempfile.TemporaryDirectory(prefix="digest-bench-") as tmp:
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+        with (contextlib.nullcontext(tempfile.mkdtemp(prefix="digest-bench-", dir=args.keep))
+              if args.keep else tempfile.TemporaryDirectory(prefix="digest-bench-")) as tmp:
             config = Config(
                 sources=SourcesConfig(folders=tuple(folders)),
                 store=StoreConfig(path=f"{tmp}/digest.db"),
