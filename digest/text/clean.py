@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from digest.models import Article
 from digest.text.keys import code_version, fingerprint, with_keys
-from digest.text.language import detect, from_code
+from digest.text.language import detect_all, from_code
 
 # A paragraph matching one of these (the whole paragraph, any case) is dropped.
 DEFAULT_DROP_LINES: tuple[str, ...] = (
@@ -170,11 +170,7 @@ def clean_article(article: Article, rules: CleaningRules) -> Article:
     The read hash the article carries (the pipeline's, which found it was
     not cleaned before) stays with it.
     """
-    title = shorten(" ".join(normalize_text(article.title).split()), MAX_TITLE_CHARS)
-    body = clean_body(article.body, title, rules)
-    language = from_code(article.language) or detect(f"{title}\n{body}") or ""
-    return with_keys(dataclasses.replace(article, title=title, body=body, language=language,
-                                         url_key="", content_hash=""))
+    return clean_articles([article], rules)[0]
 
 
 def shorten(text: str, limit: int) -> str:
@@ -188,8 +184,22 @@ def shorten(text: str, limit: int) -> str:
 
 
 def clean_articles(articles: Iterable[Article], rules: CleaningRules) -> list[Article]:
-    """Return every article cleaned, in order."""
-    return [clean_article(a, rules) for a in articles]
+    """Return every article cleaned (`clean_article`), in order.
+
+    The languages the articles do not declare are detected together, in one
+    pass of the model over the batch (`digest.text.language.detect_all`).
+    """
+    texts = []
+    for article in articles:
+        title = shorten(" ".join(normalize_text(article.title).split()), MAX_TITLE_CHARS)
+        texts.append((article, title, clean_body(article.body, title, rules),
+                      from_code(article.language)))
+    detected = iter(detect_all([f"{title}\n{body}" for _, title, body, declared in texts
+                                if not declared]))
+    return [with_keys(dataclasses.replace(
+                article, title=title, body=body, language=declared or next(detected) or "",
+                url_key="", content_hash=""))
+            for article, title, body, declared in texts]
 
 
 def _matches(paragraph: str, patterns: tuple[re.Pattern[str], ...]) -> bool:
