@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import gc
 import logging
 import os
 import signal
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from digest import __version__
 from digest.config import load_config
@@ -64,6 +65,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DigestError as exc:
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
+
+
+def console() -> NoReturn:
+    """The `digest` command: `main`, then exit with its status.
+
+    The objects a run leaves are not walked by the collector on the way out:
+    tearing the interpreter down collects the whole heap, which after a
+    Prefect run of a 2,000-article day took 0.6-0.8 s of the run's wall time
+    (bench/README.md). `gc.freeze` leaves them to plain reference counting.
+    """
+    status = main()
+    gc.freeze()
+    sys.exit(status)
 
 
 def _without_our_tracebacks(record: logging.LogRecord) -> bool:

@@ -242,3 +242,31 @@ def test_on_a_terminal_a_run_shows_its_progress_on_one_line(
          "run", "--without-prefect", "--date", "2026-11-20", "--config",
          str(tmp_path / "digest.toml")], capture_output=True, text=True, timeout=300)
     assert "reading 1 folder" not in piped.stderr and "starting" not in piped.stderr
+
+
+def test_the_digest_command_exits_with_the_status_of_main(
+    seeds_dir: Path, make_config: Callable[..., Config], tmp_path: Path,
+) -> None:
+    # `digest` is `console`: main, then an exit that spares the interpreter a
+    # last collection of the run's objects (gc.freeze); output and status stay.
+    import os
+    import subprocess
+    import sys
+
+    make_config(seeds_dir)
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"),
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    script = ("import sys; sys.argv[0] = 'digest'; from digest_flows.cli import console; "
+              "console()")
+
+    def digest(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", script, *args], capture_output=True,
+                              text=True, env=env, timeout=300)
+
+    done = digest("run", "--without-prefect", "--date", "2026-11-20",
+                  "--config", str(tmp_path / "digest.toml"))
+    assert done.returncode == 0, done.stderr
+    assert "3 articles read" in done.stdout
+    assert digest().returncode == 2  # no command: the help, and main's status
+    missing = digest("sources", "list", "--config", str(tmp_path / "missing.toml"))
+    assert missing.returncode == 1 and "missing.toml" in missing.stderr
