@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from digest.text import language
-from digest.text.language import _identifier, classify_all, detect, detect_all
+from digest.text.language import _identifier, classify_all, detect, detect_all, score_all
 
 # A few sentences in each supported language (written for these tests), of
 # very different lengths, so that the texts end at different byte positions.
@@ -53,6 +53,9 @@ def test_classify_all_answers_as_py3langid_does_text_by_text() -> None:
     assert classify_all(identifier, TEXTS[1:2]) == expected[1:2]
     assert classify_all(identifier, TEXTS[::-1]) == expected[::-1]
     assert classify_all(identifier, []) == []
+    # The scores themselves are py3langid's, bit for bit.
+    for text, scores in zip(TEXTS, score_all(identifier, TEXTS), strict=True):
+        assert scores.tobytes() == identifier._raw_score(identifier._encode(text)).tobytes()
 
 
 def test_classify_all_walks_the_batch_itself(monkeypatch: pytest.MonkeyPatch) -> None:

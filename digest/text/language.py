@@ -72,30 +72,48 @@ def detect_all(texts: Sequence[str]) -> list[str | None]:
 
 
 def classify_all(identifier: Any, samples: Sequence[str]) -> list[str]:
-    """Return py3langid's `identifier.classify(sample)[0]` for each sample, the same to the bit.
+    """Return py3langid's `identifier.classify(sample)[0]` for each sample.
 
     py3langid walks each text's bytes through its n-gram automaton one byte at
-    a time in Python (about 0.4 ms for a 1,000-character sample here); this
-    walks all the samples at once, a byte position at a time in numpy, then
-    scores each as py3langid does (its features in order of first occurrence,
-    so the same sums in the same order): 2-3x less time over a batch of
-    articles (bench/README.md). A py3langid without the model's parts this
-    reads falls back to classifying one sample at a time.
+    a time in Python; `score_all` walks a batch at once and scores each text
+    as py3langid does, so the answers are py3langid's (bench/language.py).
+    """
+    found = []
+    for sample, scores in zip(samples, score_all(identifier, samples), strict=True):
+        if scores is None:  # py3langid's own answer for a text with no feature at all
+            found.append(identifier.classify(sample)[0])
+            continue
+        for kept, alias in identifier._alias_pairs:
+            scores[kept] = max(scores[kept], scores[alias])
+        found.append(identifier.nb_classes[int(scores.argmax())])
+    return found
+
+
+def score_all(identifier: Any, samples: Sequence[str]) -> list[Any]:
+    """Return each sample's scores by language, as py3langid computes them (None for a text
+    in which the automaton finds no feature).
+
+    All the samples go through the automaton together, a byte position at a
+    time in numpy; each text's features are then counted in their order of
+    first occurrence and weighed with py3langid's own arithmetic (float32
+    counts times the float16 table, plus the priors), so the scores are the
+    ones py3langid makes, bit for bit (bench/language.py: 2,755 texts). A
+    py3langid without the model's parts this reads gets None for every
+    sample, and its own answers.
     """
     import numpy as np
 
-    if not samples:
-        return []
     try:
         nextmove, rowbase, output = _automaton(identifier)
         encoded = [identifier._encode(sample) for sample in samples]
-        table, prior, classes = identifier.nb_ptc, identifier.nb_pc, identifier.nb_classes
-        aliases = identifier._alias_pairs
+        table, prior = identifier.nb_ptc, identifier.nb_pc
     except (AttributeError, TypeError, ValueError):
-        return [identifier.classify(sample)[0] for sample in samples]
+        return [None] * len(samples)
+    if not samples:
+        return []
     order = sorted(range(len(samples)), key=lambda i: -len(encoded[i]))
     lengths = [len(encoded[i]) for i in order]
-    width = lengths[0] if lengths else 0
+    width = lengths[0]
     # Byte b of the text in row r (texts longest first) at [b, r].
     grid = np.zeros((width, len(samples)), dtype=np.int64)
     for row, index in enumerate(order):
@@ -123,17 +141,12 @@ def classify_all(identifier: Any, samples: Sequence[str]) -> list[str]:
     bounds = np.searchsorted(first_rows, np.arange(len(samples) + 1))
     weights = np.log1p(counted[first_rows, first_columns])
     rows_of_table = table[features[first_rows, first_columns]]
-    found: list[str] = [""] * len(samples)
+    scores: list[Any] = [None] * len(samples)
     for row, index in enumerate(order):
         start, end = bounds[row], bounds[row + 1]
-        if start == end:  # no feature at all: py3langid's own answer for that
-            found[index] = identifier.classify(samples[index])[0]
-            continue
-        scores = weights[start:end] @ rows_of_table[start:end] + prior
-        for kept, alias in aliases:
-            scores[kept] = max(scores[kept], scores[alias])
-        found[index] = classes[int(scores.argmax())]
-    return found
+        if start < end:
+            scores[index] = weights[start:end] @ rows_of_table[start:end] + prior
+    return scores
 
 
 @cache
