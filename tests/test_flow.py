@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from mailserver import Inbox, running_inbox
@@ -104,9 +105,6 @@ def test_flow_reads_each_feed_in_its_own_task(
     prefect_server: None, make_config: Callable[..., Config], tmp_path: Path,
     server: HTTPServer,
 ) -> None:
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-
     from digest_flows.daily import daily_digest
 
     feeds = Path(__file__).parent / "fixtures" / "feeds"
@@ -127,12 +125,32 @@ def test_flow_reads_each_feed_in_its_own_task(
         states = store.feed_states([f.state() for f in config.sources.feeds])
         gone = {s.name: s for s in states}["Gone Daily"]
         assert gone.gone
-    with get_client(sync_client=True) as client:
-        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(
-            id=FlowRunFilterId(any_=[state.state_details.flow_run_id])))
-    names = sorted(r.name for r in runs if r.name.startswith("read-feed"))
+    runs = _task_runs(state.state_details.flow_run_id, "read-feed",
+                      lambda found: len(found) == 2)
+    names = sorted(r.name for r in runs)
     # An unnamed feed is called after its host until its first fetch gives its title.
     assert names == ["read-feed-127.0.0.1", "read-feed-Gone Daily"]
+
+
+def _task_runs(flow_run_id: Any, prefix: str, enough: Callable[[list[Any]], bool]) -> list[Any]:
+    """The flow run's task runs named `prefix`..., once `enough` says so or after 30 s.
+
+    The server records task runs from the client's events, a moment after the flow ends.
+    """
+    import time
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    deadline = time.monotonic() + 30
+    while True:
+        with get_client(sync_client=True) as client:
+            runs = client.read_task_runs(flow_run_filter=FlowRunFilter(
+                id=FlowRunFilterId(any_=[flow_run_id])))
+        found = [r for r in runs if r.name.startswith(prefix)]
+        if enough(found) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
 
 
 @pytest.fixture
@@ -308,11 +326,6 @@ def test_the_flow_on_a_process_pool_or_a_dask_cluster_makes_the_same_digest(
     prefect_server: None, articles_dir: Path, seeds_dir: Path, tmp_path: Path,
     task_runner: str,
 ) -> None:
-    import time
-
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-
     from digest.config import load_config
     from digest.pipeline import run_in_process
     from digest_flows.daily import daily_digest, flow_batch_size
@@ -341,18 +354,13 @@ def test_the_flow_on_a_process_pool_or_a_dask_cluster_makes_the_same_digest(
     per_batch = flow_batch_size(2, result.counts.read, 2)  # bigger than batch_size
     assert per_batch > 2
     batches = -(-result.counts.read // per_batch)
-    deadline = time.monotonic() + 30
-    while True:
-        with get_client(sync_client=True) as client:
-            runs = client.read_task_runs(flow_run_filter=FlowRunFilter(
-                id=FlowRunFilterId(any_=[spread.state_details.flow_run_id])))
-        cleaning = [r for r in runs if r.name.startswith("clean")]
-        done = all(r.state and r.state.is_completed() for r in cleaning)
-        if (len(cleaning) == batches and done) or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
+
+    def all_done(found: list[Any]) -> bool:
+        return len(found) == batches and all(r.state and r.state.is_completed() for r in found)
+
+    cleaning = _task_runs(spread.state_details.flow_run_id, "clean", all_done)
     assert len(cleaning) == batches
-    assert done
+    assert all_done(cleaning)
 
 
 def test_trigger_on_a_served_deployment_prints_where_the_digest_is(
