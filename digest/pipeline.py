@@ -259,8 +259,8 @@ def run_digest(
             digest = compose_digest(config, day, day_end(day, zone), themes, by_id, summaries,
                                     counts, problems, stories, known.days)
             counts = dataclasses.replace(counts, muted=digest.muted)
-            # The articles' pages are written (other cores, mostly waiting on the
-            # disk) while this process writes the day's page and the store.
+            # The articles' pages are written on the pool while this process
+            # writes the day's page and the store; waited for before the email.
             article_files = runner.start_map(
                 "article-pages", write_article_pages,
                 batched(runner, article_pages(digest, by_id), config),
