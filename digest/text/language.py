@@ -25,8 +25,9 @@ _NAMES = frozenset(CODES.values())
 AUTO = "auto"
 # About 170 words: plenty for py3langid, and its cost grows with the sample.
 _SAMPLE_CHARS = 1000
-# Texts sent through the model at once: its arrays take about 25 bytes a
-# sample byte, so about 25 MB for this many 1,000-character samples.
+# Texts sent through the model at once. Its arrays take about 25 bytes for
+# each sample and each byte of the longest sample: 25 MB for this many
+# samples of 1,000 ASCII characters, up to four times that for other scripts.
 _BATCH = 1000
 # Languages detected in this process, by a hash of the text sample (16 bytes
 # and a short string each: about 5 MB for 50,000 articles).
@@ -63,7 +64,7 @@ def detect_all(texts: Sequence[str]) -> list[str | None]:
     todo = {key: sample for key, sample in zip(keys, samples, strict=True)
             if key is not None and key not in _DETECTED}
     pending = list(todo.items())
-    for start in range(0, len(pending), _BATCH):  # a few MB of arrays a batch
+    for start in range(0, len(pending), _BATCH):
         batch = pending[start:start + _BATCH]
         codes = classify_all(_identifier(), [sample for _, sample in batch])
         _DETECTED.update((key, CODES.get(code)) for (key, _), code in zip(batch, codes,
