@@ -20,8 +20,8 @@ import logging
 import os
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
-from contextlib import ExitStack
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -671,14 +671,12 @@ class InProcess:
             return _Done(self.map(name, fn, items, *args))
         futures = [executor.submit(fn, item, *args) for item in items]
         # The stage's time is what the run waits for it once it asks for the results.
-        return _Gathered(futures, self._timed(name))
+        return Gathered(futures, self._timed(name))
 
     def start(self, name: str, fn: Callable[..., T], *args: Any) -> Pending[T]:
         if self.executor is None:
-            done: Future[T] = Future()
             with self._timed(name):
-                done.set_result(fn(*args))
-            return done
+                return _Done(fn(*args))
         return self.executor.submit(fn, *args)
 
     def warn(self, message: str) -> None:
@@ -701,14 +699,15 @@ class _Done(Generic[T]):
         return self.value
 
 
-class _Gathered(Generic[T]):
-    """The results of a map's futures, in order, waited for under the stage's timer."""
+class Gathered(Generic[T]):
+    """A map's futures (of any kind): result() waits for each, in order, under the stage's
+    timer when one is given."""
 
-    def __init__(self, futures: Sequence[Future[T]], timer: _Timer) -> None:
+    def __init__(self, futures: Sequence[Pending[T]], timer: _Timer | None = None) -> None:
         self.futures, self.timer = futures, timer
 
     def result(self) -> list[T]:
-        with self.timer:
+        with self.timer or nullcontext():
             return [future.result() for future in self.futures]
 
 

@@ -18,7 +18,7 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from contextlib import ExitStack
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 # Offline, Prefect's server otherwise logs telemetry errors.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -106,12 +106,12 @@ class PrefectRunner:
         return self._submit_map(name, fn, items, args, io, label).result()
 
     def start_map(self, name: str, fn: Callable[..., T], items: Sequence[Any],
-                  *args: Any) -> _Gathered[T]:
+                  *args: Any) -> pipeline.Gathered[T]:
         return self._submit_map(name, fn, items, args)
 
     def _submit_map(self, name: str, fn: Callable[..., T], items: Sequence[Any],
                     args: Sequence[Any], io: bool = False,
-                    label: Callable[[Any], str] | None = None) -> _Gathered[T]:
+                    label: Callable[[Any], str] | None = None) -> pipeline.Gathered[T]:
         stage = task(fn if io else self._on_pool(fn, items), name=name, cache_policy=NO_CACHE)
         runner = self.threads if io else self.heavy
         signature = inspect.signature(fn)
@@ -120,7 +120,7 @@ class PrefectRunner:
             run = stage.with_options(task_run_name=f"{name}-{label(item)}") if label else stage
             futures.append(runner.submit(run, _quoted(signature.bind(item, *args).arguments,
                                                       runner)))
-        return _Gathered(futures)
+        return pipeline.Gathered(futures)
 
     def start(self, name: str, fn: Callable[..., T], *args: Any) -> Any:
         stage = task(self._on_pool(fn, ()), name=name, cache_policy=NO_CACHE)
@@ -133,16 +133,6 @@ class PrefectRunner:
     def progress(self, message: str) -> None:
         self.logger.info("%s", message)
         pipeline.PROGRESS.info("%s", message)
-
-
-class _Gathered(Generic[T]):
-    """A map's task runs, submitted: result() waits for each, in order."""
-
-    def __init__(self, futures: Sequence[Any]) -> None:
-        self.futures = futures
-
-    def result(self) -> list[T]:
-        return [future.result() for future in self.futures]
 
 
 def task_runner(settings: RunConfig) -> TaskRunner:
