@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import json
 import statistics
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import feedparser
 import numpy as np
@@ -86,7 +89,30 @@ def main() -> int:
               f"| {1000 * median / len(texts):.3f} |")
     ratio = statistics.median(a / b for a, b in zip(*times.values(), strict=True))
     print(f"\none at a time / a batch at once, run by run: {ratio:.2f}x")
+    # A batch has a fixed cost (a numpy step per byte position of its longest
+    # text): below some size, one at a time is cheaper.
+    print("\n| samples in a batch | one at a time, ms | the batch walk (`score_all`), ms |")
+    print("|---:|---:|---:|")
+    for size in (1, 4, 8, 16, 32, 64):
+        few = texts[:size]
+        alone_ms = _ms(functools.partial(_each, identifier, few))
+        batch_ms = _ms(functools.partial(score_all, identifier, few))
+        print(f"| {size} | {alone_ms:.2f} | {batch_ms:.2f} |")
     return 0
+
+
+def _each(identifier: Any, texts: list[str]) -> list[object]:
+    return [identifier.classify(t) for t in texts]
+
+
+def _ms(work: Callable[[], object], repeats: int = 20) -> float:
+    """Median milliseconds of `work` over `repeats` calls."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)
 
 
 if __name__ == "__main__":

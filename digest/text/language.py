@@ -29,6 +29,10 @@ _SAMPLE_CHARS = 1000
 # each sample and each byte of the longest sample: 25 MB for this many
 # samples of 1,000 ASCII characters, up to four times that for other scripts.
 _BATCH = 1000
+# Below this many texts py3langid alone is quicker than the batch walk: on
+# BBC articles 8 texts took 1.9-2.4 ms one at a time and 3.0-3.3 ms as a
+# batch, 16 texts 5.6-6.4 against 4.7-6.7 ms (bench/language.py).
+_MIN_BATCH = 16
 # Languages detected in this process, by a hash of the text sample (16 bytes
 # and a short string each: about 5 MB for 50,000 articles).
 _DETECTED: dict[bytes, str | None] = {}
@@ -78,7 +82,11 @@ def classify_all(identifier: Any, samples: Sequence[str]) -> list[str]:
     py3langid walks each text's bytes through its n-gram automaton one byte at
     a time in Python; `score_all` walks a batch at once and scores each text
     as py3langid does, so the answers are py3langid's (bench/language.py).
+    A batch costs a numpy step per byte position whatever its size, so fewer
+    than `_MIN_BATCH` texts go one at a time.
     """
+    if len(samples) < _MIN_BATCH:
+        return [identifier.classify(sample)[0] for sample in samples]
     found = []
     for sample, scores in zip(samples, score_all(identifier, samples), strict=True):
         if scores is None:  # py3langid's own answer for a text with no feature at all
