@@ -15,6 +15,11 @@ fs/ext4/ialloc.c), so a run that starts just after thousands of files were
 deleted pays many times the normal cost for each page it writes (measured
 here: 0.5-0.8 ms of system time a file instead of about 0.04).
 A daily run does not delete thousands of files before it writes its pages.
+
+`--model-cache DIR` keeps the decoded language model there (`[store]
+cache_dir`), as a daily run finds it from the day before; by default each
+run's store gets its own, so every cold run also decodes and writes it (a
+first run). With `--keep`, the default is DIR/model-cache.
 """
 
 from __future__ import annotations
@@ -55,6 +60,8 @@ def main() -> int:
     parser.add_argument("--task-runner", default="auto", help="[run] task_runner (auto)")
     parser.add_argument("--keep", type=Path,
                         help="make each run's store and pages under this folder, never deleted")
+    parser.add_argument("--model-cache", type=Path,
+                        help="the decoded models' folder (default: beside each store)")
     parser.add_argument("--folders", nargs="+", type=Path,
                         help="these folders instead of the BBC's (e.g. seeds: a small day)")
     args = parser.parse_args()
@@ -69,6 +76,7 @@ def main() -> int:
     counts = DigestCounts()
     # Folder articles are dated by their files' times: the day is today, so none is later.
     day = date.today()
+    models = args.model_cache or (args.keep / "model-cache" if args.keep else None)
     for _ in range(args.runs):
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)
@@ -76,7 +84,8 @@ def main() -> int:
               if args.keep else tempfile.TemporaryDirectory(prefix="digest-bench-")) as tmp:
             config = Config(
                 sources=SourcesConfig(folders=tuple(folders)),
-                store=StoreConfig(path=f"{tmp}/digest.db"),
+                store=StoreConfig(path=f"{tmp}/digest.db",
+                                  cache_dir=str(models.resolve()) if models else ""),
                 output=OutputConfig(dir=f"{tmp}/out"),
                 run=RunConfig(task_runner=args.task_runner),
             )

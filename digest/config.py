@@ -111,6 +111,9 @@ class CleanConfig:
 @dataclass(frozen=True)
 class StoreConfig:
     path: str = "data/digest.db"
+    # Decoded copies of packaged models, which load faster than the packages'
+    # compressed ones; empty: a "cache" folder beside the database.
+    cache_dir: str = ""
 
 
 @dataclass(frozen=True)
@@ -240,6 +243,11 @@ class Config:
     @property
     def store_path(self) -> Path:
         return Path(self.store.path)
+
+    @property
+    def cache_dir(self) -> Path:
+        return Path(self.store.cache_dir) if self.store.cache_dir else (
+            self.store_path.parent / "cache")
 
     @property
     def output_dir(self) -> Path:

@@ -85,6 +85,7 @@ from digest.publish.pages import (
 from digest.select import day_end, select_for_digest, window_start
 from digest.store import Store
 from digest.summarize.registry import summarize_articles, summary_key
+from digest.text import modelcache
 from digest.text.clean import CleaningRules, build_rules, clean_articles
 from digest.text.keys import read_hash
 
@@ -725,7 +726,10 @@ class _Timer:
 
 def warm_up() -> None:
     """Load what the stages use: the language model, English word rarities, the summarizer
-    (its stemmer and stop words). Called before forking workers, which then share them."""
+    (its stemmer and stop words), and the modules sections need. Called before forking
+    workers, which then share them."""
+    import importlib
+
     from digest.summarize.registry import prepare
     from digest.text.language import detect
     from digest.text.rarity import Rarity
@@ -733,6 +737,11 @@ def warm_up() -> None:
     detect("A sentence long enough for the language model to be loaded.")
     Rarity("english")("news")
     prepare("news", "english")
+    # Else the worker that groups the sections imports them: 0.5-0.7 s of its
+    # time (bench/README.md, "Decoded models"). This process imports the
+    # sparse matrices for story grouping anyway.
+    for module in ("scipy.sparse", "scipy.linalg", "threadpoolctl"):
+        importlib.import_module(module)
 
 
 def fork_pool(workers: int = 0) -> ProcessPoolExecutor:
@@ -758,6 +767,7 @@ def run_in_process(
     """
     day = day or today(config)
     settings = config.run
+    modelcache.use(config.cache_dir)
     if settings.task_runner == "processes":
         with fork_pool(settings.workers) as pool:
             return run_digest(config, day, InProcess(config.fetch.workers, pool, on_stage),

@@ -37,6 +37,7 @@ from digest.errors import DigestError
 from digest.models import Digest
 from digest.publish import mail
 from digest.store import Store
+from digest.text import modelcache
 from digest_flows import forkserver
 
 T = TypeVar("T")
@@ -221,6 +222,7 @@ def daily_digest(
     """
     settings = load_config(config)
     day = date or pipeline.today(settings)
+    modelcache.use(settings.cache_dir)
     with ExitStack() as stack:
         heavy = stack.enter_context(task_runner(settings.run))
         threads = stack.enter_context(ThreadPoolTaskRunner(max_workers=settings.fetch.workers))

@@ -1,7 +1,8 @@
 """Which language an article is in: from its feed when it says, else detected from the text.
 
 Detection uses py3langid, whose model ships inside the package (nothing is
-downloaded), limited to the languages the summarizers support.
+downloaded), limited to the languages the summarizers support. The model is
+read from its decoded copy when one is kept (`digest.text.modelcache`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from digest.models import Article
+from digest.text import modelcache
 
 # ISO 639-1 code -> the name sumy and the Punkt models use.
 CODES: dict[str, str] = {
@@ -183,6 +185,63 @@ def resolve(article: Article, configured: str) -> str:
 def _identifier() -> Any:
     from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
-    identifier = LanguageIdentifier.from_modelpath(Path(MODEL_DIR) / MODEL_FILE)
+    model = Path(MODEL_DIR) / MODEL_FILE
+    copy = _decoded_path(model)
+    identifier = _from_decoded(LanguageIdentifier, copy)
+    if identifier is None:
+        identifier = LanguageIdentifier.from_modelpath(model)
+        if copy is not None:
+            modelcache.keep(copy, lambda file: _write_decoded(identifier, file))
     identifier.set_languages(sorted({c for c in CODES if c not in ("nb", "nn")}))
     return identifier
+
+
+# The model's parts, in the order py3langid's loader returns them.
+_PARTS = 6
+
+
+def _decoded_path(model: Path) -> Path | None:
+    import py3langid
+
+    copy = modelcache.path_for(f"py3langid-{py3langid.__version__}", model)
+    return copy and copy.with_name(f"{copy.name}.npy")
+
+
+def _from_decoded(cls: Any, copy: Path | None) -> Any:
+    """The identifier built from the decoded copy, or None if there is none (or it cannot
+    be read: it is then made again)."""
+    import numpy as np
+
+    if copy is None:
+        return None
+    try:
+        with open(copy, "rb") as file:
+            ptc, pc, classes, nextmove, row, output = (
+                np.load(file, allow_pickle=False) for _ in range(_PARTS))
+        return cls(ptc, pc, classes.tolist(), _as_array(nextmove), output.tolist(),
+                   tk_row=_as_array(row))
+    except (OSError, ValueError, KeyError, TypeError, EOFError):
+        return None
+
+
+def _write_decoded(identifier: Any, file: Any) -> None:
+    """Write the identifier's model uncompressed: its arrays one after the other, in
+    numpy's .npy format."""
+    import numpy as np
+
+    for part in (identifier.nb_ptc, identifier.nb_pc, np.array(identifier.nb_classes),
+                 np.asarray(identifier.tk_nextmove), np.asarray(identifier.tk_row),
+                 np.asarray(identifier.tk_output, dtype=np.int32)):
+        np.save(file, part, allow_pickle=False)
+
+
+def _as_array(values: Any) -> Any:
+    """A numpy array of unsigned integers as the stdlib array py3langid walks."""
+    from array import array
+
+    import numpy as np
+
+    typecode = {2: "H", 4: "I", 8: "L"}[values.dtype.itemsize]
+    found = array(typecode)
+    found.frombytes(np.ascontiguousarray(values).data.cast("B"))
+    return found

@@ -1,0 +1,60 @@
+"""Decoded copies of the data that packages ship compressed, kept in one folder.
+
+py3langid's model is LZMA-compressed and wordfreq's word lists are gzipped
+msgpack: decoding them is most of the start of a run (0.4 s and 0.3 s here),
+while reading a decoded copy back takes a few hundredths of a second
+(bench/README.md, "Decoded models"). Each copy is named after the packaged
+file it comes from (its size and time, the package's version), so an upgrade
+makes a new one; it is written whole or not at all, and a copy that cannot be
+read is made again. `use` names the folder (`[store] cache_dir`); until then,
+or with None, nothing is kept and the packaged data is decoded each time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+log = logging.getLogger(__name__)
+
+_folder: list[Path | None] = [None]
+
+
+def use(folder: str | Path | None) -> None:
+    """Keep decoded copies in `folder` from now on (None: keep none)."""
+    _folder[0] = Path(folder) if folder else None
+
+
+def path_for(name: str, source: Path) -> Path | None:
+    """Where the decoded copy of `source` goes, under `name` (None: no folder is in use,
+    or `source` is not there to be copied)."""
+    folder = _folder[0]
+    if folder is None:
+        return None
+    try:
+        stat = source.stat()
+    except OSError:
+        return None
+    return folder / f"{name}-{stat.st_size}-{stat.st_mtime_ns}"
+
+
+def keep(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """Write a decoded copy to `path` with `write`, whole or not at all; a folder that
+    cannot take it gets a one-line warning, and the run goes on without it."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+        try:
+            with os.fdopen(handle, "wb") as file:
+                write(file)
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except OSError as exc:
+        log.warning("model cache %s: cannot keep %s there (%s); it is decoded again on "
+                    "each run", path.parent, path.name, exc.strerror or exc)
