@@ -84,21 +84,24 @@ def test_a_run_by_hand_sends_heartbeats_only_where_they_serve() -> None:
         PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
         temporary_settings,
     )
+    from prefect.settings.models.flows import FlowsSettings
 
     from digest_flows.cli import _without_heartbeats
 
     server = "http://127.0.0.1:4200/api"
-    default = PREFECT_FLOWS_HEARTBEAT_FREQUENCY.value()
+    default = FlowsSettings.model_fields["heartbeat_frequency"].default
     assert default is not None
-    with temporary_settings({PREFECT_API_URL: server}), _without_heartbeats():
-        assert PREFECT_FLOWS_HEARTBEAT_FREQUENCY.value() is None  # someone watches it
-    assert PREFECT_FLOWS_HEARTBEAT_FREQUENCY.value() == default  # only for the run
-    chosen = {PREFECT_API_URL: server, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: 60}
-    with temporary_settings(chosen), _without_heartbeats():
-        assert PREFECT_FLOWS_HEARTBEAT_FREQUENCY.value() == 60
-    # Without a server they stay: the temporary one needs the wait for them (docstring).
-    with temporary_settings({PREFECT_API_URL: None}), _without_heartbeats():
-        assert PREFECT_FLOWS_HEARTBEAT_FREQUENCY.value() == default
+    # As Prefect has it unless told otherwise (the flow tests' server turns them off).
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: default}):
+        with temporary_settings({PREFECT_API_URL: server}), _without_heartbeats():
+            assert PREFECT_FLOWS_HEARTBEAT_FREQUENCY.value() is None  # someone watches it
+        assert PREFECT_FLOWS_HEARTBEAT_FREQUENCY.value() == default  # only for the run
+        chosen = {PREFECT_API_URL: server, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: 60}
+        with temporary_settings(chosen), _without_heartbeats():
+            assert PREFECT_FLOWS_HEARTBEAT_FREQUENCY.value() == 60
+        # Without a server they stay: the temporary one needs the wait for them (docstring).
+        with temporary_settings({PREFECT_API_URL: None}), _without_heartbeats():
+            assert PREFECT_FLOWS_HEARTBEAT_FREQUENCY.value() == default
 
 
 def test_trigger_rejects_a_param_without_a_value(capsys: pytest.CaptureFixture[str]) -> None:
