@@ -5,7 +5,8 @@
 
 The five BBC category folders (2,225 articles) as one cold day: every run is
 a new `digest run` process with an empty store, in a throwaway folder with
-its own PREFECT_HOME. Alternated, `--runs` times each:
+its own PREFECT_HOME, and one model cache for all (`[store] cache_dir`: the
+untimed first runs make it). Alternated, `--runs` times each:
 
 - `--without-prefect`: the pipeline in the process (`[run] task_runner` as
   given: the default "auto" forks a pool on every core);
@@ -43,12 +44,13 @@ _STAMP = re.compile(r"^(\d\d:\d\d:\d\d\.\d+) \|.*(Beginning flow run|Finished in
 
 
 def write_config(folder: Path, sources: list[Path], task_runner: str,
-                 batch_size: int | None = None) -> Path:
+                 batch_size: int | None = None, models: Path | None = None) -> Path:
     config = folder / "digest.toml"
     names = ", ".join(f'"{s}"' for s in sources)
     batch = f"batch_size = {batch_size}\n" if batch_size else ""
+    cache = f'cache_dir = "{models}"\n' if models else ""
     config.write_text(f"[sources]\nfolders = [{names}]\n"
-                      f'[store]\npath = "{folder / "data" / "digest.db"}"\n'
+                      f'[store]\npath = "{folder / "data" / "digest.db"}"\n{cache}'
                       f'[output]\ndir = "{folder / "out"}"\n'
                       f'[run]\ntask_runner = "{task_runner}"\n{batch}', encoding="utf-8")
     return config
@@ -98,7 +100,10 @@ def main() -> int:
             for number, (kind, kind_env) in enumerate(kinds.items()):
                 folder = root / f"run-{attempt}-{number}"
                 folder.mkdir()
-                config = write_config(folder, sources, args.task_runner, args.batch_size)
+                # The decoded models are shared, as a daily run finds them from the day
+                # before (the untimed runs make them).
+                config = write_config(folder, sources, args.task_runner, args.batch_size,
+                                      root / "model-cache")
                 extra = ["--without-prefect"] if kind == "without Prefect" else ["-v"]
                 wall, body = run([str(BIN / "digest"), "run", "--config", str(config), *extra],
                                  kind_env)

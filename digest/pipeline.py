@@ -117,12 +117,22 @@ class Runner(Protocol):
         """Run fn(*args) here as stage `name`, again after each delay in `retries` if it fails."""
         ...
 
+    def recall(self, name: str, fn: Callable[..., T], *args: Any) -> T:
+        """Run fn(*args), a read of what earlier runs stored (milliseconds), as stage `name`.
+
+        A runner whose stages cost more than that to run (a Prefect task run)
+        runs it in place, as part of the stage that needs it.
+        """
+        ...
+
     def map(self, name: str, fn: Callable[..., T], items: Sequence[Any], *args: Any,
             io: bool = False, label: Callable[[Any], str] | None = None) -> list[T]:
         """Run fn(item, *args) for every item, spread as the runner can; results in order.
 
         `io`: the work mostly waits (network), so threads serve it best.
-        `label` names an item's run (a feed's name) where runs have names.
+        `label` names each item's run (a folder's or a feed's name): labelled
+        items are sources, each run on its own where runs have names; items
+        without are batches, which a runner may run as one stage.
         """
         ...
 
@@ -219,7 +229,7 @@ def run_digest(
         counts = DigestCounts()
         reads: Reads | None = None
         try:
-            jobs = runner.step("recall-feeds", recall_feeds, store, config)
+            jobs = runner.recall("recall-feeds", recall_feeds, store, config)
             reads = read_sources(runner, config, jobs, now)
             results = reads.results
             problems = [p for r in results for p in r.problems]
@@ -229,12 +239,12 @@ def run_digest(
             runner.progress(f"read {_count(sum(len(r.articles) for r in results), 'article')} "
                             f"from {_count(len(results), 'source')}")
             read = clean_all(runner, store, [a for r in results for a in r.articles], config)
-            known = runner.step("recall-articles", recall_articles, store, read, day, config)
+            known = runner.recall("recall-articles", recall_articles, store, read, day, config)
             deduped = runner.step("dedup", find_duplicates, read, known.keys)
             chosen = select_for_digest(deduped.unique, known.day_articles, known.in_earlier,
                                        known.in_this_day, day, zone, config.fetch.window_days)
             keys = summary_keys(chosen, config.summary)
-            cached = runner.step("recall-summaries", recall_summaries, store, keys)
+            cached = runner.recall("recall-summaries", recall_summaries, store, keys)
             runner.progress(f"{len(chosen)} of them for the digest of {day}; grouping stories")
             stories, computed = group_day(runner, store, chosen, known, config)
             todo = [a for a in stories.representatives if a.id not in cached]
@@ -243,7 +253,7 @@ def run_digest(
             # Sections need the stories, not their summaries: both go at once.
             representatives = list(stories.representatives)
             themes_at = themes_key(representatives, config.themes, config.summary.language)
-            kept = runner.step("recall-themes", recall_computed, store, themes_at)
+            kept = runner.recall("recall-themes", recall_computed, store, themes_at)
             sections = (None if kept is not None else
                         runner.start("themes", group_themes, representatives, config.themes,
                                      config.summary.language))
@@ -405,7 +415,7 @@ def read_sources(runner: Runner, config: Config, jobs: Sequence[FeedJob],
     runner.progress(f"reading {_count(len(config.sources.folders), 'folder')} and fetching "
                     f"{_count(len(jobs), 'feed')}")
     folders = runner.map("read-folder", read_source, list(config.sources.folders),
-                         config.sources)
+                         config.sources, label=lambda folder: Path(folder).name)
     feeds: list[FeedRead] = []
     if jobs:
         limiter = HostLimiter(config.fetch.workers, config.fetch.per_host)
@@ -449,7 +459,7 @@ def clean_all(runner: Runner, store: Store, articles: Sequence[Article],
     """
     rules = clean_rules(config)
     hashes = [read_hash(a, rules.key) for a in articles]
-    stored = runner.step("recall-cleaned", recall_cleaned, store,
+    stored = runner.recall("recall-cleaned", recall_cleaned, store,
                          {a.id: h for a, h in zip(articles, hashes, strict=True)})
     same = [a.id in stored and stored[a.id].read_hash == h
             for a, h in zip(articles, hashes, strict=True)]
@@ -483,14 +493,14 @@ def group_day(runner: Runner, store: Store, chosen: Sequence[Article], known: Kn
     language = config.summary.language
     pool = day_pool(chosen, known.sent)
     key = stories_key(pool, config.stories, language)
-    kept = runner.step("recall-stories", recall_computed, store, key)
+    kept = runner.recall("recall-stories", recall_computed, store, key)
     computed: Computed = []
     if kept is not None:
         found = decode_stories(kept)
     else:
         # Each article's lead is found once: those stored are read back.
         keys = {a.id: lead_key(a, language) for a in pool}
-        stored = runner.step("recall-leads", recall_leads, store, list(keys.values()))
+        stored = runner.recall("recall-leads", recall_leads, store, list(keys.values()))
         features = {a.id: decode_lead(stored[keys[a.id]]) for a in pool if keys[a.id] in stored}
         todo = [a for a in pool if a.id not in features]
         parts = batched(runner, todo, config)
@@ -647,6 +657,9 @@ class InProcess:
              retries: Sequence[float] = ()) -> T:
         with self._timed(name):
             return fn(*args)
+
+    def recall(self, name: str, fn: Callable[..., T], *args: Any) -> T:
+        return self.step(name, fn, *args)
 
     def map(self, name: str, fn: Callable[..., T], items: Sequence[Any], *args: Any,
             io: bool = False, label: Callable[[Any], str] | None = None) -> list[T]:

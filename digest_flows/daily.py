@@ -61,7 +61,10 @@ class PrefectRunner:
 
     A step is a task run in this process (with its retries); a map submits a
     task per item (a folder, a feed, a batch of articles) to the task runner,
-    or to the thread runner for waiting work. Our own caches live in the
+    or to the thread runner for waiting work. With `[run] task_runner =
+    "auto"` a map of batches is one task, whose batches go to the process
+    pool (a task run costs the flow and its server tens of milliseconds, a
+    batch on the pool almost nothing); sources keep a task each. Our own caches live in the
     store, so tasks use NO_CACHE: hashing lists of articles would only cost.
     Every input is passed quoted: a task's inputs are days of articles, and
     Prefect would otherwise walk every object in them looking for futures
@@ -79,21 +82,15 @@ class PrefectRunner:
         self._pool = pool
         self.executor: Executor | None = None
 
-    def _on_pool(self, fn: Callable[..., T], items: Sequence[Any]) -> Callable[..., T]:
-        """Return `fn`, or (when the pool serves this map) `fn` run on the pool and waited for."""
+    def _executor_for(self, items: Sequence[Any]) -> Executor | None:
+        """The pool this map's work goes to (made when a map first has two batches), if any."""
         if self.executor is None and self._pool is not None and len(items) > 1:
             self.executor, self._pool = self._pool(), None
-        executor = self.executor
-        if executor is None:
-            return fn
-
-        @functools.wraps(fn)
-        def on_pool(*args: Any, **kwargs: Any) -> T:
-            return executor.submit(fn, *args, **kwargs).result()
-
-        return on_pool
+        return self.executor
 
     def batch_size(self, configured: int, count: int) -> int:
+        if self.executor is not None or self._pool is not None:
+            return configured  # a task per stage: its batches cost the pool little
         return flow_batch_size(configured, count, self.cores)
 
     def step(self, name: str, fn: Callable[..., T], *args: Any,
@@ -102,18 +99,31 @@ class PrefectRunner:
                      retry_delay_seconds=list(retries) or 0)
         return stage(*map(quote, args))
 
+    def recall(self, name: str, fn: Callable[..., T], *args: Any) -> T:
+        # A store lookup of milliseconds: a task run (and the server's record of
+        # it) would cost more than the lookup.
+        return fn(*args)
+
     def map(self, name: str, fn: Callable[..., T], items: Sequence[Any], *args: Any,
             io: bool = False, label: Callable[[Any], str] | None = None) -> list[T]:
         return self._submit_map(name, fn, items, args, io, label).result()
 
     def start_map(self, name: str, fn: Callable[..., T], items: Sequence[Any],
-                  *args: Any) -> pipeline.Gathered[T]:
+                  *args: Any) -> pipeline.Pending[list[T]]:
         return self._submit_map(name, fn, items, args)
 
     def _submit_map(self, name: str, fn: Callable[..., T], items: Sequence[Any],
                     args: Sequence[Any], io: bool = False,
-                    label: Callable[[Any], str] | None = None) -> pipeline.Gathered[T]:
-        stage = task(fn if io else self._on_pool(fn, items), name=name, cache_policy=NO_CACHE)
+                    label: Callable[[Any], str] | None = None) -> pipeline.Pending[list[T]]:
+        executor = None if io else self._executor_for(items)
+        if executor is not None and label is None:
+            # Batches: one task for the stage, which spreads them over the pool.
+            whole = task(spread_over, name=name, cache_policy=NO_CACHE)
+            return self.heavy.submit(whole, _quoted(  # type: ignore[no-any-return]
+                {"executor": executor, "fn": fn, "items": items, "args": args}, self.heavy))
+        # Sources (named by `label`): a task each, its work on the pool if there is one.
+        stage = task(fn if executor is None else on_executor(executor, fn), name=name,
+                     cache_policy=NO_CACHE)
         runner = self.threads if io else self.heavy
         signature = inspect.signature(fn)
         futures = []
@@ -124,7 +134,9 @@ class PrefectRunner:
         return pipeline.Gathered(futures)
 
     def start(self, name: str, fn: Callable[..., T], *args: Any) -> Any:
-        stage = task(self._on_pool(fn, ()), name=name, cache_policy=NO_CACHE)
+        executor = self._executor_for(())
+        stage = task(fn if executor is None else on_executor(executor, fn), name=name,
+                     cache_policy=NO_CACHE)
         return self.heavy.submit(stage, _quoted(inspect.signature(fn).bind(*args).arguments,
                                                 self.heavy))
 
@@ -134,6 +146,23 @@ class PrefectRunner:
     def progress(self, message: str) -> None:
         self.logger.info("%s", message)
         pipeline.PROGRESS.info("%s", message)
+
+
+def on_executor(executor: Executor, fn: Callable[..., T]) -> Callable[..., T]:
+    """Return `fn` run on `executor` and waited for (a task's work handed to the pool)."""
+
+    @functools.wraps(fn)
+    def on_pool(*args: Any, **kwargs: Any) -> T:
+        return executor.submit(fn, *args, **kwargs).result()
+
+    return on_pool
+
+
+def spread_over(executor: Executor, fn: Callable[..., T], items: Sequence[Any],
+                args: Sequence[Any]) -> list[T]:
+    """Run fn(item, *args) for every item on `executor`, all at once; the results in order."""
+    futures = [executor.submit(fn, item, *args) for item in items]
+    return [future.result() for future in futures]
 
 
 def task_runner(settings: RunConfig) -> TaskRunner:
