@@ -32,6 +32,7 @@ TEXTS = [
 def fresh_models() -> Iterator[None]:
     """Models loaded anew in the test, and again (from the packages) after it."""
     language._identifier.cache_clear()
+    language._DETECTED.clear()  # texts detected before would not need the model
     rarity._frequencies.cache_clear()
     yield
     modelcache.use(None)
@@ -128,11 +129,14 @@ def test_a_run_keeps_its_copies_in_the_configured_folder(
     run_in_process(config, date(2026, 11, 20), send=False)
     kept = sorted(p.name.split("-")[0] for p in (tmp_path / "data" / "cache").iterdir())
     assert kept == ["py3langid", "wordfreq"]
-    # The next run reads them back: the same digest.
+    # The next run reads them back (writing nothing): the same digest.
+    made = {p: p.stat().st_mtime_ns for p in (tmp_path / "data" / "cache").iterdir()}
     first = (config.output_dir / "2026-11-20" / "digest.txt").read_text()
     language._identifier.cache_clear()
+    language._DETECTED.clear()
     rarity._frequencies.cache_clear()
     shutil.rmtree(config.output_dir)
     (tmp_path / "data" / "digest.db").unlink()
     run_in_process(config, date(2026, 11, 20), send=False)
     assert (config.output_dir / "2026-11-20" / "digest.txt").read_text() == first
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "data" / "cache").iterdir()} == made
