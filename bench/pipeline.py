@@ -60,6 +60,7 @@ def main() -> int:
     parser.add_argument("--task-runner", default="auto", help="[run] task_runner (auto)")
     parser.add_argument("--keep", type=Path,
                         help="make each run's store and pages under this folder, never deleted")
+    parser.add_argument("--batch-size", type=int, help="[run] batch_size (default: 250)")
     parser.add_argument("--model-cache", type=Path,
                         help="the decoded models' folder (default: beside each store)")
     parser.add_argument("--folders", nargs="+", type=Path,
@@ -87,7 +88,8 @@ def main() -> int:
                 store=StoreConfig(path=f"{tmp}/digest.db",
                                   cache_dir=str(models.resolve()) if models else ""),
                 output=OutputConfig(dir=f"{tmp}/out"),
-                run=RunConfig(task_runner=args.task_runner),
+                run=RunConfig(task_runner=args.task_runner,
+                              batch_size=args.batch_size or RunConfig.batch_size),
             )
             stages, total, counts = one_run(config, day)
             cold.append((stages, total))
