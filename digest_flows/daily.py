@@ -59,13 +59,15 @@ def flow_batch_size(configured: int, count: int, cores: int) -> int:
 class PrefectRunner:
     """Run the pipeline's stages as Prefect tasks.
 
-    A step is a task run in this process (with its retries); a map submits a
-    task per item (a folder, a feed, a batch of articles) to the task runner,
-    or to the thread runner for waiting work. With `[run] task_runner =
-    "auto"` a map of batches is one task, whose batches go to the process
-    pool (a task run costs the flow and its server tens of milliseconds, a
-    batch on the pool almost nothing); sources keep a task each. Our own caches live in the
-    store, so tasks use NO_CACHE: hashing lists of articles would only cost.
+    A step is a task run in this process (with its retries); a store lookup
+    (`recall`) runs in the flow's body. A map submits a task per item (a
+    folder, a feed, a batch of articles) to the task runner, or to the thread
+    runner for waiting work; with `[run] task_runner = "auto"` a map of
+    batches is one task instead, whose batches go to the process pool (a
+    task run costs the flow and its server tens of milliseconds, a batch on
+    the pool almost nothing), while sources keep a task each. Our own caches
+    live in the store, so tasks use NO_CACHE: hashing lists of articles would
+    only cost.
     Every input is passed quoted: a task's inputs are days of articles, and
     Prefect would otherwise walk every object in them looking for futures
     (the stories step took 9 s instead of 0.8 s); no input is ever a future.

@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -140,3 +141,18 @@ def test_a_run_keeps_its_copies_in_the_configured_folder(
     run_in_process(config, date(2026, 11, 20), send=False)
     assert (config.output_dir / "2026-11-20" / "digest.txt").read_text() == first
     assert {p: p.stat().st_mtime_ns for p in (tmp_path / "data" / "cache").iterdir()} == made
+
+
+def test_a_copy_that_fails_midway_leaves_nothing_and_only_warns(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(file: Any) -> None:
+        file.write(b"half a model")
+        raise AttributeError("the package's model has no such part")
+
+    with caplog.at_level(logging.WARNING):
+        modelcache.keep(tmp_path / "copy.npy", broken)
+    assert list(tmp_path.iterdir()) == []
+    (message,) = [r.getMessage() for r in caplog.records]
+    assert f"model cache {tmp_path}: cannot keep copy.npy there" in message
+    assert "no such part" in message

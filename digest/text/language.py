@@ -203,7 +203,8 @@ _PARTS = 6
 def _decoded_path(model: Path) -> Path | None:
     import py3langid
 
-    copy = modelcache.path_for(f"py3langid-{py3langid.__version__}", model)
+    version = getattr(py3langid, "__version__", "unknown")
+    copy = modelcache.path_for(f"py3langid-{version}", model)
     return copy and copy.with_name(f"{copy.name}.npy")
 
 
@@ -220,7 +221,7 @@ def _from_decoded(cls: Any, copy: Path | None) -> Any:
                 np.load(file, allow_pickle=False) for _ in range(_PARTS))
         return cls(ptc, pc, classes.tolist(), _as_array(nextmove), output.tolist(),
                    tk_row=_as_array(row))
-    except (OSError, ValueError, KeyError, TypeError, EOFError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, EOFError):
         return None
 
 

@@ -43,8 +43,9 @@ def path_for(name: str, source: Path) -> Path | None:
 
 
 def keep(path: Path, write: Callable[[BinaryIO], None]) -> None:
-    """Write a decoded copy to `path` with `write`, whole or not at all; a folder that
-    cannot take it gets a one-line warning, and the run goes on without it."""
+    """Write a decoded copy to `path` with `write`, whole or not at all; a copy that
+    cannot be kept (a folder that cannot take it, a package whose model has changed
+    shape) gets a one-line warning, and the run goes on without it."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
@@ -55,6 +56,7 @@ def keep(path: Path, write: Callable[[BinaryIO], None]) -> None:
         except BaseException:
             os.unlink(temporary)
             raise
-    except OSError as exc:
+    except Exception as exc:  # a copy not kept costs time, never the run
+        reason = (exc.strerror if isinstance(exc, OSError) else None) or exc
         log.warning("model cache %s: cannot keep %s there (%s); it is decoded again on "
-                    "each run", path.parent, path.name, exc.strerror or exc)
+                    "each run", path.parent, path.name, reason)
