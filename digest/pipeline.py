@@ -751,8 +751,8 @@ def warm_up() -> None:
     Rarity("english")("news")
     prepare("news", "english")
     # Else the worker that groups the sections imports them: 0.5-0.7 s of its
-    # time (bench/README.md, "Decoded models"). This process imports the
-    # sparse matrices for story grouping anyway.
+    # time (bench/README.md, "The sections' imports before the fork"). This
+    # process imports the sparse matrices for story grouping anyway.
     for module in ("scipy.sparse", "scipy.linalg", "threadpoolctl"):
         importlib.import_module(module)
 
