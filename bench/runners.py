@@ -80,9 +80,10 @@ def main() -> int:
         return 1
     models = tempfile.mkdtemp(prefix="digest-models-")
     subprocess.run([sys.executable, "-c", "import sys\n"
-                    "from digest.text import language, modelcache, rarity\n"
+                    "from digest.pipeline import warm_up\n"
+                    "from digest.text import modelcache\n"
                     "modelcache.use(sys.argv[1])\n"
-                    "language._identifier(), rarity._frequencies('english')", models], check=True)
+                    "warm_up()", models], check=True)
     times: dict[str, list[float]] = {r: [] for r in RUNNERS}
     pages: dict[str, str] = {}
     stories = 0

@@ -124,8 +124,7 @@ class PrefectRunner:
             return self.heavy.submit(whole, _quoted(  # type: ignore[no-any-return]
                 {"executor": executor, "fn": fn, "items": items, "args": args}, self.heavy))
         # Sources (named by `label`): a task each, its work on the pool if there is one.
-        stage = task(fn if executor is None else on_executor(executor, fn), name=name,
-                     cache_policy=NO_CACHE)
+        stage = task(on_executor(executor, fn), name=name, cache_policy=NO_CACHE)
         runner = self.threads if io else self.heavy
         signature = inspect.signature(fn)
         futures = []
@@ -136,9 +135,7 @@ class PrefectRunner:
         return pipeline.Gathered(futures)
 
     def start(self, name: str, fn: Callable[..., T], *args: Any) -> Any:
-        executor = self._executor_for(())
-        stage = task(fn if executor is None else on_executor(executor, fn), name=name,
-                     cache_policy=NO_CACHE)
+        stage = task(on_executor(self._executor_for(()), fn), name=name, cache_policy=NO_CACHE)
         return self.heavy.submit(stage, _quoted(inspect.signature(fn).bind(*args).arguments,
                                                 self.heavy))
 
@@ -150,8 +147,11 @@ class PrefectRunner:
         pipeline.PROGRESS.info("%s", message)
 
 
-def on_executor(executor: Executor, fn: Callable[..., T]) -> Callable[..., T]:
-    """Return `fn` run on `executor` and waited for (a task's work handed to the pool)."""
+def on_executor(executor: Executor | None, fn: Callable[..., T]) -> Callable[..., T]:
+    """Return `fn` run on `executor` and waited for (a task's work handed to the pool), or
+    `fn` itself without one."""
+    if executor is None:
+        return fn
 
     @functools.wraps(fn)
     def on_pool(*args: Any, **kwargs: Any) -> T:

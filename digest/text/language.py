@@ -183,15 +183,15 @@ def resolve(article: Article, configured: str) -> str:
 
 @cache
 def _identifier() -> Any:
+    import py3langid
     from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
     model = Path(MODEL_DIR) / MODEL_FILE
-    copy = _decoded_path(model)
-    identifier = _from_decoded(LanguageIdentifier, copy)
-    if identifier is None:
-        identifier = LanguageIdentifier.from_modelpath(model)
-        if copy is not None:
-            modelcache.keep(copy, lambda file: _write_decoded(identifier, file))
+    version = getattr(py3langid, "__version__", "unknown")
+    identifier = modelcache.load(f"py3langid-{version}", model, ".npy",
+                                 lambda file: _read_decoded(LanguageIdentifier, file),
+                                 lambda: LanguageIdentifier.from_modelpath(model),
+                                 _write_decoded)
     identifier.set_languages(sorted({c for c in CODES if c not in ("nb", "nn")}))
     return identifier
 
@@ -200,29 +200,14 @@ def _identifier() -> Any:
 _PARTS = 6
 
 
-def _decoded_path(model: Path) -> Path | None:
-    import py3langid
-
-    version = getattr(py3langid, "__version__", "unknown")
-    copy = modelcache.path_for(f"py3langid-{version}", model)
-    return copy and copy.with_name(f"{copy.name}.npy")
-
-
-def _from_decoded(cls: Any, copy: Path | None) -> Any:
-    """The identifier built from the decoded copy, or None if there is none (or it cannot
-    be read: it is then made again)."""
+def _read_decoded(cls: Any, file: Any) -> Any:
+    """The identifier built from its decoded copy (`_write_decoded`)."""
     import numpy as np
 
-    if copy is None:
-        return None
-    try:
-        with open(copy, "rb") as file:
-            ptc, pc, classes, nextmove, row, output = (
-                np.load(file, allow_pickle=False) for _ in range(_PARTS))
-        return cls(ptc, pc, classes.tolist(), _as_array(nextmove), output.tolist(),
-                   tk_row=_as_array(row))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, EOFError):
-        return None
+    ptc, pc, classes, nextmove, row, output = (
+        np.load(file, allow_pickle=False) for _ in range(_PARTS))
+    return cls(ptc, pc, classes.tolist(), _as_array(nextmove), output.tolist(),
+               tk_row=_as_array(row))
 
 
 def _write_decoded(identifier: Any, file: Any) -> None:

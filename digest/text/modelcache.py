@@ -17,9 +17,10 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _folder: list[Path | None] = [None]
 
@@ -29,9 +30,9 @@ def use(folder: str | Path | None) -> None:
     _folder[0] = Path(folder) if folder else None
 
 
-def path_for(name: str, source: Path) -> Path | None:
-    """Where the decoded copy of `source` goes, under `name` (None: no folder is in use,
-    or `source` is not there to be copied)."""
+def path_for(name: str, source: Path, suffix: str = "") -> Path | None:
+    """Where the decoded copy of `source` goes, under `name` and ending in `suffix` (None:
+    no folder is in use, or `source` is not there to be copied)."""
     folder = _folder[0]
     if folder is None:
         return None
@@ -39,7 +40,25 @@ def path_for(name: str, source: Path) -> Path | None:
         stat = source.stat()
     except OSError:
         return None
-    return folder / f"{name}-{stat.st_size}-{stat.st_mtime_ns}"
+    return folder / f"{name}-{stat.st_size}-{stat.st_mtime_ns}{suffix}"
+
+
+def load(name: str, source: Path | None, suffix: str, read: Callable[[BinaryIO], T],
+         make: Callable[[], T], write: Callable[[T, BinaryIO], None]) -> T:
+    """Return the decoded copy of `source` as `read` gives it back; without one (no folder
+    in use, no copy yet, or one that cannot be read), `make()` it and keep it with `write`.
+    """
+    path = path_for(name, source, suffix) if source is not None else None
+    if path is not None:
+        try:
+            with open(path, "rb") as file:
+                return read(file)
+        except Exception:  # missing, cut short or from another version: made again
+            pass
+    value = make()
+    if path is not None:
+        keep(path, lambda file: write(value, file))
+    return value
 
 
 def keep(path: Path, write: Callable[[BinaryIO], None]) -> None:

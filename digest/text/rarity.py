@@ -20,6 +20,7 @@ import math
 import sys
 from functools import cache
 from pathlib import Path
+from typing import BinaryIO
 
 from digest.text import modelcache
 
@@ -35,47 +36,47 @@ _CODES = {
 
 @cache
 def _frequencies(language: str) -> dict[str, float]:
+    """wordfreq's word list for the language: from its decoded copy when one is kept.
+
+    The copy is in marshal's format (the quickest to read back: 0.09 s for
+    English's 321,000 words, against 0.12 s for pickle), which only the same
+    Python version reads, so that version is in its name.
+    """
     code = _CODES.get(language, "en")
-    copy = _decoded_path(code)
-    if copy is not None:
-        try:
-            with open(copy, "rb") as file:
-                kept = marshal.loads(file.read())
-            if isinstance(kept, dict):
-                return kept
-        except (OSError, EOFError, ValueError, TypeError):
-            pass  # made again below
+    python = f"-py{sys.version_info.major}{sys.version_info.minor}.marshal"
+    source = _packaged(code)
+    name = f"wordfreq-{source.name.split('.')[0]}" if source else ""
+    return modelcache.load(name, source, python, _read_marshalled, lambda: _decode(code),
+                           marshal.dump)
+
+
+def _decode(code: str) -> dict[str, float]:
     from wordfreq import available_languages, get_frequency_dict
 
     wordlist = "large" if code in available_languages("large") else "small"
     frequencies: dict[str, float] = get_frequency_dict(code, wordlist)
-    if copy is not None:
-        modelcache.keep(copy, lambda file: marshal.dump(frequencies, file))
     return frequencies
 
 
-def _decoded_path(code: str) -> Path | None:
-    """Where the decoded copy of the language's word list goes (`digest.text.modelcache`).
+def _read_marshalled(file: BinaryIO) -> dict[str, float]:
+    kept = marshal.loads(file.read())
+    if not isinstance(kept, dict):
+        raise TypeError("not a word list")
+    return kept
 
-    The copy is in marshal's format (the quickest to read back: 0.09 s for
-    English's 321,000 words, against 0.12 s for pickle), which only the same
-    Python version reads, so that version is in its name. wordfreq keeps each
-    list in its package as data/<wordlist>_<code>.msgpack.gz, the large list
-    where there is one, which is what `available_languages("large")` finds.
-    """
+
+def _packaged(code: str) -> Path | None:
+    """The file wordfreq keeps the language's list in: data/<wordlist>_<code>.msgpack.gz in
+    its package, the large list where there is one (what `available_languages("large")`
+    finds); None when it is not there."""
     from importlib.util import find_spec
 
     spec = find_spec("wordfreq")
     if spec is None or spec.origin is None:
         return None
     data = Path(spec.origin).parent / "data"
-    source = next((data / f"{wordlist}_{code}.msgpack.gz" for wordlist in ("large", "small")
-                   if (data / f"{wordlist}_{code}.msgpack.gz").exists()), None)
-    if source is None:
-        return None
-    python = f"py{sys.version_info.major}{sys.version_info.minor}"
-    copy = modelcache.path_for(f"wordfreq-{source.name.split('.')[0]}", source)
-    return copy and copy.with_name(f"{copy.name}-{python}.marshal")
+    return next((path for path in (data / f"{wordlist}_{code}.msgpack.gz"
+                                   for wordlist in ("large", "small")) if path.exists()), None)
 
 
 class Rarity:
