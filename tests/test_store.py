@@ -57,6 +57,26 @@ def test_full_text_search_finds_titles_and_bodies(
         assert [r.id for r in store.search("sicilian")] == ["b"]
 
 
+def test_the_full_text_index_matches_the_articles_after_inserts_and_changes(
+    tmp_path: Path, make_article: Callable[..., Article],
+) -> None:
+    with Store(tmp_path / "s.db") as store:
+        store.save_articles([make_article(id="a", title="Ferry resumes", body="Pier fixed"),
+                             make_article(id="b", title="Chess final", body="Sicilian")], NOW)
+        # A second save: one article changed, one known, one new.
+        store.save_articles([
+            make_article(id="a", title="Ferry resumes", body="Harbour reopened"),
+            make_article(id="b", title="Chess final", body="Sicilian"),
+            make_article(id="c", title="Orchestra tours", body="Vienna dates")], LATER)
+        # FTS5 checks every indexed term against the articles table (its content).
+        store.db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')")
+        assert [r.id for r in store.search("harbour")] == ["a"]
+        assert store.search("pier") == []
+        assert [r.id for r in store.search("vienna")] == ["c"]
+        assert [r.id for r in store.search("sicilian")] == ["b"]  # indexed once, found once
+        assert store.db.execute("SELECT COUNT(*) FROM articles_fts").fetchone()[0] == 3
+
+
 def test_stored_keys_find_urls_and_content(
     tmp_path: Path, make_article: Callable[..., Article],
 ) -> None:

@@ -185,6 +185,21 @@ class Store:
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor]
 
+    def _insert(self, table: str, rows: Sequence[Mapping[str, Any]], conflict: str) -> None:
+        """Insert `rows` (dicts with the same keys) in one statement; `conflict` is what
+        a row whose key is taken does: "IGNORE" (it is dropped), "REPLACE" (it wins)
+        or "ABORT" (the statement fails).
+
+        sqlite-utils' insert_all inspects every value of every row first, which
+        cost the day's write more than SQLite itself (bench/README.md, "The
+        store's write"); the store's tables and their columns are known.
+        """
+        if not rows:
+            return
+        columns = list(rows[0])
+        self.conn.executemany(f"INSERT OR {conflict} INTO {table} ({', '.join(columns)}) "
+                              f"VALUES ({', '.join(':' + c for c in columns)})", rows)
+
     def _in(self, sql: str, values: Sequence[Any], before: Sequence[Any] = ()) -> list[Any]:
         """Return the rows of `sql`, whose "{marks}" stands for `values`, asked in chunks.
 
@@ -325,7 +340,14 @@ class Store:
             elif existing[article.id] != (row["content_hash"], row["read_hash"]):
                 changed_rows.append(row)
         with self._write():
-            self.db.table("articles").insert_all(new_rows, pk="id", ignore=True)
+            # New rows take rowids above the largest (SQLite's rowid rule), and
+            # the full-text index takes them in one statement: a trigger per
+            # row cost three times as much (bench/README.md, "The store's write").
+            before = self.conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM articles"
+                                       ).fetchone()[0]
+            self._insert("articles", new_rows, "IGNORE")
+            self.conn.execute("INSERT INTO articles_fts (rowid, title, body) SELECT rowid, "
+                              "title, body FROM articles WHERE rowid > ?", [before])
             for row in changed_rows:
                 self.db.table("articles").update(row["id"], row)
         return len(new_rows)
@@ -483,7 +505,7 @@ class Store:
             for key, summary in made
         ]
         with self._write():
-            self.db.table("summaries").insert_all(rows, pk="key", replace=True)
+            self._insert("summaries", rows, "REPLACE")
 
     # whole-day results kept for reruns
 
@@ -514,9 +536,9 @@ class Store:
         with self._write():
             self.db.execute("DELETE FROM leads WHERE saved < ?",
                             [_iso(now - timedelta(days=keep_days))])
-            self.db.table("leads").insert_all(
-                ({"key": k, "value": v, "saved": _iso(now)} for k, v in leads),
-                pk="key", replace=True)
+            saved = _iso(now)
+            self._insert("leads", [{"key": k, "value": v, "saved": saved} for k, v in leads],
+                         "REPLACE")
 
     # runs
 
@@ -564,10 +586,8 @@ class Store:
         key = day.isoformat()
         with self._write():
             self.db.execute("DELETE FROM digest_articles WHERE day = ?", [key])
-            self.db.table("digest_articles").insert_all(
-                ({"day": key, "article_id": a, "position": i} for i, a in enumerate(article_ids)),
-                pk=("day", "article_id"),
-            )
+            self._insert("digest_articles", [{"day": key, "article_id": a, "position": i}
+                                             for i, a in enumerate(article_ids)], "ABORT")
             previous = self.conn.execute(
                 "SELECT created FROM digests WHERE day = ?", [key]).fetchone()
             self.db.table("digests").upsert({

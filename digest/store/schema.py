@@ -171,9 +171,18 @@ def _v5_cleaned_duplicates(db: sqlite_utils.Database) -> None:
         table.add_column(column, str, not_null_default="")
 
 
+def _v6_index_in_bulk(db: sqlite_utils.Database) -> None:
+    """New articles enter the full-text index in one statement per save, not by a trigger.
+
+    The store's `save_articles` indexes the rows it inserts; changed and
+    removed rows still update the index through their triggers.
+    """
+    db.execute('DROP TRIGGER IF EXISTS "articles_ai"')
+
+
 # In order; the store's version is how many of them it has had.
 MIGRATIONS: tuple[Migration, ...] = (_v1_tables, _v2_constraints, _v3_feed_settings,
-                                     _v4_computed, _v5_cleaned_duplicates)
+                                     _v4_computed, _v5_cleaned_duplicates, _v6_index_in_bulk)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
