@@ -741,6 +741,7 @@ def warm_up() -> None:
     """Load what the stages use: the language model, English word rarities, the summarizer
     (its stemmer and stop words), and the modules sections need. Called before forking
     workers, which then share them."""
+    import gc
     import importlib
 
     from digest.summarize.registry import prepare
@@ -755,6 +756,13 @@ def warm_up() -> None:
     # process imports the sparse matrices for story grouping anyway.
     for module in ("scipy.sparse", "scipy.linalg", "threadpoolctl"):
         importlib.import_module(module)
+    # What is loaded now lives as long as the process: the collector leaves
+    # it alone from here on (Python's `gc.freeze`, meant for a parent about
+    # to fork). Workers then share its memory pages without the collector
+    # touching them, and a forkserver holding the models ends at once
+    # instead of collecting them on the way out (bench/README.md, "The
+    # forkserver's exit").
+    gc.freeze()
 
 
 def fork_pool(workers: int = 0) -> ProcessPoolExecutor:
