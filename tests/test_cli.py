@@ -78,6 +78,27 @@ def test_trigger_without_a_server_says_what_to_set(
     assert err.count("\n") == 1
 
 
+def test_imports_are_made_without_collections_and_then_left_out_of_them() -> None:
+    import gc
+
+    from digest_flows.cli import _imports_left_alone
+
+    frozen = gc.get_freeze_count()
+    try:
+        with _imports_left_alone():
+            assert not gc.isenabled()
+            made = [[n] for n in range(1000)]  # what an import would leave behind
+        assert gc.isenabled()
+        assert gc.get_freeze_count() >= frozen + len(made)
+        gc.disable()
+        with _imports_left_alone():  # a collector already off stays off
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
 def test_a_run_by_hand_sends_heartbeats_only_where_they_serve() -> None:
     from prefect.settings import (
         PREFECT_API_URL,
