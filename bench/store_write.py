@@ -25,11 +25,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from pipeline import BBC  # bench/pipeline.py: where the BBC day's folders are
+
 from digest.config import Config, OutputConfig, SourcesConfig, StoreConfig
 from digest.pipeline import run_in_process
 from digest.store import Store
 
-BBC = Path("bbc_news_summary") / "BBC News Summary" / "News Articles"
 TRIGGER = ('CREATE TRIGGER "articles_ai" AFTER INSERT ON "articles" BEGIN INSERT INTO '
            '"articles_fts" (rowid, "title", "body") VALUES (new.rowid, new."title", new."body"); '
            "END")

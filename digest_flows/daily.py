@@ -163,8 +163,7 @@ def on_executor(executor: Executor | None, fn: Callable[..., T]) -> Callable[...
 def spread_over(executor: Executor, fn: Callable[..., T], items: Sequence[Any],
                 args: Sequence[Any]) -> list[T]:
     """Run fn(item, *args) for every item on `executor`, all at once; the results in order."""
-    futures = [executor.submit(fn, item, *args) for item in items]
-    return [future.result() for future in futures]
+    return pipeline.Gathered([executor.submit(fn, item, *args) for item in items]).result()
 
 
 def task_runner(settings: RunConfig) -> TaskRunner:

@@ -342,7 +342,8 @@ class Store:
         with self._write():
             # New rows take rowids above the largest (SQLite's rowid rule), and
             # the full-text index takes them in one statement: a trigger per
-            # row cost three times as much (bench/README.md, "The store's write").
+            # row cost two and a half times as much (bench/README.md, "The
+            # store's write").
             before = self.conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM articles"
                                        ).fetchone()[0]
             self._insert("articles", new_rows, "IGNORE")
