@@ -349,6 +349,7 @@ def test_copies_already_merged_are_not_checked_again(
         make_article(id=f"copy-{n:02d}", source=f"Outlet {n}", title="Second crack found in pier",
                      body=WIRE.replace("Tuesday", f"Tuesday {n}"), published=T0)
         for n in range(40)]
+    monkeypatch.setattr(module, "BUCKET_WINDOW", 64)  # every pair of the 42 is a candidate
     every = near_duplicate_pairs(articles)
     assert len(every) == 42 * 41 // 2
     whole = group_stories(articles, language="english")
@@ -367,3 +368,39 @@ def test_copies_already_merged_are_not_checked_again(
         ["own", "wire-a", "wire-b", *(f"copy-{n:02d}" for n in range(40))])
     assert len(whole[0].near_duplicates) == 41  # all but the representative
     assert sum(checked) < 80  # against 861 pairs
+
+
+def test_a_big_family_of_copies_links_up_through_pairs_that_grow_with_it(
+    make_article: Callable[..., Article],
+) -> None:
+    # Hundreds of outlets carry the wire story, each under its own dateline.
+    # Every pair is a near-copy, but each article is paired with at most
+    # BUCKET_WINDOW others in each band's bucket: twice the outlets, about
+    # twice the pairs (all pairs would be four times), and the pairs found
+    # still link every copy.
+    def family(size: int) -> list[Article]:
+        return [make_article(id=f"copy-{n:03d}", source=f"Outlet {n}",
+                             title="Second crack found in pier",
+                             body=f"PORT{n} (Wire) - {WIRE}", published=T0)
+                for n in range(size)]
+
+    small, copies = len(near_duplicate_pairs(family(200))), family(400)
+    articles = build(make_article) + copies
+    pairs = near_duplicate_pairs(articles)
+    assert len(pairs) < 2.5 * small
+    assert len(pairs) < 400 * 399 // 2 // 3
+    assert all(jaccard >= 0.5 for _, _, jaccard in pairs)
+    linked = list(range(len(articles)))
+
+    def root(i: int) -> int:
+        while linked[i] != i:
+            i = linked[i]
+        return i
+
+    for i, j, _ in pairs:
+        linked[root(j)] = root(i)
+    families = {root(i) for i, _, _ in pairs}
+    assert [{a.id for k, a in enumerate(articles) if root(k) == f} for f in families] == [
+        {"wire-a", "wire-b", *(c.id for c in copies)}]
+    story = group_stories(articles, language="english")[0]
+    assert set(story.article_ids) >= {"wire-a", "wire-b", *(c.id for c in copies)}

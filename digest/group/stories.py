@@ -22,7 +22,8 @@ Two kinds of evidence join articles:
   two events together. A second pass lets a lone article join a story of
   several reports at a lower bar.
 
-Candidates come from MinHash signatures in LSH bands and per-term lists
+Candidates come from MinHash signatures in LSH bands (each article paired
+with at most `BUCKET_WINDOW` others of a band's bucket) and per-term lists
 capped at `MAX_POSTINGS`, so the work grows with the articles, not their pairs.
 """
 
@@ -61,6 +62,15 @@ NUM_PERM = BANDS * BAND_ROWS
 # error at the 0.5 of a near-copy is sqrt(0.5 * 0.5 / 126) = 0.045, so a true
 # near-copy falls below 0.3 once in about 300,000 (4.5 standard errors).
 PREFILTER_AGREEMENT = 0.3
+# A band's bucket of many articles (one wire story in hundreds of feeds, each
+# with its own dateline) would give all its pairs, quadratic in the family:
+# 3,000 copies took 41 s and 4.4 GiB to pair. Each article is paired with at
+# most the BUCKET_WINDOW next in its bucket, in article order (a sorted
+# neighbourhood, as in Hernandez and Stolfo's merge/purge, 1995): a family of
+# copies still links up, pair by pair, at most BUCKET_WINDOW pairs per article
+# and band. Buckets on the BBC day hold at most 3 articles, and at most 49 on
+# bench/quality_scaling.py's 50,000 (bench/README.md, "Copies of one text").
+BUCKET_WINDOW = 32
 # The lead: news puts who, what, where and when in the headline and the first
 # paragraph or two; later paragraphs drift into background shared by the
 # whole saga (earlier steps, the same people), which is what merged topics.
@@ -290,7 +300,11 @@ def _firsts(ordered: Any, np: Any) -> Any:
 
 
 def _band_pairs(band: Any, np: Any) -> Any:
-    """Return pair codes (i * n + j, i < j) of the rows of `band` whose values are all equal."""
+    """Return pair codes (i * n + j, i < j) of rows of `band` whose values are all equal.
+
+    Rows with equal values (a bucket) pair with each other, in row order,
+    each with the next `BUCKET_WINDOW` of its bucket at most.
+    """
     count = len(band)
     keys = np.zeros(count, dtype=np.uint64)
     for column in range(band.shape[1]):  # a hash of the band's values: equal rows, equal keys
@@ -300,7 +314,7 @@ def _band_pairs(band: Any, np: Any) -> Any:
     starts = np.flatnonzero(_firsts(ordered, np))
     sizes = np.diff(np.append(starts, count))
     shared = sizes >= 2
-    firsts, seconds = _run_pairs(starts[shared], sizes[shared], np)
+    firsts, seconds = _run_pairs(starts[shared], sizes[shared], np, BUCKET_WINDOW)
     a, b = order[firsts], order[seconds]
     found = np.minimum(a, b) * count + np.maximum(a, b)
     # A key shared by accident (a hash collision) only adds candidates: keep
@@ -962,10 +976,16 @@ def _ranks(groups: Any, np: Any) -> Any:
     return np.arange(len(groups)) - np.repeat(starts, sizes)
 
 
-def _run_pairs(starts: Any, sizes: Any, np: Any) -> tuple[Any, Any]:
-    """Return every pair of positions (p < q) within each run [start, start + size)."""
+def _run_pairs(starts: Any, sizes: Any, np: Any, most: int | None = None) -> tuple[Any, Any]:
+    """Return the pairs of positions (p < q) within each run [start, start + size).
+
+    Every pair, or with `most`, each position paired with the `most` after it
+    in its run (all pairs of a run of at most `most` + 1).
+    """
     positions = np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
     after = np.repeat(starts + sizes, sizes) - positions - 1  # later members of its run
+    if most is not None:
+        np.minimum(after, most, out=after)
     firsts = np.repeat(positions, after)
     offsets = np.arange(len(firsts)) - np.repeat(np.cumsum(after) - after, after)
     return firsts, firsts + 1 + offsets
