@@ -64,7 +64,7 @@ NUM_PERM = BANDS * BAND_ROWS
 PREFILTER_AGREEMENT = 0.3
 # A band's bucket of many articles (one wire story in hundreds of feeds, each
 # with its own dateline) would give all its pairs, quadratic in the family:
-# 3,000 copies took 41 s and 4.4 GiB to pair. Each article is paired with at
+# 3,000 copies took 43 s and 4.3 GiB to pair. Each article is paired with at
 # most the BUCKET_WINDOW next in its bucket, in article order (a sorted
 # neighbourhood, as in Hernandez and Stolfo's merge/purge, 1995): a family of
 # copies still links up, pair by pair, at most BUCKET_WINDOW pairs per article
