@@ -330,7 +330,7 @@ def _run(args: argparse.Namespace) -> int:
         # By hand: one SMTP attempt, and a one-line error saying where the files are.
         with _progress_on_terminal(quiet=args.quiet or args.verbose), _without_heartbeats():
             result = daily_digest(date=args.date, config=args.config, resend=args.resend,
-                                  retry_send=False)
+                                  retry_send=False).run
     if args.quiet:
         return 0
     published, delivery = result.published, result.delivery

@@ -14,3 +14,33 @@ def test_the_flow_makes_bigger_batches_but_leaves_no_core_without_one() -> None:
     assert flow_batch_size(250, 2087, 8) == 261
     assert flow_batch_size(250, 100, 8) == 250
     assert flow_batch_size(250, 0, 1) == 250
+
+
+def test_prefect_leaves_the_flows_result_unwalked_and_it_reads_through() -> None:
+    # Prefect looks for futures in a flow's return value, dataclasses field by
+    # field: the result is one object to it, and reads as the run's RunResult.
+    from datetime import date
+    from pathlib import Path
+
+    from prefect.states import Completed
+    from prefect.utilities.collections import visit_collection
+
+    from digest.models import Digest, DigestCounts
+    from digest.pipeline import Published, RunResult
+    from digest_flows.daily import FlowResult
+
+    counts = DigestCounts(read=3, new=3, articles=3, stories=3)
+    digest = Digest(day=date(2026, 11, 20), title="Daily digest", sections=(), counts=counts)
+    run = RunResult(date(2026, 11, 20), Published(Path("d.html"), Path("d.txt"),
+                                                  Path("index.html"), Path("e.html"), digest),
+                    counts)
+    result = FlowResult(run)
+    seen: list[object] = []
+    visit_collection(Completed(data=result), visit_fn=seen.append, return_data=False)
+    assert result in seen
+    assert not any(isinstance(v, (RunResult, Published, Digest, DigestCounts)) for v in seen)
+    assert visit_collection(run, visit_fn=seen.append, return_data=False) is None
+    assert digest in seen  # a RunResult itself would be walked down to its digest
+    assert (result.day, result.published, result.counts, result.problems, result.delivery) == (
+        run.day, run.published, run.counts, run.problems, run.delivery)
+    assert result.summary_line() == run.summary_line()
