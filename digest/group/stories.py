@@ -188,7 +188,10 @@ def near_duplicate_pairs(
 
     Candidates are articles whose MinHash signatures agree on a whole band of
     `BAND_ROWS` values (LSH banding, found for all articles at once by
-    sorting each band's keys); a candidate whose signatures agree on fewer
+    sorting each band's keys; in a band's bucket of more than `BUCKET_WINDOW`
+    + 1 articles each is paired with the next `BUCKET_WINDOW` only, so a big
+    family of copies comes back as pairs that link it, not as every pair of
+    it); a candidate whose signatures agree on fewer
     than `PREFILTER_AGREEMENT` of their values is dropped unchecked, and the
     rest are checked exactly. `features`, when given, are the articles' own
     (`lead_of`), computed already.
