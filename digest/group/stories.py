@@ -4,7 +4,11 @@ Two kinds of evidence join articles:
 
 - Near-duplicates (syndicated wire copy, lightly edited versions): 5-word
   shingle Jaccard of at least `NEAR_DUPLICATE_JACCARD`, found with MinHash
-  LSH (banded signatures) and checked exactly. They always merge.
+  LSH (banded signatures) and checked exactly. They merge when their
+  headlines agree as same-event reports' must (`HEADLINE_AGREEMENT`, below):
+  a copy tells what its headline says, even a rewritten one, while one
+  boilerplate body under unrelated headlines (a paywall's notice, a feed's
+  stub) does not.
 - Same event: the cosine of the two leads (headline and first paragraphs),
   each word weighted by its rarity in the language at large
   (`digest.text.rarity`, wordfreq), of at least `similarity`, with at least two
@@ -377,7 +381,7 @@ def _group(articles: Sequence[Article], similarity: float, window_hours: float,
     leads = _Leads.of(found)
     vectors = leads.vectors
     groups = _Groups(ordered, vectors, leads.matrix)
-    copies = _merge_copies(groups, found)
+    copies = _merge_copies(groups, found, leads)
     required = _TimeScaledThreshold(similarity, window_hours * 3600.0)
     loose = _TimeScaledThreshold(similarity * min(ORPHAN_FACTOR, 1.0), window_hours * 3600.0)
     # Two groups that failed the check fail it again until one of
@@ -441,14 +445,16 @@ def _group(articles: Sequence[Article], similarity: float, window_hours: float,
     return stories
 
 
-def _merge_copies(groups: _Groups, features: Sequence[Lead]) -> set[int]:
-    """Merge the groups of the pairs `near_duplicate_pairs` finds; return the articles in them.
+def _merge_copies(groups: _Groups, features: Sequence[Lead], leads: _Leads) -> set[int]:
+    """Merge the groups of the pairs `near_duplicate_pairs` finds whose headlines agree
+    (`_Leads.agreements`); return the articles in them.
 
     The candidates are checked a chunk at a time, in the order of the pairs,
     and a pair already in one group is not checked: merging it would change
-    nothing, and both its articles are in a near-copy pair checked before.
+    nothing, and both its articles are in a merged pair checked before.
     So the merges, and their order, are those of merging every near-copy
-    pair, while many copies of one text check about one pair per copy.
+    pair whose headlines agree, while many copies of one text check about
+    one pair per copy.
     """
     import numpy as np
 
@@ -460,7 +466,9 @@ def _merge_copies(groups: _Groups, features: Sequence[Lead]) -> set[int]:
         apart = groups.group_of[i] != groups.group_of[j]
         i, j = i[apart], j[apart]
         near = rows.jaccards(i, j) >= NEAR_DUPLICATE_JACCARD
-        for a, b in zip(i[near].tolist(), j[near].tolist(), strict=True):
+        i, j = i[near], j[near]
+        agree = leads.agreements(i, j) >= HEADLINE_AGREEMENT
+        for a, b in zip(i[agree].tolist(), j[agree].tolist(), strict=True):
             groups.merge(root(a), root(b))
             copies.update((a, b))
     return copies
