@@ -300,3 +300,41 @@ def test_host_limiter_caps_requests_per_host(server: HTTPServer) -> None:
             thread.join()
     assert len(requests_to(server, "/limited")) == 8
     assert peak == 2
+
+
+def test_one_text_on_the_pages_of_several_items_is_no_article(server: HTTPServer) -> None:
+    # A paywalled site: three stub items whose pages all show one notice. It
+    # is no article text: each item keeps the feed's text (else the notice
+    # would make them copies, and two would be dropped as duplicates), and
+    # the feed says so once; a page of its own still gives its text.
+    base = server.url_for("").rstrip("/")
+    items = "".join(
+        f"<item><title>{title}</title><link>{base}/{path}</link><guid>{path}</guid>"
+        f"<pubDate>Mon, 23 Nov 2026 08:00:00 GMT</pubDate>"
+        f"<description>{title}: a short teaser. Read more</description></item>"
+        for title, path in (("Council passes the budget", "budget"),
+                            ("Storm closes the coast road", "storm"),
+                            ("Museum buys a lost painting", "museum"),
+                            ("Observatory opens to the public", "observatory")))
+    server.expect_request("/feed").respond_with_data(
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Coast Courier</title>'
+        f"<link>{base}/</link>{items}</channel></rss>", content_type=RSS)
+    notice = ("<html><body><article><h1>Subscribers only</h1>" + "".join(
+        f"<p>This article is only available to subscribers of the Coast Courier, paragraph "
+        f"{n}. Please sign in to your account or take out a subscription to keep reading "
+        "our local journalism, with unlimited access on every device.</p>"
+        for n in range(4)) + "</article></body></html>")
+    for path in ("budget", "storm", "museum"):
+        server.expect_request(f"/{path}").respond_with_data(notice, content_type="text/html")
+    server.expect_request("/observatory").respond_with_data(fixture("observatory.html"),
+                                                            content_type="text/html")
+    result = read(feed(server, full_text=True))
+    bodies = {a.title: a.body for a in result.result.articles}
+    assert bodies["Storm closes the coast road"] == (
+        "Storm closes the coast road: a short teaser. Read more")
+    assert not any("subscribers" in body for body in bodies.values())
+    assert bodies["Observatory opens to the public"].startswith(
+        "The hilltop observatory opened to the public on Monday")
+    assert [str(p) for p in result.result.problems] == [
+        "Test feed: full text of 3 items: their pages gave one and the same text "
+        "(a paywall's or a login's notice, not an article); kept the feed's text"]

@@ -20,7 +20,7 @@ from digest.ingest.folder import article_id
 from digest.ingest.fulltext import extract_article_text
 from digest.ingest.html import html_to_line, html_to_text
 from digest.models import Article, FeedState, IngestResult, SourceProblem, feed_name
-from digest.text.keys import is_web_url, normalize_url
+from digest.text.keys import is_web_url, normalize_url, normalized_words
 
 # A title made up from the text when an item has none: this many words.
 _UNTITLED_WORDS = 12
@@ -296,10 +296,40 @@ def _read_feed(
     articles = [dataclasses.replace(a, category=state.category) if state.category else a
                 for a in parsed.articles]
     if state.full_text:
-        articles = [_with_full_text(a, client, settings, limiter, stored_full_text or {},
-                                    problems_text) for a in articles]
+        stored = stored_full_text or {}
+        articles = _unshared([(a, _with_full_text(a, client, settings, limiter, stored,
+                                                  problems_text)) for a in articles],
+                             stored, problems_text)
     problems = tuple(SourceProblem(problem_label(state, name), "", p) for p in problems_text)
     return FeedRead(IngestResult(name, state.url, tuple(articles), problems), new_state)
+
+
+def _unshared(items: list[tuple[Article, Article]], stored: Mapping[str, str],
+              problems: list[str]) -> list[Article]:
+    """Each item with the text its page gave, unless pages of other items gave the same.
+
+    `items` pairs each item as the feed gave it with the item after its page
+    was read. One text on the pages of different items is a paywall's, a
+    login's or a consent notice, not an article: those items keep the feed's
+    text (else the notice would make them copies of each other, and all but
+    one would be dropped as duplicates).
+    """
+    fetched = {a.id for a, found in items if found is not a and a.id not in stored}
+    pages: dict[str, set[str]] = {}
+    for original, found in items:
+        if original.id in fetched:
+            pages.setdefault(normalized_words(found.body), set()).add(
+                normalize_url(original.url or original.id))
+    shared = {text for text, urls in pages.items() if len(urls) > 1}
+    if not shared:
+        return [found for _, found in items]
+    kept = [original if original.id in fetched and normalized_words(found.body) in shared
+            else found for original, found in items]
+    count = sum(1 for (original, found), now in zip(items, kept, strict=True)
+                if now is original and found is not original)
+    problems.append(f"full text of {count} items: their pages gave one and the same text "
+                    "(a paywall's or a login's notice, not an article); kept the feed's text")
+    return kept
 
 
 def _with_full_text(
