@@ -314,19 +314,19 @@ def _unshared(items: list[tuple[Article, Article]], stored: Mapping[str, str],
     text (else the notice would make them copies of each other, and all but
     one would be dropped as duplicates).
     """
-    fetched = {a.id for a, found in items if found is not a and a.id not in stored}
+    # Each page read now (not a stub kept, not a stored text), by its words.
+    texts = {a.id: normalized_words(found.body) for a, found in items
+             if found is not a and a.id not in stored}
     pages: dict[str, set[str]] = {}
-    for original, found in items:
-        if original.id in fetched:
-            pages.setdefault(normalized_words(found.body), set()).add(
+    for original, _ in items:
+        if original.id in texts:
+            pages.setdefault(texts[original.id], set()).add(
                 normalize_url(original.url or original.id))
-    shared = {text for text, urls in pages.items() if len(urls) > 1}
+    shared = {ident for ident, text in texts.items() if len(pages[text]) > 1}
     if not shared:
         return [found for _, found in items]
-    kept = [original if original.id in fetched and normalized_words(found.body) in shared
-            else found for original, found in items]
-    count = sum(1 for (original, found), now in zip(items, kept, strict=True)
-                if now is original and found is not original)
+    kept = [original if original.id in shared else found for original, found in items]
+    count = sum(original.id in shared for original, _ in items)
     problems.append(f"full text of {count} items: their pages gave one and the same text "
                     "(a paywall's or a login's notice, not an article); kept the feed's text")
     return kept
