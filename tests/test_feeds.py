@@ -182,6 +182,32 @@ def test_item_without_title_gets_one_from_its_text_and_empty_items_are_skipped()
     assert feed.problems == ("item 2: no title, link or text; skipped",)
 
 
+def test_a_text_every_item_carries_is_the_feeds_not_a_copy() -> None:
+    """An aggregator's "Comments" under every link: each item is kept, by its title."""
+    feed = parse(_rss("".join(
+        f"<item><title>{title}</title><link>https://{host}.example/{n}</link>"
+        f"<description>&lt;a href=\"https://agg.example/item?id={n}\"&gt;Comments&lt;/a&gt;"
+        "</description></item>"
+        for n, (title, host) in enumerate([("Postgres 19 released", "pg"),
+                                           ("A new compiler backend", "rust"),
+                                           ("Show: my weekend project", "me")]))
+        # An item given twice under one title keeps its text: it is a copy.
+        + "<item><title>Ferry resumes</title><link>https://a.example/f1</link>"
+        "<description>The night ferry resumed on Monday.</description></item>"
+        "<item><title>Ferry resumes</title><link>https://b.example/f2</link>"
+        "<description>The night ferry resumed on Monday.</description></item>"))
+    bodies = {a.title: a.body for a in feed.articles}
+    assert bodies == {"Postgres 19 released": "", "A new compiler backend": "",
+                      "Show: my weekend project": "",
+                      "Ferry resumes": "The night ferry resumed on Monday."}
+    assert feed.problems == ()
+    result = find_duplicates(feed.articles)
+    assert sorted(a.title for a in result.unique) == [
+        "A new compiler backend", "Ferry resumes", "Postgres 19 released",
+        "Show: my weekend project"]
+    assert [d.reason for d in result.duplicates] == ["same content"]
+
+
 def test_huge_feed_is_cut_to_the_newest_items() -> None:
     items = "".join(f"<item><guid>g{n}</guid><title>Item {n}</title>"
                     f"<pubDate>Sun, {n % 28 + 1:02d} Nov 2026 10:00:00 GMT</pubDate></item>"

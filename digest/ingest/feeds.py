@@ -69,11 +69,33 @@ def parse_feed(
             problems.append(f"item {number}: no title, link or text; skipped")
         else:
             articles.append(article)
+    articles = _without_shared_text(articles)
     articles.sort(key=lambda a: (a.published, a.id), reverse=True)
     if len(articles) > max_items:
         problems.append(f"kept the newest {max_items} of {len(articles)} items")
         articles = articles[:max_items]
     return ParsedFeed(feed_title, tuple(articles), tuple(problems))
+
+
+def _without_shared_text(articles: list[Article]) -> list[Article]:
+    """The items, with no text where items of different titles carry one and the same.
+
+    Such a text is the feed's, not the items': "Comments" under every link of
+    an aggregator, "Read more", a podcast's blurb under each episode. Kept,
+    it would make the items copies of one another, and dedup would keep one
+    of them. Such items keep their titles and links. (An item repeated under
+    one title keeps its text, so the repeat is still a duplicate.)
+    """
+    titles: dict[str, set[str]] = {}
+    texts = [normalized_words(a.body) for a in articles]
+    for article, text in zip(articles, texts, strict=True):
+        if text:
+            titles.setdefault(text, set()).add(normalized_words(article.title))
+    shared = {text for text, heads in titles.items() if len(heads) > 1}
+    if not shared:
+        return articles
+    return [dataclasses.replace(a, body="") if text in shared else a
+            for a, text in zip(articles, texts, strict=True)]
 
 
 def _looks_like_json(content: bytes, content_type: str) -> bool:
