@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,40 @@ def test_rules_from_config_are_added_and_defaults_can_be_turned_off() -> None:
     assert clean_body(body, "T", custom) == "Story text here."
     bare = build_rules(drop_lines=[r"promo: .*"], use_defaults=False)
     assert clean_body(body, "T", bare) == "Story text here.\n\nAdvertisement"
+
+
+# Paragraphs each default rule drops or cuts from, and prose none of them matches.
+_RULE_SAMPLES = ["Advertisement", "Share this story on Facebook", "Leave a comment",
+                 "12 comments", "Related stories:", "By JANE DOE and John Roe",
+                 "Read more at Aeon", "Sign up for our newsletter today", "Photo credit: AP",
+                 "By the end of the day the ferry was running.", "Comments were closed.",
+                 "Sponsored", "sponsored content!", "Recommended for you"]
+
+
+@given(st.lists(st.sampled_from(_RULE_SAMPLES) | st.text(max_size=40), max_size=6))
+def test_the_rules_joined_in_one_pattern_decide_as_each_would(paragraphs: list[str]) -> None:
+    import re
+
+    from digest.text.clean import DEFAULT_CUT_FROM, DEFAULT_DROP_LINES
+
+    rules = build_rules()
+    # Each default set is compiled as one pattern.
+    assert (len(rules.drop_lines), len(rules.cut_from)) == (1, 1)
+    one_by_one = dataclasses.replace(
+        rules, drop_lines=tuple(re.compile(p, re.IGNORECASE) for p in DEFAULT_DROP_LINES),
+        cut_from=tuple(re.compile(p, re.IGNORECASE) for p in DEFAULT_CUT_FROM))
+    body = "\n\n".join(["An opening paragraph of the story.", *paragraphs])
+    assert clean_body(body, "T", rules) == clean_body(body, "T", one_by_one)
+
+
+def test_rules_that_refer_to_their_own_groups_stay_apart() -> None:
+    # "(\w+) \1" means a doubled word only as a pattern of its own.
+    rules = build_rules(drop_lines=[r"(\w+) \1", r"promo"], use_defaults=False)
+    assert len(rules.drop_lines) == 2
+    assert clean_body("Text.\n\nbuy buy\n\nbuy now\n\nPromo", "T", rules) == (
+        "Text.\n\nbuy now")
+    flagged = build_rules(drop_lines=[r"(?s)promo.*", r"other"], use_defaults=False)
+    assert len(flagged.drop_lines) == 2
 
 
 def test_normalize_text_folds_spaces_and_drops_invisible_characters() -> None:

@@ -116,13 +116,34 @@ def build_rules(
     cuts = (*DEFAULT_CUT_FROM, *cut_from) if use_defaults else tuple(cut_from)
     inline = tuple((word, re.compile(p)) for word, p in DEFAULT_INLINE) if use_defaults else ()
     return CleaningRules(
-        tuple(re.compile(p, re.IGNORECASE) for p in drops),
-        tuple(re.compile(p, re.IGNORECASE) for p in cuts),
+        _one_pattern(drops),
+        _one_pattern(cuts),
         inline,
         fingerprint(drops, cuts, [p for _, p in inline],
                     code_version("digest.text.clean", "digest.text.keys",
                                  "digest.text.language")),
     )
+
+
+def _one_pattern(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    """Compile `patterns` (any case) as one alternation, so a paragraph is tried once.
+
+    A paragraph fully matches the alternation exactly when it fully matches
+    one of them. Patterns that refer to their own groups (backreferences,
+    conditionals) or set flags for the whole expression cannot be joined
+    without changing their meaning: then each is compiled on its own.
+    """
+    if len(patterns) > 1 and not any(_SELF_REFERENCE.search(p) for p in patterns):
+        try:
+            return (re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE),)
+        except re.error:
+            pass  # e.g. a global flag such as "(?s)" inside the alternation, or a name twice
+    return tuple(re.compile(p, re.IGNORECASE) for p in patterns)
+
+
+# A backreference ("\1", "(?P=name)"), a conditional ("(?(1)...)") or a
+# global flag group ("(?i)"): what a pattern means inside an alternation differs.
+_SELF_REFERENCE = re.compile(r"\\[0-9]|\(\?P=|\(\?\(|\(\?[aiLmsux]+\)")
 
 
 def normalize_text(text: str) -> str:
