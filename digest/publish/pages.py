@@ -25,7 +25,7 @@ from digest.publish.rank import Terms, preference, rank
 from digest.publish.render import (
     article_page_key,
     assemble_digest,
-    has_page_key,
+    page_key_state,
     render_article,
     render_day,
     render_html,
@@ -136,8 +136,9 @@ def write_article_pages(pages: Sequence[tuple[str, Article]], folder: str,
     for page, article in pages:
         path = Path(folder) / page
         key = article_page_key(article, digest)
-        if not has_page_key(path, key):
-            write_file(path, render_article(article, digest, key))
+        state = page_key_state(path, key)
+        if state is not True:
+            write_file(path, render_article(article, digest, key), new=state is None)
             written += 1
     return written
 

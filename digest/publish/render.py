@@ -135,11 +135,13 @@ def article_page_key(article: Article, digest: Digest) -> str:
                        digest.timezone)
 
 
-def has_page_key(path: Path, key: str) -> bool:
-    """Whether the page at `path` was made from what `key` hashes (it says so near its top)."""
+def page_key_state(path: Path, key: str) -> bool | None:
+    """Whether the page at `path` was made from what `key` hashes; None when there is no page."""
     try:
-        with path.open("rb") as handle:
+        with open(path, "rb") as handle:
             head = handle.read(_KEY_WITHIN)
+    except FileNotFoundError:
+        return None
     except OSError:
         return False
     return f'<meta name="digest-key" content="{key}">'.encode() in head
@@ -162,17 +164,19 @@ def render_index(records: Sequence[DigestRecord], title: str) -> str:
     )
 
 
-def write_file(path: Path, content: str) -> Path:
+def write_file(path: Path, content: str, *, new: bool = False) -> Path:
     """Write `content` to `path` atomically, so a crash never leaves half a page.
 
     A file that already says exactly this is left as it is (a rerun rewrites
-    nothing that did not change).
+    nothing that did not change). `new`: the caller found no file at `path`
+    a moment ago, so there is nothing to compare (its folder may not exist).
     """
-    try:
-        if path.read_text(encoding="utf-8") == content:
-            return path
-    except (OSError, UnicodeDecodeError):
-        pass  # not there yet, or not ours to compare: written below
+    if not new:
+        try:
+            if path.read_text(encoding="utf-8") == content:
+                return path
+        except (OSError, UnicodeDecodeError):
+            pass  # not there yet, or not ours to compare: written below
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -233,6 +237,9 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Installed templates change only with the package, and so with the
+        # process: no look at their files' times on every page.
+        auto_reload=False,
     )
     env.filters["local_time"] = _local_time
     env.filters["long_date"] = render_day
