@@ -147,6 +147,23 @@ def test_bylines_and_pointers_to_the_page_are_furniture() -> None:
         assert clean_body(prose, "", build_rules()) == prose
 
 
+@pytest.mark.parametrize("furniture", [
+    "submitted by /u/alice to /r/worldnews\n\n[link] [1086 comments]",
+    "submitted by alice to worldnews\n\n[link] [87 comments]",
+    "submitted byalicetoworldnews\n\n[link][339 comments]",  # links glued, as some feeds give them
+    "Article URL: https://pg.example/news/19\n\nComments URL: https://agg.example/item?id=1"
+    "\n\nPoints: 312\n\n# Comments: 97",
+])
+def test_link_aggregators_lines_are_furniture(furniture: str) -> None:
+    """Reddit's and hnrss's lines under every item: a link post keeps no text at all."""
+    assert clean_body(furniture, "", build_rules()) == ""
+    post = "The council voted on Tuesday to close the old bridge for repairs."
+    assert clean_body(f"{post}\n\n{furniture}", "", build_rules()) == post
+    for prose in ("Points were deducted for the late filing.",
+                  "She submitted by hand a letter to the council.", "Comments are welcome."):
+        assert clean_body(prose, "", build_rules()) == prose
+
+
 def test_inline_rules_leave_ordinary_prose_alone() -> None:
     for prose in ("Reuters reported that the photo agency's image library was sold for $5m.",
                   "Old gadgets should be recycled, said the Environmental Protection Agency (EPA).",

@@ -34,6 +34,12 @@ DEFAULT_DROP_LINES: tuple[str, ...] = (
     r"[-–—•]?\s*by\s+(?-i:[A-Z][\w.'’-]*(?:,?\s+(?:[A-Z][\w.'’-]*|and|&))*)",
     # A feed item's pointer to the page: "Read at Aeon", "Watch on YouTube".
     r"(read|watch|listen)( it| more| the full \w+)? (at|on) [^.]{1,60}",
+    # Link aggregators' lines under each item: Reddit's "submitted by /u/name"
+    # and "[link] [comments]", hnrss's "Article URL: ...", "Points: 12", "# Comments: 3".
+    r"submitted by\s*(/?u/)?[\w-]+(\s*to\s*(/?r/)?\w+)?(\s*\[link\])?(\s*\[\d* ?comments?\])?",
+    r"(\[link\]\s*)?\[\d* ?comments?\]",
+    r"(article|comments) url:?\s*\S+",
+    r"(points|# ?comments):?\s*\d+",
 )
 
 # A paragraph matching one of these starts trailing furniture: it and the rest
