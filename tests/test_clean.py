@@ -164,6 +164,23 @@ def test_link_aggregators_lines_are_furniture(furniture: str) -> None:
         assert clean_body(prose, "", build_rules()) == prose
 
 
+@pytest.mark.parametrize("furniture", [
+    "Rewriting our build system was originally published in Acme Engineering on Medium, where "
+    "people are continuing the conversation by highlighting and responding to this story.",
+    "Thanks for reading The Ledger! Subscribe for free to receive new posts and support my work."
+    "\n\nSubscribe now\n\nShare",
+    "Sign up for more like this.\n\nEnter your email",
+    "Posted by Jane to Garden Notes", "Posted by Jane Doe at 3:15 PM",
+])
+def test_blog_platforms_lines_are_furniture(furniture: str) -> None:
+    post = "We rewrote our build system in Rust and cut CI times by half."
+    assert clean_body(f"{post}\n\n{furniture}", "", build_rules()) == post
+    for prose in ("Posted by the council to every household, the leaflet explained the rules.",
+                  "Subscribe to the idea that markets are efficient, and you will be disappointed.",
+                  "Sign up now, said the recruiter."):
+        assert clean_body(prose, "", build_rules()) == prose
+
+
 def test_inline_rules_leave_ordinary_prose_alone() -> None:
     for prose in ("Reuters reported that the photo agency's image library was sold for $5m.",
                   "Old gadgets should be recycled, said the Environmental Protection Agency (EPA).",

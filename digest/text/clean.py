@@ -40,6 +40,16 @@ DEFAULT_DROP_LINES: tuple[str, ...] = (
     r"(\[link\]\s*)?\[\d* ?comments?\]",
     r"(article|comments) url:?\s*\S+",
     r"(points|# ?comments):?\s*\d+",
+    # Blog platforms' lines: Medium's "... was originally published in ... on
+    # Medium, where people are continuing the conversation ...", Substack's
+    # "Thanks for reading X! Subscribe for free ..." and its buttons, Ghost's
+    # sign-up form, Blogger's "Posted by Jane at 3:15 PM".
+    r".{1,300} was originally published in .{1,120} on medium, where people are continuing "
+    r"the conversation by highlighting and responding to this story",
+    r"thanks for reading [^.!?]{1,120}[.!?]? ?(subscribe|share)\b.{0,200}",
+    r"(subscribe|sign up)( now| for free| today| for more( like this)?)?",
+    r"enter your e-?mail( address)?",
+    r"posted by [\w .'’-]{1,60}?( at \d{1,2}:\d{2}( ?[ap]m)?| to [^.!?,;]{1,60})?",
 )
 
 # A paragraph matching one of these starts trailing furniture: it and the rest
