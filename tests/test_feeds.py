@@ -226,6 +226,29 @@ def test_only_web_links_are_kept() -> None:
                                                        "Good": "https://a.example/ok"}
 
 
+def test_relative_links_are_resolved_against_the_feeds_address() -> None:
+    items = _rss("<item><title>Root</title><link>/news/123</link></item>"
+                 "<item><title>Path</title><link>story.html</link></item>"
+                 "<item><title>Bad</title><link>javascript:alert(1)</link></item>")
+    links = {a.title: a.url for a in parse(items, key="https://site.example/feeds/rss.xml"
+                                           ).articles}
+    assert links == {"Root": "https://site.example/news/123",
+                     "Path": "https://site.example/feeds/story.html", "Bad": None}
+    # The address the server gives for the document wins; so does the document's xml:base.
+    moved = parse(items, key="https://site.example/feeds/rss.xml",
+                  headers={"Content-Location": "https://cdn.example/x/rss.xml"}).articles
+    assert {a.title: a.url for a in moved}["Path"] == "https://cdn.example/x/story.html"
+    atom = (b'<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://blog.example/b/">'
+            b"<title>B</title><entry><title>Post</title><id>tag:1</id>"
+            b'<link href="posts/1.html"/></entry></feed>')
+    assert parse(atom, key="https://feeds.example/atom").articles[0].url == (
+        "https://blog.example/b/posts/1.html")
+    json_feed = (b'{"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": '
+                 b'[{"id": "1", "url": "/p/1", "title": "T", "content_text": "x"}]}')
+    assert parse(json_feed, key="https://j.example/feed.json").articles[0].url == (
+        "https://j.example/p/1")
+
+
 def test_a_feed_with_no_items_is_still_a_feed() -> None:
     empty = parse(b'<rss version="2.0"><channel><title>Quiet</title></channel></rss>')
     assert empty.is_feed and empty.articles == () and empty.problems == ()

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 import httpx
@@ -60,6 +61,12 @@ def parse_feed(
         feed_title, entries, problems, is_feed = _json_feed(content)
     else:
         feed_title, entries, problems, is_feed = _xml_feed(content, headers)
+    # A link still relative (feedparser applies xml:base) is resolved against
+    # the document's address (RFC 3986, 5.1.3), or the one the server gave
+    # for it (Content-Location).
+    base = headers.get("content-location") or feed_key
+    for entry in entries:
+        entry["link"] = _joined(base, entry["link"])
     if not is_feed:
         return ParsedFeed(feed_title, (), tuple(problems), is_feed=False)
     articles: list[Article] = []
@@ -147,9 +154,12 @@ def _from_feedparser(entry: Any, feed_language: str = "") -> dict[str, Any]:
     if len(summary) > len(body):
         body, body_type = summary, entry.get("summary_detail", {}).get("type", "text/html")
     moment = entry.get("published_parsed") or entry.get("updated_parsed")
+    link = entry.get("link") or ""
+    if link == entry.get("id") and not urlsplit(link.strip()).scheme:
+        link = ""  # feedparser's stand-in from a GUID ("12345"): an id, not a page
     return {
         "id": entry.get("id") or "",
-        "link": entry.get("link") or "",
+        "link": link,
         "title": entry.get("title", ""),
         "body": body,
         "plain": body_type == "text/plain",
@@ -242,6 +252,18 @@ def _article(entry: dict[str, Any], *, source: str, feed_key: str, now: datetime
         kind="feed",
         language=str(entry.get("language") or ""),
     )
+
+
+def _joined(base: str, link: str) -> str:
+    """`link` made absolute against `base` when it is relative and `base` is a web address."""
+    link = link.strip()
+    if (not link or not is_web_url(base) or urlsplit(link).scheme
+            or any(c.isspace() for c in link)):  # words, not a reference
+        return link
+    try:
+        return urljoin(base, link)
+    except ValueError:
+        return link
 
 
 def _web_link(value: str) -> str:
