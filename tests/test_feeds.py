@@ -195,17 +195,24 @@ def test_a_text_every_item_carries_is_the_feeds_not_a_copy() -> None:
         + "<item><title>Ferry resumes</title><link>https://a.example/f1</link>"
         "<description>The night ferry resumed on Monday.</description></item>"
         "<item><title>Ferry resumes</title><link>https://b.example/f2</link>"
-        "<description>The night ferry resumed on Monday.</description></item>"))
+        "<description>The night ferry resumed on Monday.</description></item>"
+        # Two headlines over one text: a report and its update, still copies.
+        + "<item><title>Storm nears coast</title><link>https://a.example/s1</link>"
+        "<description>The storm will reach the coast tonight.</description></item>"
+        "<item><title>Storm nears coast: latest</title><link>https://a.example/s2</link>"
+        "<description>The storm will reach the coast tonight.</description></item>"))
     bodies = {a.title: a.body for a in feed.articles}
     assert bodies == {"Postgres 19 released": "", "A new compiler backend": "",
                       "Show: my weekend project": "",
-                      "Ferry resumes": "The night ferry resumed on Monday."}
+                      "Ferry resumes": "The night ferry resumed on Monday.",
+                      "Storm nears coast": "The storm will reach the coast tonight.",
+                      "Storm nears coast: latest": "The storm will reach the coast tonight."}
     assert feed.problems == ()
     result = find_duplicates(feed.articles)
     assert sorted(a.title for a in result.unique) == [
         "A new compiler backend", "Ferry resumes", "Postgres 19 released",
-        "Show: my weekend project"]
-    assert [d.reason for d in result.duplicates] == ["same content"]
+        "Show: my weekend project", "Storm nears coast"]
+    assert [d.reason for d in result.duplicates] == ["same content", "same content"]
 
 
 def test_huge_feed_is_cut_to_the_newest_items() -> None:

@@ -27,6 +27,8 @@ from digest.text.keys import is_web_url, normalize_url, normalized_words
 _UNTITLED_WORDS = 12
 # A feed named after its own title keeps at most this many characters of it.
 _NAME_CHARS = 80
+# A text under this many different item titles is the feed's, not the items'.
+_FEED_TEXT_TITLES = 3
 _JSON_TYPES = ("application/feed+json", "application/json")
 
 
@@ -85,20 +87,21 @@ def parse_feed(
 
 
 def _without_shared_text(articles: list[Article]) -> list[Article]:
-    """The items, with no text where items of different titles carry one and the same.
+    """The items, with no text where items of three or more titles carry one and the same.
 
     Such a text is the feed's, not the items': "Comments" under every link of
     an aggregator, "Read more", a podcast's blurb under each episode. Kept,
     it would make the items copies of one another, and dedup would keep one
-    of them. Such items keep their titles and links. (An item repeated under
-    one title keeps its text, so the repeat is still a duplicate.)
+    of them. Such items keep their titles and links. Two titles over one
+    text are more likely one report and its update (dedup keeps the first),
+    and an item repeated under one title is a repeat: both keep their text.
     """
     titles: dict[str, set[str]] = {}
     texts = [normalized_words(a.body) for a in articles]
     for article, text in zip(articles, texts, strict=True):
         if text:
             titles.setdefault(text, set()).add(normalized_words(article.title))
-    shared = {text for text, heads in titles.items() if len(heads) > 1}
+    shared = {text for text, heads in titles.items() if len(heads) >= _FEED_TEXT_TITLES}
     if not shared:
         return articles
     return [dataclasses.replace(a, body="") if text in shared else a
