@@ -96,16 +96,16 @@ def _without_shared_text(articles: list[Article]) -> list[Article]:
     text are more likely one report and its update (dedup keeps the first),
     and an item repeated under one title is a repeat: both keep their text.
     """
+    # The feed's text comes from one template, so it is the same text to the
+    # character (HTML made into text, spaces folded): no need to normalise it.
     titles: dict[str, set[str]] = {}
-    texts = [normalized_words(a.body) for a in articles]
-    for article, text in zip(articles, texts, strict=True):
-        if text:
-            titles.setdefault(text, set()).add(normalized_words(article.title))
+    for article in articles:
+        if article.body:
+            titles.setdefault(article.body, set()).add(article.title)
     shared = {text for text, heads in titles.items() if len(heads) >= _FEED_TEXT_TITLES}
     if not shared:
         return articles
-    return [dataclasses.replace(a, body="") if text in shared else a
-            for a, text in zip(articles, texts, strict=True)]
+    return [dataclasses.replace(a, body="") if a.body in shared else a for a in articles]
 
 
 def _looks_like_json(content: bytes, content_type: str) -> bool:
