@@ -23,11 +23,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from localhttp import Handler, serving
+from localhttp import Handler, serving, store_feed_reads
 
 from digest.config import Config, FeedConfig, FetchConfig, SourcesConfig, StoreConfig
 from digest.ingest.fetch import HostLimiter, make_client
-from digest.pipeline import FeedJob, clean, drop_duplicates, read_one_feed, record_feeds, save
+from digest.pipeline import FeedJob, read_one_feed
 from digest.store import Store
 
 
@@ -68,15 +68,14 @@ def main() -> int:
         with Store(config.store_path) as store, make_client(config.fetch) as client:
             for job_state in store.feed_states(feeds):
                 try:
-                    read = read_one_feed(FeedJob(job_state, {}), config, now, client, limiter)
+                    read = read_one_feed(FeedJob(job_state, {}), config.fetch, now, client,
+                                         limiter)
                 except Exception:
                     exceptions.append(f"{job_state.url}\n{traceback.format_exc()}")
                     continue
                 reads.append(read)
-            record_feeds(store, reads, now)
             parsed = [a for r in reads for a in r.result.articles]
-            deduped = drop_duplicates(store, clean(parsed, config))
-            stored = save(store, deduped, now)
+            stored = store_feed_reads(store, reads, config, now)
             elapsed = time.perf_counter() - start
             for read in reads:
                 if read.result.problems:

@@ -21,10 +21,11 @@ from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
-from localhttp import Handler, serving
+from localhttp import Handler, serving, store_feed_reads
 
 from digest.config import Config, FeedConfig, SourcesConfig, StoreConfig
-from digest.pipeline import clean, drop_duplicates, feed_jobs, read_feeds, record_feeds, save
+from digest.ingest.fetch import UNCHANGED
+from digest.pipeline import InProcess, read_sources, recall_feeds
 from digest.store import Store
 
 VOCABULARY = ("council harbour ferry market river budget school election minister storm "
@@ -69,11 +70,11 @@ def one_pass(config: Config, now: datetime) -> tuple[float, int, int, int]:
     """Return seconds, items parsed, new items stored and 304 answers for one read pass."""
     start = time.perf_counter()
     with Store(config.store_path) as store:
-        reads = read_feeds(feed_jobs(store, config), config, now)
-        record_feeds(store, reads, now)
+        reads = read_sources(InProcess(config.fetch.workers), config,
+                             recall_feeds(store, config), now).feeds
         articles = [a for r in reads for a in r.result.articles]
-        new = save(store, drop_duplicates(store, clean(articles, config)), now)
-    not_modified = sum(1 for r in reads if r.state.last_status == "304 not modified")
+        new = store_feed_reads(store, reads, config, now)
+    not_modified = sum(1 for r in reads if r.state.last_status == UNCHANGED)
     return time.perf_counter() - start, len(articles), new, not_modified
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 
 class QuietServer(ThreadingHTTPServer):
@@ -47,3 +49,23 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if body:
             self.wfile.write(body)
+
+
+def store_feed_reads(store: Any, reads: Sequence[Any], config: Any, now: datetime) -> int:
+    """Store feed reads as a run does before grouping; return the new articles stored.
+
+    Each feed's state and result, then its items cleaned (`clean_all`),
+    deduplicated within the batch and against the store, and saved, in one
+    transaction.
+    """
+    from digest.dedup import find_duplicates
+    from digest.pipeline import InProcess, Reads, clean_all, save_reads
+
+    articles = [a for read in reads for a in read.result.articles]
+    cleaned = clean_all(InProcess(), store, articles, config)
+    deduped = find_duplicates(cleaned, store.stored_keys(cleaned))
+    with store.transaction():
+        save_reads(store, Reads((), tuple(reads)), now)
+        new: int = store.save_articles(deduped.unique, now)
+        store.save_duplicates(deduped.duplicates, now)
+    return new
