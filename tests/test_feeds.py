@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from digest.dedup import find_duplicates
 from digest.ingest.feeds import ParsedFeed, parse_feed
@@ -254,6 +256,21 @@ def test_relative_links_are_resolved_against_the_feeds_address() -> None:
                  b'[{"id": "1", "url": "/p/1", "title": "T", "content_text": "x"}]}')
     assert parse(json_feed, key="https://j.example/feed.json").articles[0].url == (
         "https://j.example/p/1")
+
+
+@given(st.text(max_size=40))
+@example("http://[::1")
+@example("//[bad")
+@example("/a b")
+@example("story.html")
+def test_any_link_text_gives_a_web_address_or_none(link: str) -> None:
+    from xml.sax.saxutils import escape
+
+    from digest.text.keys import is_web_url
+
+    feed = parse(_rss(f"<item><title>X</title><guid>g</guid><link>{escape(link)}</link></item>"),
+                 key="https://site.example/feeds/rss.xml")
+    assert all(a.url is None or is_web_url(a.url) for a in feed.articles)
 
 
 def test_a_feed_with_no_items_is_still_a_feed() -> None:

@@ -260,12 +260,11 @@ def _article(entry: dict[str, Any], *, source: str, feed_key: str, now: datetime
 def _joined(base: str, link: str) -> str:
     """`link` made absolute against `base` when it is relative and `base` is a web address."""
     link = link.strip()
-    if (not link or not is_web_url(base) or urlsplit(link).scheme
-            or any(c.isspace() for c in link)):  # words, not a reference
-        return link
+    if not link or not is_web_url(base) or not link.isprintable() or " " in link:
+        return link  # words or control characters: no reference to resolve
     try:
-        return urljoin(base, link)
-    except ValueError:
+        return link if urlsplit(link).scheme else urljoin(base, link)
+    except ValueError:  # "http://[::1": not a URL at all (and `_web_link` drops it)
         return link
 
 
