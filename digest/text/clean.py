@@ -36,7 +36,8 @@ DEFAULT_DROP_LINES: tuple[str, ...] = (
     r"(read|watch|listen)( it| more| the full \w+)? (at|on) [^.]{1,60}",
     # Link aggregators' lines under each item: Reddit's "submitted by /u/name"
     # and "[link] [comments]", hnrss's "Article URL: ...", "Points: 12", "# Comments: 3".
-    r"submitted by\s*(/?u/)?[\w-]+(\s*to\s*(/?r/)?\w+)?(\s*\[link\])?(\s*\[\d* ?comments?\])?",
+    r"submitted by\s*(/?u/)?[\w-]{1,60}(\s*to\s*(/?r/)?\w{1,60})?(\s*\[link\])?"
+    r"(\s*\[\d* ?comments?\])?",
     r"(\[link\]\s*)?\[\d* ?comments?\]",
     r"(article|comments) url:?\s*\S+",
     r"(points|# ?comments):?\s*\d+",
