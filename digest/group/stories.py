@@ -899,11 +899,18 @@ def _event_pairs(
         return codes, codes, np.zeros(0, dtype=bool)
     count = len(vectors)
     left, right = codes // count, codes % count
+    # Headlines first: their test is the cheaper (a few words a headline
+    # against a lead's sixty) and passes the fewer pairs (12 % of the 10k
+    # synthetic day's candidates, against 47 % for the cosine; bench/README.md).
+    agree = leads.agreements(left, right) >= HEADLINE_AGREEMENT
+    left, right = left[agree], right[agree]
+    if not len(left):
+        return left, right, np.zeros(0, dtype=bool)
     mask = np.zeros(matrix.shape[1], dtype=bool)
     mask[sorted(specific)] = True
     moments = np.array([np.nan if t is None else t for t in times], dtype=np.float64)
     kept_left, kept_right, kept_cosine, kept_strong = [], [], [], []
-    for start in range(0, len(codes), PAIR_CHUNK):
+    for start in range(0, len(left), PAIR_CHUNK):
         i, j = left[start:start + PAIR_CHUNK], right[start:start + PAIR_CHUNK]
         both = matrix[i].multiply(matrix[j])
         cosine = np.asarray(both.sum(axis=1)).ravel()
@@ -919,8 +926,6 @@ def _event_pairs(
         kept_strong.append(cosine[ok] >= required.many(gaps[ok]))
     i, j, cosine, strong = (np.concatenate(kept_left), np.concatenate(kept_right),
                             np.concatenate(kept_cosine), np.concatenate(kept_strong))
-    agree = leads.agreements(i, j) >= HEADLINE_AGREEMENT
-    i, j, cosine, strong = i[agree], j[agree], cosine[agree], strong[agree]
     order = np.lexsort((j, i, -cosine))
     return i[order], j[order], strong[order]
 
