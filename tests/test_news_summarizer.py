@@ -53,6 +53,9 @@ def test_furniture_is_never_picked_and_a_restatement_is_not_repeated(
     "Crowds gathered outside the court in the rain. GETTY IMAGES for the agency",
     "Fans cheer the team bus as it arrives home (P\u0130CTURE: Ana Ruiz) at noon",
     "Fans cheer the team bus as it arrives home (p\u0131cture: Ana Ruiz) at noon",
+    # Tails of sentences the tokenizer cut at an abbreviation.
+    "), orache, wild spinach, goosefoot, fat hen and muck weed grow here.",
+    ': "I joined Island Records in 1977 and worked on his show that week.',
 ])
 def test_page_furniture_lines_are_recognised(line: str) -> None:
     assert is_furniture(line, len(line.split()))
@@ -76,8 +79,10 @@ def test_the_credit_hint_sees_every_spelling_the_credit_pattern_matches() -> Non
 
 
 def test_ordinary_news_sentences_are_not_furniture() -> None:
-    line = "The council approved the new budget for buses and trams on Monday evening."
-    assert not is_furniture(line, len(line.split()))
+    for line in ("The council approved the new budget for buses and trams on Monday evening.",
+                 '"We will rebuild the pier by spring," the harbour master said on Monday.',
+                 "(Updated) The council approved the new budget for buses on Monday."):
+        assert not is_furniture(line, len(line.split()))
 
 
 def test_a_word_budget_never_cuts_a_sentence(make_article: Callable[..., Article]) -> None:

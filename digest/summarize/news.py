@@ -53,13 +53,20 @@ _CREDIT = re.compile(r"\((?:photo|image|picture)[^)]*\)|\b(?:getty images|reuter
 # other character it matches to a letter of these words casefolds to that
 # letter (checked over all of Unicode by a test).
 _CREDIT_HINT = re.compile("photo|image|picture|reuters/|afp/")
+_FRAGMENT_STARTS = frozenset(")]},;:")
 _MIN_WORDS = 6
 _MAX_WORDS = 80  # a "sentence" this long is a run-on list or a tokenisation failure
 
 
 def is_furniture(text: str, words: int) -> bool:
-    """Whether a sentence is page furniture rather than story (or too short to tell a fact)."""
-    return (words < _MIN_WORDS or words > _MAX_WORDS or bool(_FURNITURE.search(text))
+    """Whether a sentence is page furniture rather than story (or too short to tell a fact).
+
+    A "sentence" that opens with closing or joining punctuation ("), orache,
+    wild spinach, ...") is the tail of one the tokenizer cut in two (at
+    "L." or "Sp."): no sentence of the story starts there.
+    """
+    return (words < _MIN_WORDS or words > _MAX_WORDS or text.lstrip()[:1] in _FRAGMENT_STARTS
+            or bool(_FURNITURE.search(text))
             or (_CREDIT_HINT.search(text.casefold().replace("\u0131", "i").replace("\u0307", ""))
                 is not None
                 and bool(_CREDIT.search(text))))
