@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from digest.group.labels import label_problems
-from digest.group.themes import OTHER_NEWS, group_by_theme
+from digest.group.themes import FALLBACK_LABEL, OTHER_NEWS, group_by_theme
 from digest.ingest.folder import read_folder
 from digest.models import Article
 from digest.text.clean import build_rules, clean_articles
@@ -101,6 +101,19 @@ def test_a_miscellany_left_by_the_themes_is_other_news_not_a_made_up_theme(
         assert len({i.rstrip("0123456789") for i in theme.article_ids}) == 1
         name = theme.article_ids[0].rstrip("0123456789")
         assert set(theme.label.casefold().replace(" · ", " ").split()) <= set(topics[name].split())
+
+
+def test_sections_no_phrase_names_are_one_section(
+    make_article: Callable[..., Article],
+) -> None:
+    """A release feed's "v3.8.1", "v3.8.2": unnamed sections do not read as one heading twice."""
+    releases = [make_article(id=f"v{n}", title=f"v3.8.{n}", body="") for n in range(3)]
+    small = group_by_theme([*releases, make_article(id="p", title="Ferry harbour storm",
+                                                     body="ferry harbour storm pier")])
+    labels = [t.label for t in small]
+    assert labels.count(FALLBACK_LABEL) == 1 and len(labels) == len(set(labels))
+    assert sorted(i for t in small for i in t.article_ids) == ["p", "v0", "v1", "v2"]
+    assert [t.label for t in small if "p" in t.article_ids] == ["Ferry harbour storm · Pier"]
 
 
 def test_no_articles_no_themes_and_one_article_one_theme(

@@ -89,10 +89,8 @@ def group_by_theme(
         phrases = _PhraseLabeler(ordered, language)
         themes = [Theme(phrases.label(members), _article_order(ordered, members),
                         tuple(_top_terms(matrix, members, terms))) for members in kept]
-        themes.sort(key=_theme_order)
-        if leftover:
-            themes.append(Theme(OTHER_NEWS, _article_order(ordered, leftover)))
-        return themes
+        themes.append(Theme(OTHER_NEWS, _article_order(ordered, leftover)))
+        return _one_each(themes, ordered)
     labels = _cluster(matrix, min_similarity)
     groups = _groups(labels)
     clusters = [members for members in groups.values() if len(members) > 1]
@@ -103,11 +101,31 @@ def group_by_theme(
     # sections of their own, or once real themes exist beside them.
     if len(singletons) > max_singletons and (clusters or len(singletons) > MAX_SECTIONS):
         leftover = [m[0] for m in singletons]
-        themes.sort(key=_theme_order)
-        return [*themes, Theme(OTHER_NEWS, _article_order(ordered, leftover))]
+        return _one_each([*themes, Theme(OTHER_NEWS, _article_order(ordered, leftover))],
+                         ordered)
     themes += [_theme(ordered, members, matrix, terms, phrases) for members in singletons]
-    themes.sort(key=_theme_order)
-    return themes
+    return _one_each(themes, ordered)
+
+
+def _one_each(themes: list[Theme], ordered: Sequence[Article]) -> list[Theme]:
+    """The sections biggest first, at most one unnamed, and "Other news" (if any) last.
+
+    Sections no acceptable phrase names (`FALLBACK_LABEL`) become one: two
+    would read as the same heading twice. Empty sections are dropped.
+    """
+    index = {a.id: n for n, a in enumerate(ordered)}
+
+    def merged(label: str) -> list[Theme]:
+        ids = sorted(index[i] for t in themes if t.label == label for i in t.article_ids)
+        return [Theme(label, _article_order(ordered, ids))] if ids else []
+
+    named = [t for t in themes if t.label not in (OTHER_NEWS, FALLBACK_LABEL) and t.article_ids]
+    unnamed = [t for t in themes if t.label == FALLBACK_LABEL]
+    if len(unnamed) == 1:
+        named += [t for t in unnamed if t.article_ids]  # keeps its terms
+    else:
+        named += merged(FALLBACK_LABEL)
+    return [*sorted(named, key=_theme_order), *merged(OTHER_NEWS)]
 
 
 def _groups(labels: np.ndarray) -> dict[int, list[int]]:
