@@ -217,6 +217,25 @@ def test_a_text_every_item_carries_is_the_feeds_not_a_copy() -> None:
     assert [d.reason for d in result.duplicates] == ["same content", "same content"]
 
 
+def test_a_paragraph_every_item_ends_with_is_the_feeds() -> None:
+    """A blog's sign-off and forum pointer under each post leave the posts; what they say stays."""
+    posts = {"Version 12 is out": "Version 12 of the API adds batch jobs.",
+             "Sunset of version 9": "Version 9 stops working on 1 March.",
+             "New reporting fields": "Reports gain three new fields for video."}
+    footer = ("<p>- Josh, API Team</p>"
+              "<p>Questions? Visit us on the forum or our page.</p>")
+    items = "".join(f"<item><title>{title}</title><link>https://blog.example/{n}</link>"
+                    f"<description><![CDATA[<p>{text}</p>{footer}]]></description></item>"
+                    for n, (title, text) in enumerate(posts.items()))
+    # A paragraph two items share stays: it may be one story told twice.
+    items += "".join(f"<item><title>Outage {n}</title><link>https://blog.example/o{n}</link>"
+                     f"<description><![CDATA[<p>Outage report {n}.</p><p>The outage began at "
+                     "noon.</p>]]></description></item>" for n in range(2))
+    bodies = {a.title: a.body for a in parse(_rss(items)).articles}
+    assert {t: bodies[t] for t in posts} == posts
+    assert bodies["Outage 0"] == "Outage report 0.\n\nThe outage began at noon."
+
+
 def test_huge_feed_is_cut_to_the_newest_items() -> None:
     items = "".join(f"<item><guid>g{n}</guid><title>Item {n}</title>"
                     f"<pubDate>Sun, {n % 28 + 1:02d} Nov 2026 10:00:00 GMT</pubDate></item>"

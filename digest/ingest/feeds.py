@@ -27,7 +27,7 @@ from digest.text.keys import is_web_url, normalize_url, normalized_words
 _UNTITLED_WORDS = 12
 # A feed named after its own title keeps at most this many characters of it.
 _NAME_CHARS = 80
-# A text under this many different item titles is the feed's, not the items'.
+# A paragraph under this many different item titles is the feed's, not the items'.
 _FEED_TEXT_TITLES = 3
 _JSON_TYPES = ("application/feed+json", "application/json")
 
@@ -87,25 +87,34 @@ def parse_feed(
 
 
 def _without_shared_text(articles: list[Article]) -> list[Article]:
-    """The items, with no text where items of three or more titles carry one and the same.
+    """The items, less the paragraphs that items of three or more titles carry alike.
 
-    Such a text is the feed's, not the items': "Comments" under every link of
-    an aggregator, "Read more", a podcast's blurb under each episode. Kept,
-    it would make the items copies of one another, and dedup would keep one
-    of them. Such items keep their titles and links. Two titles over one
-    text are more likely one report and its update (dedup keeps the first),
-    and an item repeated under one title is a repeat: both keep their text.
+    Such a paragraph is the feed's, not the items': "Comments" under every
+    link of an aggregator, a podcast's blurb, a blog's sign-off ("- Josh,
+    AdWords API Team"), "Questions? Visit us on the forum", an advert for the
+    publisher's course. Kept, it would speak for the items in their
+    summaries, and an item of nothing else would be a copy of every other
+    (dedup would keep one of them); such an item keeps its title and link.
+    Two titles over one text are more likely one report and its update
+    (dedup keeps the first), and an item repeated under one title is a
+    repeat: both keep their text.
     """
     # The feed's text comes from one template, so it is the same text to the
     # character (HTML made into text, spaces folded): no need to normalise it.
+    parts = [a.body.split("\n\n") if a.body else [] for a in articles]
     titles: dict[str, set[str]] = {}
-    for article in articles:
-        if article.body:
-            titles.setdefault(article.body, set()).add(article.title)
+    for article, paragraphs in zip(articles, parts, strict=True):
+        for paragraph in paragraphs:
+            titles.setdefault(paragraph, set()).add(article.title)
     shared = {text for text, heads in titles.items() if len(heads) >= _FEED_TEXT_TITLES}
     if not shared:
         return articles
-    return [dataclasses.replace(a, body="") if a.body in shared else a for a in articles]
+    kept = []
+    for article, paragraphs in zip(articles, parts, strict=True):
+        own = [p for p in paragraphs if p not in shared]
+        kept.append(article if len(own) == len(paragraphs)
+                    else dataclasses.replace(article, body="\n\n".join(own)))
+    return kept
 
 
 def _looks_like_json(content: bytes, content_type: str) -> bool:
