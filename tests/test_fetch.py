@@ -302,6 +302,33 @@ def test_host_limiter_caps_requests_per_host(server: HTTPServer) -> None:
     assert peak == 2
 
 
+def test_the_sites_own_paragraph_on_every_page_leaves_the_full_texts(server: HTTPServer) -> None:
+    base = server.url_for("").rstrip("/")
+    stories = {"budget": ("Council passes the budget", "The council passed its budget"),
+               "storm": ("Storm closes the coast road", "The storm closed the coast road"),
+               "museum": ("Museum buys a lost painting", "The museum bought a lost painting")}
+    items = "".join(f"<item><title>{title}</title><link>{base}/{path}</link><guid>{path}</guid>"
+                    f"<description>{title}: a teaser. Read more</description></item>"
+                    for path, (title, _) in stories.items())
+    server.expect_request("/feed").respond_with_data(
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Coast Courier</title>'
+        f"<link>{base}/</link>{items}</channel></rss>", content_type=RSS)
+    about = ("The Coast Courier is an independent local newspaper, founded in 1901 and owned "
+             "by its readers, with offices in the harbour town and two villages nearby.")
+    for path, (title, lead) in stories.items():
+        body = "".join(f"<p>{lead} on Monday, in the {n}th paragraph of a long report that "
+                       "tells the whole of what happened, who said what and why it matters "
+                       "to the people of the harbour town.</p>" for n in range(4))
+        server.expect_request(f"/{path}").respond_with_data(
+            f"<html><body><article><h1>{title}</h1>{body}<p>{about}</p></article></body></html>",
+            content_type="text/html")
+    result = read(feed(server, full_text=True))
+    bodies = {a.title: a.body for a in result.result.articles}
+    assert all("full-text" in a.flags for a in result.result.articles)
+    assert not any("independent local newspaper" in body for body in bodies.values())
+    assert bodies["Storm closes the coast road"].startswith("The storm closed the coast road")
+
+
 def test_one_text_on_the_pages_of_several_items_is_no_article(server: HTTPServer) -> None:
     # A paywalled site: three stub items whose pages all show one notice. It
     # is no article text: each item keeps the feed's text (else the notice

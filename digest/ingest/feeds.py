@@ -355,6 +355,9 @@ def _read_feed(
         articles = _unshared([(a, _with_full_text(a, client, settings, limiter, stored,
                                                   problems_text)) for a in articles],
                              stored, problems_text)
+        # The site's own paragraphs on every page ("The Courier is an
+        # independent paper founded in 1901") leave the pages' texts too.
+        articles = _without_shared_text(articles)
     problems = tuple(SourceProblem(problem_label(state, name), "", p) for p in problems_text)
     return FeedRead(IngestResult(name, state.url, tuple(articles), problems), new_state)
 
