@@ -222,7 +222,7 @@ def test_a_paragraph_every_item_ends_with_is_the_feeds() -> None:
     posts = {"Version 12 is out": "Version 12 of the API adds batch jobs.",
              "Sunset of version 9": "Version 9 stops working on 1 March.",
              "New reporting fields": "Reports gain three new fields for video."}
-    footer = ("<p>- Josh, API Team</p>"
+    footer = ("<p>- Jane, API Team</p>"
               "<p>Questions? Visit us on the forum or our page.</p>")
     items = "".join(f"<item><title>{title}</title><link>https://blog.example/{n}</link>"
                     f"<description><![CDATA[<p>{text}</p>{footer}]]></description></item>"

@@ -90,8 +90,8 @@ def _without_shared_text(articles: list[Article]) -> list[Article]:
     """The items, less the paragraphs that items of three or more titles carry alike.
 
     Such a paragraph is the feed's, not the items': "Comments" under every
-    link of an aggregator, a podcast's blurb, a blog's sign-off ("- Josh,
-    AdWords API Team"), "Questions? Visit us on the forum", an advert for the
+    link of an aggregator, a podcast's blurb, a blog's sign-off ("- Jane, API
+    Team"), "Questions? Visit us on the forum", an advert for the
     publisher's course. Kept, it would speak for the items in their
     summaries, and an item of nothing else would be a copy of every other
     (dedup would keep one of them); such an item keeps its title and link.
