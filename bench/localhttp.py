@@ -1,4 +1,5 @@
-"""Local HTTP servers for the feed benchmarks (127.0.0.x, threads, no logging)."""
+"""Local HTTP servers for the feed benchmarks (127.0.0.x, threads, no logging), and the
+store step those benchmarks share (`store_feed_reads`)."""
 
 from __future__ import annotations
 

@@ -115,17 +115,15 @@ def _one_each(themes: list[Theme], ordered: Sequence[Article]) -> list[Theme]:
     """
     index = {a.id: n for n, a in enumerate(ordered)}
 
-    def merged(label: str) -> list[Theme]:
-        ids = sorted(index[i] for t in themes if t.label == label for i in t.article_ids)
-        return [Theme(label, _article_order(ordered, ids))] if ids else []
+    def one(label: str) -> list[Theme]:
+        alike = [t for t in themes if t.label == label and t.article_ids]
+        if len(alike) < 2:
+            return alike  # as it is, terms and all
+        ids = sorted(index[i] for t in alike for i in t.article_ids)
+        return [Theme(label, _article_order(ordered, ids))]
 
     named = [t for t in themes if t.label not in (OTHER_NEWS, FALLBACK_LABEL) and t.article_ids]
-    unnamed = [t for t in themes if t.label == FALLBACK_LABEL]
-    if len(unnamed) == 1:
-        named += [t for t in unnamed if t.article_ids]  # keeps its terms
-    else:
-        named += merged(FALLBACK_LABEL)
-    return [*sorted(named, key=_theme_order), *merged(OTHER_NEWS)]
+    return [*sorted([*named, *one(FALLBACK_LABEL)], key=_theme_order), *one(OTHER_NEWS)]
 
 
 def _groups(labels: np.ndarray) -> dict[int, list[int]]:
