@@ -292,6 +292,19 @@ def test_any_link_text_gives_a_web_address_or_none(link: str) -> None:
     assert all(a.url is None or is_web_url(a.url) for a in feed.articles)
 
 
+@given(st.text(max_size=40))
+@example("//[bad")
+@example("12345")
+def test_any_guid_without_a_link_gives_a_web_address_or_none(guid: str) -> None:
+    from xml.sax.saxutils import escape
+
+    from digest.text.keys import is_web_url
+
+    feed = parse(_rss(f"<item><title>X</title><guid>{escape(guid)}</guid></item>"),
+                 key="https://site.example/feeds/rss.xml")
+    assert all(a.url is None or is_web_url(a.url) for a in feed.articles)
+
+
 def test_a_feed_with_no_items_is_still_a_feed() -> None:
     empty = parse(b'<rss version="2.0"><channel><title>Quiet</title></channel></rss>')
     assert empty.is_feed and empty.articles == () and empty.problems == ()

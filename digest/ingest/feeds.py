@@ -167,8 +167,8 @@ def _from_feedparser(entry: Any, feed_language: str = "") -> dict[str, Any]:
         body, body_type = summary, entry.get("summary_detail", {}).get("type", "text/html")
     moment = entry.get("published_parsed") or entry.get("updated_parsed")
     link = entry.get("link") or ""
-    if link == entry.get("id") and not urlsplit(link.strip()).scheme:
-        link = ""  # feedparser's stand-in from a GUID ("12345"): an id, not a page
+    if link == entry.get("id") and not is_web_url(link):
+        link = ""  # feedparser's stand-in from a GUID ("12345", "//[x"): an id, not a page
     return {
         "id": entry.get("id") or "",
         "link": link,
