@@ -992,16 +992,12 @@ def _ranks(groups: Any, np: Any) -> Any:
     return np.arange(len(groups)) - np.repeat(starts, sizes)
 
 
-def _run_pairs(starts: Any, sizes: Any, np: Any, most: int | None = None) -> tuple[Any, Any]:
-    """Return the pairs of positions (p < q) within each run [start, start + size).
-
-    Every pair, or with `most`, each position paired with the `most` after it
-    in its run (all pairs of a run of at most `most` + 1).
+def _run_pairs(starts: Any, sizes: Any, np: Any, most: int) -> tuple[Any, Any]:
+    """Return pairs of positions (p < q) within each run [start, start + size): each
+    position with the `most` after it in its run (every pair of a run of at most `most` + 1).
     """
     positions = np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
-    after = np.repeat(starts + sizes, sizes) - positions - 1  # later members of its run
-    if most is not None:
-        np.minimum(after, most, out=after)
+    after = np.minimum(np.repeat(starts + sizes, sizes) - positions - 1, most)
     firsts = np.repeat(positions, after)
     offsets = np.arange(len(firsts)) - np.repeat(np.cumsum(after) - after, after)
     return firsts, firsts + 1 + offsets
