@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 from digest_flows.daily import FLOW_BATCH_SCALE, flow_batch_size
 
 
@@ -44,3 +46,38 @@ def test_prefect_leaves_the_flows_result_unwalked_and_it_reads_through() -> None
     assert (result.day, result.published, result.counts, result.problems, result.delivery) == (
         run.day, run.published, run.counts, run.problems, run.delivery)
     assert result.summary_line() == run.summary_line()
+
+
+def test_the_flow_records_its_parameters_as_prefect_does_without_importing_fastapi() -> None:
+    # Prefect's own method encodes parameters with FastAPI's encoder: the
+    # flow's plain parameters come out the same without importing FastAPI.
+    import subprocess
+    import sys
+
+    script = """
+import datetime as dt, json, sys
+from pathlib import Path
+from prefect import Flow
+from digest_flows.daily import daily_digest
+cases = [
+    {"date": dt.date(2026, 11, 20), "config": "/srv/digest.toml", "resend": False,
+     "retry_send": True},
+    {"date": None, "config": None, "resend": True, "retry_send": False},
+    {"date": dt.datetime(2026, 11, 20, 6, 30, tzinfo=dt.UTC), "config": "digest.toml"},
+]
+ours = [daily_digest.serialize_parameters(case) for case in cases]
+fastapi_before = "fastapi" in sys.modules
+# Any other value: Prefect's own method, and so its encoder.
+other = daily_digest.serialize_parameters({"config": Path("/srv/digest.toml"), "n": [1.5]})
+prefects = [Flow.serialize_parameters(daily_digest, case) for case in cases]
+print(json.dumps([ours, prefects, fastapi_before, other]))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True)
+    ours, prefects, fastapi_before, other = json.loads(done.stdout.splitlines()[-1])
+    assert ours == prefects
+    assert ours[0] == {"date": "2026-11-20", "config": "/srv/digest.toml", "resend": False,
+                       "retry_send": True}
+    assert ours[2]["date"] == "2026-11-20T06:30:00+00:00"
+    assert fastapi_before is False
+    assert other == {"config": "/srv/digest.toml", "n": [1.5]}
