@@ -245,16 +245,25 @@ def test_a_stored_lead_reads_back_as_found() -> None:
     from digest.group.cache import decode_lead, encode_lead
     from digest.group.stories import lead_of
 
-    article = Article(id="a", source="Ledger", title="Bank of Eastland holds rate at 4.75%",
-                      body="The Bank of Eastland kept its rate at 4.75% on Thursday. " * 5,
-                      published=datetime(2026, 11, 20, tzinfo=UTC))
-    lead = lead_of(article, "english")
-    back = decode_lead(encode_lead(lead))
-    assert (back.vector, back.specific, back.head, back.words) == (
-        lead.vector, lead.specific, lead.head, lead.words)
-    assert np.array_equal(back.grams, lead.grams) and back.grams.dtype == lead.grams.dtype
-    assert np.array_equal(back.signature, lead.signature)
-    assert back.signature.dtype == lead.signature.dtype
+    texts = [("Bank of Eastland holds rate at 4.75%",
+              "The Bank of Eastland kept its rate at 4.75% on Thursday. " * 5),
+             # Words beyond ASCII; a lead with no weighed word at all; no text at all.
+             ("Zürich's café owners fear Straße closure", "Ein Café in Zürich schließt. " * 3),
+             ("— … —", "a b c"), ("", "")]
+    for title, body in texts:
+        article = Article(id="a", source="Ledger", title=title, body=body,
+                          published=datetime(2026, 11, 20, tzinfo=UTC))
+        lead = lead_of(article, "english")
+        back = decode_lead(encode_lead(lead))
+        # The same words and weights to the last bit, in the same order.
+        assert (list(back.vector.items()), back.specific, list(back.head.items()),
+                back.words) == (list(lead.vector.items()), lead.specific,
+                                list(lead.head.items()), lead.words)
+        assert np.array_equal(back.grams, lead.grams) and back.grams.dtype == lead.grams.dtype
+        assert np.array_equal(back.signature, lead.signature)
+        assert back.signature.dtype == np.uint32  # (a text of no word has none)
+    assert not lead_of(Article(id="b", source="s", title="— … —", body="a b c",
+                               published=datetime(2026, 11, 20, tzinfo=UTC)), "english").vector
 
 
 def test_copies_with_no_weighed_word_still_group(make_article: Callable[..., Article]) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from functools import cache
+from itertools import chain
 from sys import intern
 
 from digest.config import StoriesConfig, ThemesConfig
@@ -51,38 +52,60 @@ def themes_key(articles: Sequence[Article], settings: ThemesConfig, language: st
 
 def lead_key(article: Article, language: str) -> str:
     """Return the key of an article's `Lead` (`lead_of`): its text, its language, the code."""
-    return fingerprint("lead", code_version(*_STORY_CODE), _package_version("wordfreq"),
+    # This module's code too: it is what writes and reads the stored form.
+    return fingerprint("lead", code_version(*_STORY_CODE, __name__), _package_version("wordfreq"),
                        language, article.title, article.body, article.language)
 
 
+# What a stored lead holds before its words: six little-endian uint32 counts.
+_LEAD_HEADER = 6
+
+
 def encode_lead(lead: Lead) -> bytes:
-    """Return `lead` as bytes: its words and weights (JSON), then its gram hashes and MinHash."""
+    """Return `lead` as bytes: six counts, its words, its weights, its gram hashes and MinHash.
+
+    The words (the vector's, the specific ones, the headline's, the telling
+    ones) are one UTF-8 text joined by NUL, which no word holds (words are
+    runs of letters and digits); the weights are float64, exact as found.
+    Five times faster both ways than the JSON it replaced (bench/README.md,
+    "Stored leads").
+    """
     import numpy as np
 
-    words = json.dumps([lead.vector, sorted(lead.specific), lead.head, sorted(lead.words)],
-                       ensure_ascii=False).encode()
-    grams = np.ascontiguousarray(lead.grams, dtype="<u8").tobytes()
-    signature = np.ascontiguousarray(lead.signature, dtype="<u4").tobytes()
-    return b"".join((len(words).to_bytes(4, "little"), words,
-                     len(grams).to_bytes(4, "little"), grams, signature))
+    specific, words = sorted(lead.specific), sorted(lead.words)
+    text = "\0".join(chain(lead.vector, specific, lead.head, words)).encode()
+    weights = np.fromiter(chain(lead.vector.values(), lead.head.values()), dtype="<f8",
+                          count=len(lead.vector) + len(lead.head))
+    grams = np.ascontiguousarray(lead.grams, dtype="<u8")
+    counts = np.array([len(lead.vector), len(specific), len(lead.head), len(words), len(text),
+                       len(grams)], dtype="<u4")
+    signature = np.ascontiguousarray(lead.signature, dtype="<u4")
+    return b"".join((counts.tobytes(), text, weights.tobytes(), grams.tobytes(),
+                     signature.tobytes()))
 
 
 def decode_lead(data: bytes) -> Lead:
     """Return the `Lead` that `encode_lead` made `data` from."""
     import numpy as np
 
-    size = int.from_bytes(data[:4], "little")
-    vector, specific, head, words = json.loads(data[4:4 + size])
-    at = 4 + size
-    grams_size = int.from_bytes(data[at:at + 4], "little")
-    grams = np.frombuffer(data, dtype="<u8", count=grams_size // 8, offset=at + 4)
-    signature = np.frombuffer(data, dtype="<u4", offset=at + 4 + grams_size)
+    vector_size, specific_size, head_size, words_size, text_size, grams_size = (
+        np.frombuffer(data, dtype="<u4", count=_LEAD_HEADER).tolist())
+    at = _LEAD_HEADER * 4
     # One string object per word across all leads, as `lead_of` makes them.
-    return Lead(vector={intern(w): v for w, v in vector.items()},
-                specific=frozenset(map(intern, specific)),
-                head={intern(w): v for w, v in head.items()},
-                words=frozenset(map(intern, words)), grams=grams.astype(np.uint64),
-                signature=signature.astype(np.uint32))
+    names = (list(map(intern, data[at:at + text_size].decode().split("\0")))
+             if vector_size + specific_size + head_size + words_size else [])
+    at += text_size
+    weights = np.frombuffer(data, dtype="<f8", count=vector_size + head_size, offset=at).tolist()
+    at += 8 * (vector_size + head_size)
+    grams = np.frombuffer(data, dtype="<u8", count=grams_size, offset=at)
+    signature = np.frombuffer(data, dtype="<u4", offset=at + 8 * grams_size)
+    head_at = vector_size + specific_size
+    return Lead(vector=dict(zip(names[:vector_size], weights[:vector_size], strict=True)),
+                specific=frozenset(names[vector_size:head_at]),
+                head=dict(zip(names[head_at:head_at + head_size], weights[vector_size:],
+                              strict=True)),
+                words=frozenset(names[head_at + head_size:]),
+                grams=grams.astype(np.uint64), signature=signature.astype(np.uint32))
 
 
 def encode_stories(stories: Sequence[Story]) -> str:
