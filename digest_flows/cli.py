@@ -313,7 +313,6 @@ def _run(args: argparse.Namespace) -> int:
         with _progress_on_terminal(quiet=args.quiet or args.verbose):
             result = run_in_process(config, args.date, resend=args.resend)
     else:
-        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
         # The terminal shows the problems (and with -v every task's log); the
         # Prefect server (its UI) still gets the whole log through its own handler.
         os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = logging.getLevelName(level)
@@ -451,7 +450,6 @@ def _preview(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     config = load_config(args.config)
     from digest_flows.daily import DEPLOYMENT, serve_deployment
 
@@ -465,7 +463,6 @@ def _serve(args: argparse.Namespace) -> int:
 def _trigger(args: argparse.Namespace) -> int:
     import json
 
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     parameters: dict[str, Any] = {}
     for item in args.param:
         key, sep, value = item.partition("=")

@@ -20,9 +20,7 @@ from concurrent.futures import Executor
 from contextlib import ExitStack
 from typing import Any, ParamSpec, TypeVar
 
-# Offline, Prefect's server otherwise logs telemetry errors.
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-
+# This package has already turned Prefect's usage reports off (`digest_flows.without_telemetry`).
 from prefect import Flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from digest_flows.daily import FLOW_BATCH_SCALE, flow_batch_size
 
@@ -81,3 +82,40 @@ print(json.dumps([ours, prefects, fastapi_before, other]))
     assert ours[2]["date"] == "2026-11-20T06:30:00+00:00"
     assert fastapi_before is False
     assert other == {"config": "/srv/digest.toml", "n": [1.5]}
+
+
+def test_prefect_in_a_terminal_says_nothing_of_usage_data_and_keeps_a_users_choice(
+        tmp_path: Path) -> None:
+    # Prefect's client, on first use in a terminal, prints a notice and queues
+    # usage reports; importing the flow turns that off, unless DO_NOT_TRACK is set.
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    script = ("import os, digest_flows.daily; print('DNT', os.environ['DO_NOT_TRACK'], "
+              "os.environ['PREFECT_SERVER_ANALYTICS_ENABLED'])")
+    for preset, expected in ((None, "DNT 1 false"), ("0", "DNT 0 false")):
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("DO_NOT_TRACK", "PREFECT_SERVER_ANALYTICS_ENABLED", "CI")}
+        env["PREFECT_HOME"] = str(tmp_path / f"home-{preset}")  # a first use
+        if preset is not None:
+            env["DO_NOT_TRACK"] = preset
+        leader, follower = pty.openpty()
+        subprocess.run([sys.executable, "-c", script], stdin=follower, stdout=follower,
+                       stderr=follower, env=env, timeout=120, check=True)
+        os.close(follower)
+        output = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal's other end is closed
+                break
+            if not chunk:
+                break
+            output += chunk
+        os.close(leader)
+        text = output.decode(errors="replace")
+        assert expected in text
+        if preset is None:
+            assert "usage data" not in text, text
