@@ -25,16 +25,16 @@ bytecode: $(STAMP)
 run: bytecode
 	PREFECT_SERVER_ANALYTICS_ENABLED=false $(BIN)/digest run
 
-lint: bytecode
+lint: $(STAMP)
 	$(BIN)/ruff check digest digest_flows tests bench
 	$(BIN)/mypy
 
 # The quick suite (about a minute): every library test, no Prefect server.
-test: lint
+test: lint bytecode
 	$(BIN)/pytest -q -m "not slow"
 
 # Everything, end-to-end tests included (Prefect flows, kills, installs): what CI runs.
-test-all: lint
+test-all: lint bytecode
 	$(BIN)/pytest -q
 
 bench: bytecode

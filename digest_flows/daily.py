@@ -298,12 +298,8 @@ class DigestFlow(Flow[P, R]):
         return plain
 
 
-def digest_flow(**options: Any) -> Callable[[Callable[P, R]], DigestFlow[P, R]]:
-    """`@flow(**options)`, making a DigestFlow."""
-    return lambda fn: DigestFlow(fn, **options)
-
-
-@digest_flow(name="daily-digest", flow_run_name=run_name, on_failure=[notify_failure])
+@functools.partial(DigestFlow, name="daily-digest", flow_run_name=run_name,
+                   on_failure=[notify_failure])
 def daily_digest(
     date: dt.date | None = None, config: str | None = None, resend: bool = False,
     retry_send: bool = True,

@@ -63,16 +63,15 @@ def parse_feed(
         feed_title, entries, problems, is_feed = _json_feed(content)
     else:
         feed_title, entries, problems, is_feed = _xml_feed(content, headers)
+    if not is_feed:
+        return ParsedFeed(feed_title, (), tuple(problems), is_feed=False)
     # A link still relative (feedparser applies xml:base) is resolved against
     # the document's address (RFC 3986, 5.1.3), or the one the server gave
     # for it (Content-Location).
     base = headers.get("content-location") or feed_key
-    for entry in entries:
-        entry["link"] = _joined(base, entry["link"])
-    if not is_feed:
-        return ParsedFeed(feed_title, (), tuple(problems), is_feed=False)
     articles: list[Article] = []
     for number, entry in enumerate(entries, 1):
+        entry["link"] = _joined(base, entry["link"])
         article = _article(entry, source=source, feed_key=feed_key, now=now)
         if article is None:
             problems.append(f"item {number}: no title, link or text; skipped")
