@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -302,20 +303,58 @@ def test_one_boilerplate_body_under_unrelated_headlines_is_no_copy(
     assert ["own", "wire-a", "wire-b"] in stories
 
 
+def _rows(vectors: list[dict[int, float]]) -> Any:
+    """Sparse vectors (term -> weight) as the rows of a CSR matrix, each row's terms ascending."""
+    from scipy.sparse import csr_matrix
+
+    width = max((max(v) for v in vectors if v), default=0) + 1
+    matrix = csr_matrix(([w for v in vectors for w in v.values()],
+                         ([row for row, v in enumerate(vectors) for _ in v],
+                          [t for v in vectors for t in v])), shape=(len(vectors), width))
+    matrix.sort_indices()
+    return matrix
+
+
+def test_lead_rows_number_the_days_words_in_order_of_first_appearance(
+    make_article: Callable[..., Article],
+) -> None:
+    from digest.group.stories import _Leads, _row_dot, lead_of
+
+    found = [lead_of(make_article(id=str(n), title=title, body=body), "english")
+             for n, (title, body) in enumerate([
+                 ("Harbour bridge closed", "The harbour bridge closed after a crash on Monday."),
+                 ("", ""),
+                 ("Bridge reopens", "The harbour bridge reopened on Tuesday, police said.")])]
+    leads = _Leads.of(found)
+    order = list(dict.fromkeys(w for lead in found for w in lead.vector))
+    matrix = leads.matrix
+    assert matrix.shape == (3, len(order))
+    for row, lead in enumerate(found):
+        start, end = matrix.indptr[row], matrix.indptr[row + 1]
+        assert matrix.indices[start:end].tolist() == sorted(order.index(w) for w in lead.vector)
+        assert {order[t]: w for t, w in zip(matrix.indices[start:end].tolist(),
+                                             matrix.data[start:end].tolist(),
+                                             strict=True)} == lead.vector
+    assert leads.specific == {order.index(w) for lead in found for w in lead.specific}
+    products = (matrix @ matrix.T).toarray()
+    for x in range(3):
+        for y in range(3):
+            assert _row_dot(matrix, x, y) == pytest.approx(products[x, y], abs=1e-12)
+    assert _row_dot(matrix, 0, 1) == 0.0 and _row_dot(matrix, 0, 2) > 0.2
+
+
 def test_group_sums_compared_at_once_or_alone_agree_to_the_last_bit() -> None:
     # Story grouping compares many groups' sums in one sparse step, ahead of
     # need, and a group that changed since alone: both must give one answer.
     import random
 
-    from scipy.sparse import csr_matrix
-
-    from digest.group.stories import _Centroids, _matrix
+    from digest.group.stories import _Centroids
 
     rng = random.Random(7)
     vectors = [{t: rng.uniform(0.001, 3.0) for t in rng.sample(range(500), rng.randrange(0, 120))}
                for _ in range(40)]
     sums = _Centroids()
-    sums.add_rows(_matrix(vectors, csr_matrix))
+    sums.add_rows(_rows(vectors))
     for group, vector in enumerate(vectors):  # each group starts as its vector, terms ascending
         keys, values = sums.sums[group]
         assert keys.tolist() == sorted(vector)
@@ -344,15 +383,13 @@ def test_minhash_values_are_the_minima_of_each_permutations_top_bits() -> None:
 def test_merged_group_sums_are_the_termwise_sums_kept_to_the_heaviest() -> None:
     import random
 
-    from scipy.sparse import csr_matrix
-
-    from digest.group.stories import SUM_TERMS, _Centroids, _matrix
+    from digest.group.stories import SUM_TERMS, _Centroids
 
     rng = random.Random(11)
     vectors = [{t: rng.uniform(0.001, 3.0) for t in rng.sample(range(900), size)}
                for size in (0, 40, 70, 0, 300, 350, 5)]
     sums = _Centroids()
-    sums.add_rows(_matrix(vectors, csr_matrix))
+    sums.add_rows(_rows(vectors))
     expected = [dict(v) for v in vectors]
     for keep, gone in ((0, 3), (1, 2), (1, 0), (4, 5), (4, 6)):
         sums.merge(keep, gone)

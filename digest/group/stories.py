@@ -62,10 +62,15 @@ BANDS = 42
 BAND_ROWS = 3
 NUM_PERM = BANDS * BAND_ROWS
 # Before the exact check, a candidate's signatures must agree on this share of
-# their values (the MinHash estimate of its Jaccard). The estimate's standard
-# error at the 0.5 of a near-copy is sqrt(0.5 * 0.5 / 126) = 0.045, so a true
-# near-copy falls below 0.3 once in about 300,000 (4.5 standard errors).
-PREFILTER_AGREEMENT = 0.3
+# their values (the MinHash estimate of its Jaccard; a pair at Jaccard J agrees
+# on a binomial count of the 126 values, with mean 126 J). The prefilter may
+# lose no more near-copies than the banding already does, 0.37 % of pairs at
+# the 0.5 of a near-copy (above): 48 of 126 values (0.381) is the highest bar
+# a pair at 0.5 falls below as rarely (0.28 %; at 0.6, one in 4 million).
+# Pairs at 1/3 (a text against a copy of half of it) share a band 80 % of the
+# time, and each that passes costs an exact check: 80 % of them clear 0.3,
+# 15 % clear 0.381 (bench/README.md, "Copies of one text").
+PREFILTER_AGREEMENT = 0.38
 # A band's bucket of many articles (one wire story in hundreds of feeds, each
 # with its own dateline) would give all its pairs, quadratic in the family:
 # 3,000 copies took 43 s and 4.3 GiB to pair. Each article is paired with at
@@ -379,8 +384,7 @@ def _group(articles: Sequence[Article], similarity: float, window_hours: float,
     ordered = sorted(articles, key=lambda a: a.id)
     found = [known.get(a.id) or lead_of(a, language) for a in ordered]
     leads = _Leads.of(found)
-    vectors = leads.vectors
-    groups = _Groups(ordered, vectors, leads.matrix)
+    groups = _Groups(ordered, leads.matrix)
     copies = _merge_copies(groups, found, leads)
     required = _TimeScaledThreshold(similarity, window_hours * 3600.0)
     loose = _TimeScaledThreshold(similarity * min(ORPHAN_FACTOR, 1.0), window_hours * 3600.0)
@@ -481,12 +485,10 @@ class _Groups:
     article's group, and `outlets` each group's members, by outlet.
     """
 
-    def __init__(self, articles: Sequence[Article], vectors: Sequence[dict[int, float]],
-                 matrix: Any) -> None:
+    def __init__(self, articles: Sequence[Article], matrix: Any) -> None:
         import numpy as np
 
-        self.vectors = vectors
-        self.matrix = matrix  # the same vectors as rows of a sparse matrix
+        self.matrix = matrix  # the articles' lead vectors as rows (`_Leads.matrix`)
         self.group_of = np.arange(len(articles))
         self.size = [1] * len(articles)
         self.times = [_timestamp(a) for a in articles]
@@ -494,6 +496,8 @@ class _Groups:
         self.moments: dict[int, list[float]] = {}
         self.middles: dict[int, float | None] = {}  # of `moments`, once per group size
         self.cosines: dict[tuple[int, int], float] = {}  # article pairs', once checked
+        # For two groups refused for one outlet's pair of articles: that pair.
+        self.blockers: dict[tuple[int, int], tuple[int, int]] = {}
         # The dot product of two groups' sums, found ahead, with each group's
         # merge count then: it stands while neither has merged since.
         self.merges = [0] * len(articles)
@@ -539,20 +543,33 @@ class _Groups:
         """
         gap = self._gap(a, b)
         ahead = self.ahead.pop((a, b), None)  # used once: a pair refused is not asked again
+        needed = strict(gap) * SAME_SOURCE_FACTOR
+        # Two groups refused for a pair of one outlet's articles are refused
+        # again for it, while it fails the bar at their gap: an article never
+        # leaves its group, so while `a` and `b` are groups, the pair is across them.
+        blocker = self.blockers.get((a, b))
+        if blocker is not None and self.cosines[blocker] < needed:
+            return False
         if ahead is not None and ahead[1] == self.merges[a] and ahead[2] == self.merges[b]:
             sums = ahead[0]
         else:
             sums = self.centroids.dot(a, b)
         if sums / (self.size[a] * self.size[b]) < bar(gap):
             return False
-        needed = strict(gap) * SAME_SOURCE_FACTOR
         ours, theirs = self.outlets[a], self.outlets[b]
         # Groups whose outlets differ have no such pair (most do: found from the fewer outlets).
         fewer, more = (ours, theirs) if len(ours) <= len(theirs) else (theirs, ours)
         if not any(outlet in more for outlet in fewer):
             return True
-        pairs = [(x, y) for outlet, mine in ours.items()
-                 for x in mine for y in theirs.get(outlet, ())]
+        blocker = self._failing([(x, y) for outlet, mine in ours.items() if outlet in theirs
+                                 for x in mine for y in theirs[outlet]], needed)
+        if blocker is None:
+            return True
+        self.blockers[a, b] = blocker
+        return False
+
+    def _failing(self, pairs: list[tuple[int, int]], needed: float) -> tuple[int, int] | None:
+        """A pair of articles whose similarity is below `needed`, or None when all clear it."""
         # Groups that failed grow and are checked again: their articles' pairs
         # were mostly seen, and a pair's similarity never changes.
         known = self.cosines
@@ -562,7 +579,7 @@ class _Groups:
             if dot is None:
                 missing.append(pair)
             elif dot < needed:
-                return False
+                return pair
         if len(missing) > _MANY_PAIRS:  # many at once
             import numpy as np
 
@@ -570,12 +587,13 @@ class _Groups:
                            for side in zip(*missing, strict=True))
             dots = np.asarray(self.matrix[left].multiply(self.matrix[right]).sum(axis=1)).ravel()
             known.update(zip(missing, dots.tolist(), strict=True))
-            return bool((dots >= needed).all())
+            below = np.flatnonzero(dots < needed)
+            return missing[below[0]] if len(below) else None
         for pair in missing:
-            dot = known[pair] = _dot(self.vectors[pair[0]], self.vectors[pair[1]])
+            dot = known[pair] = _row_dot(self.matrix, *pair)
             if dot < needed:
-                return False
-        return True
+                return pair
+        return None
 
     def compare_ahead(self, left: Any, right: Any, bar: _TimeScaledThreshold,
                       refused: set[tuple[int, int, int, int]]) -> tuple[Any, Any, Any]:
@@ -654,7 +672,9 @@ def _story_id(ids: Sequence[str]) -> str:
 class _Leads:
     """What the grouping knows of each article's headline and lead, words numbered."""
 
-    vectors: list[dict[int, float]]  # unit vectors, rarity-weighted
+    # The unit vectors, rarity-weighted, as the rows of a sparse matrix (each
+    # row's terms ascending; columns: the day's word numbers).
+    matrix: Any
     specific: set[int]  # vocabulary ids of specific words (names, places, figures)
     heads: list[dict[str, float]]  # the headline's telling words (truncated) and weights
     words: list[frozenset[str]]  # the telling words (truncated) of headline and lead
@@ -662,17 +682,25 @@ class _Leads:
     @classmethod
     def of(cls, leads: Sequence[Lead]) -> _Leads:
         """Number the day's words (in article order) and gather the articles' leads."""
+        import numpy as np
+        from scipy.sparse import csr_matrix
+
         # Each word's number is its place in order of first appearance.
         words = dict.fromkeys(chain.from_iterable(lead.vector for lead in leads))
         number = {w: n for n, w in enumerate(words)}.__getitem__
-        found = cls([], set(), [], [])
-        for lead in leads:
-            found.vectors.append(dict(zip(map(number, lead.vector), lead.vector.values(),
-                                          strict=True)))
-            found.specific.update(map(number, lead.specific))
-            found.heads.append(lead.head)
-            found.words.append(lead.words)
-        return found
+        starts = np.zeros(len(leads) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, (lead.vector for lead in leads)), dtype=np.int64,
+                              count=len(leads)), out=starts[1:])
+        total = int(starts[-1])
+        columns = np.fromiter(map(number, chain.from_iterable(lead.vector for lead in leads)),
+                              dtype=np.int64, count=total)
+        values = np.fromiter(chain.from_iterable(lead.vector.values() for lead in leads),
+                             dtype=np.float64, count=total)
+        matrix = csr_matrix((values, columns, starts), shape=(len(leads), max(len(words), 1)))
+        matrix.sort_indices()
+        specific = set(map(number, chain.from_iterable(lead.specific for lead in leads)))
+        return cls(matrix, specific, [lead.head for lead in leads],
+                   [lead.words for lead in leads])
 
     def agreements(self, left: Any, right: Any) -> Any:
         """For article pairs (two index arrays): how far their headlines agree.
@@ -695,13 +723,6 @@ class _Leads:
                                     np.where(totals[j] > 0, backward / totals[j], 1.0))
             out[start:start + PAIR_CHUNK] = shares
         return out
-
-    @cached_property
-    def matrix(self) -> Any:
-        """The lead vectors as rows of a sparse matrix (columns: the day's word numbers)."""
-        from scipy.sparse import csr_matrix
-
-        return _matrix(self.vectors, csr_matrix)
 
     @cached_property
     def _matrices(self) -> tuple[Any, Any, Any]:
@@ -890,14 +911,13 @@ def _event_pairs(
     Three arrays: the pairs' first and second articles, and whether each pair
     also passes `required` (the first pass's bar).
     """
-    vectors, specific = leads.vectors, leads.specific
     import numpy as np
 
-    matrix = leads.matrix
+    matrix, specific = leads.matrix, leads.specific
     codes = _candidates(matrix, np)
     if not len(codes):
         return codes, codes, np.zeros(0, dtype=bool)
-    count = len(vectors)
+    count = matrix.shape[0]
     left, right = codes // count, codes % count
     # Headlines first: their test is the cheaper (a few words a headline
     # against a lead's sixty) and passes the fewer pairs (12 % of the 10k
@@ -1003,22 +1023,6 @@ def _run_pairs(starts: Any, sizes: Any, np: Any, most: int) -> tuple[Any, Any]:
     return firsts, firsts + 1 + offsets
 
 
-def _matrix(vectors: Sequence[dict[int, float]], csr_matrix: Any) -> Any:
-    """The vectors as rows of a sparse matrix, each row's terms ascending."""
-    import numpy as np
-
-    sizes = np.fromiter(map(len, vectors), dtype=np.int64, count=len(vectors))
-    total = int(sizes.sum())
-    rows = np.repeat(np.arange(len(vectors), dtype=np.int64), sizes)
-    columns = np.fromiter(chain.from_iterable(vectors), dtype=np.int64, count=total)
-    values = np.fromiter(chain.from_iterable(v.values() for v in vectors), dtype=np.float64,
-                         count=total)
-    width = int(columns.max()) + 1 if total else 1
-    matrix = csr_matrix((values, (rows, columns)), shape=(len(vectors), width))
-    matrix.sort_indices()
-    return matrix
-
-
 class _Centroids:
     """Each group's summed unit TF-IDF vector: enough for the mean pairwise cosine.
 
@@ -1102,7 +1106,14 @@ class _Centroids:
         self.sums[keep] = (keys, values)
 
 
-def _dot(a: dict[int, float], b: dict[int, float]) -> float:
-    # Over the terms both have (a set of ints iterates in the same order in every process).
-    return float(sum(a[k] * b[k] for k in a.keys() & b.keys()))
-
+def _row_dot(matrix: Any, x: int, y: int) -> float:
+    """The dot product of rows `x` and `y` of a CSR matrix whose rows' terms are ascending."""
+    bounds, terms, weights = matrix.indptr, matrix.indices, matrix.data
+    (start_x, end_x), (start_y, end_y) = bounds[x:x + 2], bounds[y:y + 2]
+    keys_x, keys_y = terms[start_x:end_x], terms[start_y:end_y]
+    if not len(keys_x) or not len(keys_y):
+        return 0.0
+    found = keys_y.searchsorted(keys_x)
+    found[found == len(keys_y)] = 0
+    both = keys_y[found] == keys_x
+    return float(weights[start_x:end_x][both] @ weights[start_y:end_y][found[both]])
