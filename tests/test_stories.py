@@ -343,6 +343,25 @@ def test_lead_rows_number_the_days_words_in_order_of_first_appearance(
     assert _row_dot(matrix, 0, 1) == 0.0 and _row_dot(matrix, 0, 2) > 0.2
 
 
+def test_smallest_keys_of_each_row_are_those_a_full_sort_ranks_first() -> None:
+    import numpy as np
+
+    from digest.group.stories import _smallest_per_row
+
+    rng = np.random.default_rng(5)
+    lengths = [0, 3, 4, 5, 40, 1, 9, 4]  # rows at, below and above the 4 kept
+    rows = np.repeat(np.arange(len(lengths)), lengths)
+    keys = np.concatenate([rng.choice(10**6, size=n, replace=False) for n in lengths])
+    found_rows, found_keys = _smallest_per_row(rows, keys, len(lengths), 4, np)
+    found = sorted(zip(found_rows.tolist(), found_keys.tolist(), strict=True))
+    expected = sorted((row, key) for row in range(len(lengths))
+                      for key in sorted(keys[rows == row].tolist())[:4])
+    assert found == expected
+    assert len(found) == 0 + 3 + 4 + 4 + 4 + 1 + 4 + 4
+    empty = np.zeros(0, dtype=np.int64)
+    assert [len(a) for a in _smallest_per_row(empty, empty, 0, 4, np)] == [0, 0]
+
+
 def test_group_sums_compared_at_once_or_alone_agree_to_the_last_bit() -> None:
     # Story grouping compares many groups' sums in one sparse step, ahead of
     # need, and a group that changed since alone: both must give one answer.

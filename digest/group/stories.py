@@ -979,9 +979,8 @@ def _candidates(matrix: Any, np: Any) -> Any:
     index = csr_matrix((weights[top], (rows[top], terms[top])), shape=matrix.shape)
     transposed = index.T.tocsr()
     # Each article's partners, best first, ties to the lower partner: one
-    # integer per pair, the row in the high bits, then the score (at most
-    # INDEX_TERMS, unit weights) scaled to `score_bits` and inverted, then the
-    # partner, so that a plain sort ranks them.
+    # integer per pair, the score (at most INDEX_TERMS, unit weights) scaled
+    # to `score_bits` and inverted, then the partner, so that the smallest rank first.
     partner_bits = max(count - 1, 1).bit_length()
     local_bits = (CANDIDATE_BLOCK - 1).bit_length()
     score_bits = min(31, 63 - local_bits - partner_bits)  # 31 up to 2**21 articles
@@ -994,13 +993,34 @@ def _candidates(matrix: Any, np: Any) -> Any:
         other = partner != local + start
         local, partner, score = local[other], partner[other], block.data[other]
         scaled = np.round(score / INDEX_TERMS * top_score).astype(np.int64)
-        ranked = np.sort((((local << score_bits) | (top_score - scaled)) << partner_bits)
-                         | partner)
-        mine = ranked >> (score_bits + partner_bits)
-        best = _ranks(mine, np) < MAX_CANDIDATES
-        mine, theirs = mine[best] + start, ranked[best] & (2**partner_bits - 1)
+        mine, ranked = _smallest_per_row(local, ((top_score - scaled) << partner_bits) | partner,
+                                         block.shape[0], MAX_CANDIDATES, np)
+        mine, theirs = mine + start, ranked & (2**partner_bits - 1)
         kept.append(np.minimum(mine, theirs) * count + np.maximum(mine, theirs))
     return _unique(np.concatenate(kept), np)
+
+
+def _smallest_per_row(rows: Any, keys: Any, count: int, most: int, np: Any) -> tuple[Any, Any]:
+    """Each row's `most` smallest keys (all of a row with fewer), as (rows, keys), in no order.
+
+    `rows` (below `count`) is ascending and a row's keys are distinct. The
+    rows with more keys are laid out as the lines of a table, padded with
+    keys above any, and np.partition picks each line's smallest: linear in
+    the keys, where sorting them all is not.
+    """
+    lengths = np.bincount(rows, minlength=count)
+    few = lengths[rows] <= most
+    long = np.flatnonzero(lengths > most)
+    if not len(long):
+        return rows, keys
+    sizes = lengths[long]
+    line = np.repeat(np.arange(len(long)), sizes)
+    column = np.arange(len(line)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    table = np.full((len(long), int(sizes.max())), np.iinfo(np.int64).max, dtype=np.int64)
+    table[line, column] = keys[~few]
+    smallest = np.partition(table, most - 1, axis=1)[:, :most]
+    return (np.concatenate((rows[few], np.repeat(long, most))),
+            np.concatenate((keys[few], smallest.ravel())))
 
 
 def _ranks(groups: Any, np: Any) -> Any:
