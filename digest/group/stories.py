@@ -451,7 +451,7 @@ def _group(articles: Sequence[Article], similarity: float, window_hours: float,
 
 def _merge_copies(groups: _Groups, features: Sequence[Lead], leads: _Leads) -> set[int]:
     """Merge the groups of the pairs `near_duplicate_pairs` finds whose headlines agree
-    (`_Leads.agreements`); return the articles in them.
+    (`_Leads.agree`); return the articles in them.
 
     The candidates are checked a chunk at a time, in the order of the pairs,
     and a pair already in one group is not checked: merging it would change
@@ -471,7 +471,7 @@ def _merge_copies(groups: _Groups, features: Sequence[Lead], leads: _Leads) -> s
         i, j = i[apart], j[apart]
         near = rows.jaccards(i, j) >= NEAR_DUPLICATE_JACCARD
         i, j = i[near], j[near]
-        agree = leads.agreements(i, j) >= HEADLINE_AGREEMENT
+        agree = leads.agree(i, j)
         for a, b in zip(i[agree].tolist(), j[agree].tolist(), strict=True):
             groups.merge(root(a), root(b))
             copies.update((a, b))
@@ -702,27 +702,32 @@ class _Leads:
         return cls(matrix, specific, [lead.head for lead in leads],
                    [lead.words for lead in leads])
 
-    def agreements(self, left: Any, right: Any) -> Any:
-        """For article pairs (two index arrays): how far their headlines agree.
+    def agree(self, left: Any, right: Any) -> Any:
+        """For article pairs (two index arrays): whether their headlines agree.
 
         Each headline's telling words, by weight, that the other's headline
-        or lead has; the smaller of the two shares, since both headlines must
-        be about what the other article reports. 1.0 for a headline with no
-        telling word at all.
+        or lead has must be at least HEADLINE_AGREEMENT of its own, since both
+        headlines must be about what the other article reports; a headline
+        with no telling word at all agrees with any. The second headline is
+        checked only for the pairs the first passes.
         """
         import numpy as np
 
-        heads, words, totals = self._matrices
-        out = np.empty(len(left))
+        out = np.zeros(len(left), dtype=bool)
         for start in range(0, len(left), PAIR_CHUNK):
             i, j = left[start:start + PAIR_CHUNK], right[start:start + PAIR_CHUNK]
-            forward = np.asarray(heads[i].multiply(words[j]).sum(axis=1)).ravel()
-            backward = np.asarray(heads[j].multiply(words[i]).sum(axis=1)).ravel()
-            with np.errstate(invalid="ignore", divide="ignore"):
-                shares = np.minimum(np.where(totals[i] > 0, forward / totals[i], 1.0),
-                                    np.where(totals[j] > 0, backward / totals[j], 1.0))
-            out[start:start + PAIR_CHUNK] = shares
+            passed = np.flatnonzero(self._shares(i, j) >= HEADLINE_AGREEMENT)
+            out[start + passed[self._shares(j[passed], i[passed]) >= HEADLINE_AGREEMENT]] = True
         return out
+
+    def _shares(self, i: Any, j: Any) -> Any:
+        """The share, by weight, of each headline `i`'s telling words that article `j` has."""
+        import numpy as np
+
+        heads, words, totals = self._matrices
+        found = np.asarray(heads[i].multiply(words[j]).sum(axis=1)).ravel()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(totals[i] > 0, found / totals[i], 1.0)
 
     @cached_property
     def _matrices(self) -> tuple[Any, Any, Any]:
@@ -922,7 +927,7 @@ def _event_pairs(
     # Headlines first: their test is the cheaper (a few words a headline
     # against a lead's sixty) and passes the fewer pairs (12 % of the 10k
     # synthetic day's candidates, against 47 % for the cosine; bench/README.md).
-    agree = leads.agreements(left, right) >= HEADLINE_AGREEMENT
+    agree = leads.agree(left, right)
     left, right = left[agree], right[agree]
     if not len(left):
         return left, right, np.zeros(0, dtype=bool)
