@@ -132,6 +132,19 @@ def test_a_fifo_a_device_a_link_out_and_a_huge_file_are_reported_not_read(
     assert "Not for the digest" not in " ".join(a.body for a in result.articles)
 
 
+def test_a_linked_subfolder_is_not_entered(tmp_path: Path) -> None:
+    folder = tmp_path / "inbox"
+    (folder / "real").mkdir(parents=True)
+    (folder / "real" / "kept.txt").write_text("Kept\n\nA file in a real subfolder.\n")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "private.txt").write_text("Private\n\nNot for the digest.\n")
+    (folder / "linked").symlink_to(outside, target_is_directory=True)
+    for follow in (False, True):
+        result = read_folder(folder, follow_links=follow)
+        assert [a.title for a in result.articles] == ["Kept"]
+
+
 def test_links_out_of_the_folder_are_read_when_allowed(tmp_path: Path) -> None:
     folder = _hostile_folder(tmp_path)
     result = read_folder(folder, max_bytes=1_000_000, follow_links=True)

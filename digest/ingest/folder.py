@@ -65,7 +65,10 @@ def read_folder(
     inside = path.resolve()
     for file in files:
         try:
-            if not follow_links and not file.resolve().is_relative_to(inside):
+            # Only a link can lead out of the folder: the walk does not enter
+            # linked subfolders, so a file that is not a link is inside it.
+            if (not follow_links and file.is_symlink()
+                    and not file.resolve().is_relative_to(inside)):
                 raise ValueError("links outside the folder; refused "
                                  "(set [sources] follow_links = true to read it)")
             article = read_article_file(file, name, max_bytes,
