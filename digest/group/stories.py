@@ -69,7 +69,7 @@ NUM_PERM = BANDS * BAND_ROWS
 # a pair at 0.5 falls below as rarely (0.28 %; at 0.6, one in 4 million).
 # Pairs at 1/3 (a text against a copy of half of it) share a band 80 % of the
 # time, and each that passes costs an exact check: 80 % of them clear 0.3,
-# 15 % clear 0.381 (bench/README.md, "Copies of one text").
+# 15 % clear 0.381 (bench/README.md, "less pairing on big days").
 PREFILTER_AGREEMENT = 0.38
 # A band's bucket of many articles (one wire story in hundreds of feeds, each
 # with its own dateline) would give all its pairs, quadratic in the family:
