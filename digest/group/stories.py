@@ -987,8 +987,7 @@ def _candidates(matrix: Any, np: Any) -> Any:
     # integer per pair, the score (at most INDEX_TERMS, unit weights) scaled
     # to `score_bits` and inverted, then the partner, so that the smallest rank first.
     partner_bits = max(count - 1, 1).bit_length()
-    local_bits = (CANDIDATE_BLOCK - 1).bit_length()
-    score_bits = min(31, 63 - local_bits - partner_bits)  # 31 up to 2**21 articles
+    score_bits = min(31, 63 - partner_bits)  # 31 up to 2**32 articles
     top_score = 2**score_bits - 1
     kept = [np.zeros(0, dtype=np.int64)]
     for start in range(0, count, CANDIDATE_BLOCK):
