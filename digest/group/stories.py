@@ -685,20 +685,21 @@ class _Leads:
         import numpy as np
         from scipy.sparse import csr_matrix
 
-        # Each word's number is its place in order of first appearance.
-        words = dict.fromkeys(chain.from_iterable(lead.vector for lead in leads))
-        number = {w: n for n, w in enumerate(words)}.__getitem__
         starts = np.zeros(len(leads) + 1, dtype=np.int64)
         np.cumsum(np.fromiter(map(len, (lead.vector for lead in leads)), dtype=np.int64,
                               count=len(leads)), out=starts[1:])
         total = int(starts[-1])
-        columns = np.fromiter(map(number, chain.from_iterable(lead.vector for lead in leads)),
+        numbers = _numbering()
+        columns = np.fromiter(map(numbers.__getitem__,
+                                  chain.from_iterable(lead.vector for lead in leads)),
                               dtype=np.int64, count=total)
         values = np.fromiter(chain.from_iterable(lead.vector.values() for lead in leads),
                              dtype=np.float64, count=total)
-        matrix = csr_matrix((values, columns, starts), shape=(len(leads), max(len(words), 1)))
+        # (A lead's specific words are among its vector's, so numbered already.)
+        specific = set(map(numbers.__getitem__,
+                           chain.from_iterable(lead.specific for lead in leads)))
+        matrix = csr_matrix((values, columns, starts), shape=(len(leads), max(len(numbers), 1)))
         matrix.sort_indices()
-        specific = set(map(number, chain.from_iterable(lead.specific for lead in leads)))
         return cls(matrix, specific, [lead.head for lead in leads],
                    [lead.words for lead in leads])
 
@@ -734,10 +735,9 @@ class _Leads:
         import numpy as np
         from scipy.sparse import csr_matrix
 
-        # Headline words numbered in order of first appearance.
-        index = {w: n for n, w in enumerate(dict.fromkeys(chain.from_iterable(self.heads)))}
         sizes = np.fromiter(map(len, self.heads), dtype=np.int64, count=len(self.heads))
         rows = np.repeat(np.arange(len(self.heads), dtype=np.int64), sizes)
+        index = _numbering()  # headline words
         columns = np.fromiter(map(index.__getitem__, chain.from_iterable(self.heads)),
                               dtype=np.int64, count=len(rows))
         values = np.fromiter(chain.from_iterable(h.values() for h in self.heads),
@@ -753,6 +753,17 @@ class _Leads:
         words = csr_matrix((np.ones(len(word_rows)), (word_rows, word_columns)), shape=shape)
         totals = np.asarray(heads.sum(axis=1)).ravel()
         return heads, words, totals
+
+
+def _numbering() -> defaultdict[str, int]:
+    """A map that numbers each word it is asked for, in order of first asking: 0, 1, 2...
+
+    One pass in C over the words (`map` of its `__getitem__`) numbers and
+    looks them up at once.
+    """
+    from itertools import count
+
+    return defaultdict(count().__next__)
 
 
 @dataclass(frozen=True)
