@@ -261,13 +261,16 @@ class _GramRows:
         self.row[used] = np.arange(len(used))
         rows = [grams[i] for i in used]
         self.sizes = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
-        columns = (np.concatenate(rows or [np.zeros(0, dtype=np.uint64)])
-                   >> np.uint64(1)).astype(np.int64)
+        columns = np.concatenate(rows or [np.zeros(0, dtype=np.uint64)])
+        columns >>= np.uint64(1)
+        columns = columns.view(np.int64)  # below 2**63 now: the same values
         starts = np.concatenate(([0], np.cumsum(self.sizes)))
-        inside = np.ones(len(columns), dtype=bool)
-        inside[starts[1:-1]] = False  # a row's first column has no predecessor in the row
+        # Two neighbours equal within a row (each row ascending); a row's first
+        # column has no predecessor in the row.
+        equal = columns[1:] == columns[:-1]
+        equal[starts[1:-1] - 1] = False
         self.matrix = None
-        if not ((columns[1:] == columns[:-1]) & inside[1:]).any():
+        if not equal.any():
             self.matrix = csr_matrix((np.ones(len(columns), dtype=np.int8), columns, starts),
                                      shape=(len(used), 2**63 - 1))
 
@@ -526,10 +529,10 @@ class _Groups:
         self.centroids.merge(a, b)
         self.moments.setdefault(a, []).extend(self.moments.pop(b, []))
         self.middles.pop(a, None)
-        mine = self.outlets[a]
-        for outlet, members in self.outlets.pop(b).items():
-            self.group_of[members] = a
+        mine, theirs = self.outlets[a], self.outlets.pop(b)
+        for outlet, members in theirs.items():
             mine.setdefault(outlet, []).extend(members)
+        self.group_of[list(chain.from_iterable(theirs.values()))] = a
 
     def same_event(
         self, a: int, b: int, bar: _TimeScaledThreshold, strict: _TimeScaledThreshold,
