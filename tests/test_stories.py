@@ -240,6 +240,32 @@ def test_one_outlet_needs_each_pair_of_its_articles_to_be_alike() -> None:
         assert not {"launch", "recall"} <= set(story)
 
 
+def test_groups_refused_for_one_outlets_pair_are_refused_again_without_walking(
+    make_article: Callable[..., Article], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import numpy as np
+    from scipy.sparse import csr_matrix
+
+    from digest.group.stories import _Groups, _TimeScaledThreshold
+
+    articles = [make_article(id="x", source="Wire"), make_article(id="y", source="Wire"),
+                make_article(id="z", source="Herald")]
+    # x and y: one outlet's articles, alike by 0.5 (their mean clears 0.12,
+    # the pair not 5 x 0.12); z is y's copy from another outlet.
+    matrix = csr_matrix(np.array([[1.0, 0.0], [0.5, 0.75**0.5], [0.5, 0.75**0.5]]))
+    groups = _Groups(articles, matrix)
+    bar = _TimeScaledThreshold(0.12, 72 * 3600.0)
+    assert not groups.same_event(0, 1, bar, bar)
+    assert groups.blockers == {(0, 1): (0, 1)}
+    groups.merge(1, 2)  # y's group grows: the refusal by sizes no longer holds
+    monkeypatch.setattr(_Groups, "_failing", lambda *_: pytest.fail("walked again"))
+    assert not groups.same_event(0, 1, bar, bar)
+    refused: set[tuple[int, int, int, int]] = set()
+    low, high, dead = groups.compare_ahead(np.array([0]), np.array([2]), bar, refused)
+    assert (low.tolist(), high.tolist(), dead.tolist()) == ([0], [1], [True])
+    assert refused == {(0, 1, 1, 2)}
+
+
 def test_a_stored_lead_reads_back_as_found() -> None:
     import numpy as np
 

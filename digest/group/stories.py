@@ -606,7 +606,9 @@ class _Groups:
         one sparse step costs a fraction of comparing them one by one. A pair
         whose mean similarity is below `bar` is refused here, at the groups'
         present sizes, as `same_event` would refuse it: groups only grow, so
-        the same sizes are the same groups.
+        the same sizes are the same groups. So is a pair refused before for
+        one outlet's pair of articles that still fails `bar` times
+        SAME_SOURCE_FACTOR (the main pass's `same_event` checks both by one bar).
 
         The article pairs must be in different groups. Returns, for each, its
         two groups now (the lower first) and whether that group pair is
@@ -623,12 +625,19 @@ class _Groups:
         which = np.empty(len(codes), dtype=np.int64)  # each pair's place among the distinct
         which[order] = np.cumsum(first) - 1
         size, merges, ahead = self.size, self.merges, self.ahead
+        blockers, cosines = self.blockers, self.cosines
         distinct = codes[order][first].tolist()
         refusals = [False] * len(distinct)
         todo = []
         for place, code in enumerate(distinct):
             x, y = divmod(code, count)
             if (x, size[x], y, size[y]) in refused:
+                refusals[place] = True
+                continue
+            blocker = blockers.get((x, y))  # as `same_event` would refuse them, at once
+            if (blocker is not None
+                    and cosines[blocker] < bar(self._gap(x, y)) * SAME_SOURCE_FACTOR):
+                refused.add((x, size[x], y, size[y]))
                 refusals[place] = True
                 continue
             found = ahead.get((x, y))
