@@ -4,6 +4,8 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from digest.ingest.folder import article_id, read_folder, split_title
 
 
@@ -143,6 +145,21 @@ def test_a_linked_subfolder_is_not_entered(tmp_path: Path) -> None:
     for follow in (False, True):
         result = read_folder(folder, follow_links=follow)
         assert [a.title for a in result.articles] == ["Kept"]
+
+
+def test_a_file_swapped_for_a_link_after_the_listing_is_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    folder = _hostile_folder(tmp_path)
+    # As if passwd.txt were a plain file when the folder was listed and a
+    # link to the secret when it is opened.
+    real_is_symlink = Path.is_symlink
+    monkeypatch.setattr(Path, "is_symlink",
+                        lambda self: self.name != "passwd.txt" and real_is_symlink(self))
+    result = read_folder(folder, max_bytes=1_000_000)
+    assert "a link now" in {p.item: p.message for p in result.problems}["passwd.txt"]
+    assert "Not for the digest" not in " ".join(a.body for a in result.articles)
+    assert "inside.txt" in {a.location.rsplit("/", 1)[-1] for a in result.articles}
 
 
 def test_links_out_of_the_folder_are_read_when_allowed(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import errno
 import hashlib
 import os
 import re
@@ -66,13 +67,15 @@ def read_folder(
     for file in files:
         try:
             # Only a link can lead out of the folder: the walk does not enter
-            # linked subfolders, so a file that is not a link is inside it.
-            if (not follow_links and file.is_symlink()
-                    and not file.resolve().is_relative_to(inside)):
+            # linked subfolders, so a file that is not a link is inside it (and
+            # is opened so that a link put in its place since is refused).
+            link = file.is_symlink()
+            if not follow_links and link and not file.resolve().is_relative_to(inside):
                 raise ValueError("links outside the folder; refused "
                                  "(set [sources] follow_links = true to read it)")
             article = read_article_file(file, name, max_bytes,
-                                        key=path_text(file.relative_to(path).as_posix()))
+                                        key=path_text(file.relative_to(path).as_posix()),
+                                        follow=follow_links or link)
         except ValueError as exc:
             problems.append(SourceProblem(name, _shown(file, path), str(exc)))
             continue
@@ -100,14 +103,15 @@ def _shown(file: Path, folder: Path) -> str:
 
 def read_article_file(
     file: Path, source: str, max_bytes: int = MAX_FILE_BYTES, key: str | None = None,
+    follow: bool = True,
 ) -> Article:
     """Return the article in `file`; raise ValueError saying why it is unusable.
 
     Only a regular file is read (never a FIFO, a device or a socket: it is
     opened without blocking and checked before any read), and never more than
-    `max_bytes`.
+    `max_bytes`. Unless `follow`, a file that is a link is refused.
     """
-    raw, modified = _read_regular(file, max_bytes)
+    raw, modified = _read_regular(file, max_bytes, follow)
     if b"\0" in raw[:_SNIFF_BYTES] and not raw.startswith(_WIDE_BOMS):
         raise ValueError("binary file skipped")
     text, flags = decode_text(raw)
@@ -127,9 +131,15 @@ def read_article_file(
     )
 
 
-def _read_regular(file: Path, max_bytes: int) -> tuple[bytes, float]:
+def _read_regular(file: Path, max_bytes: int, follow: bool = True) -> tuple[bytes, float]:
     """Return the bytes and modification time of the regular file `file`."""
-    descriptor = os.open(file, os.O_RDONLY | os.O_NONBLOCK)
+    flags = os.O_RDONLY | os.O_NONBLOCK | (0 if follow else os.O_NOFOLLOW)
+    try:
+        descriptor = os.open(file, flags)
+    except OSError as exc:
+        if not follow and exc.errno == errno.ELOOP:
+            raise ValueError("a link now, not when the folder was listed; skipped") from None
+        raise
     try:
         status = os.fstat(descriptor)
         if not stat.S_ISREG(status.st_mode):
