@@ -68,8 +68,9 @@ NUM_PERM = BANDS * BAND_ROWS
 # the 0.5 of a near-copy (above): 48 of 126 values (0.381) is the highest bar
 # a pair at 0.5 falls below as rarely (0.28 %; at 0.6, one in 4 million).
 # Pairs at 1/3 (a text against a copy of half of it) share a band 80 % of the
-# time, and each that passes costs an exact check: 80 % of them clear 0.3,
-# 15 % clear 0.381 (bench/README.md, "less pairing on big days").
+# time, and each that passes costs an exact check; 80 % of such pairs agree on
+# 0.3 of their values, 15 % on 0.381 (before the banding; bench/README.md,
+# "less pairing on big days", counts both bars on a big day).
 PREFILTER_AGREEMENT = 0.38
 # A band's bucket of many articles (one wire story in hundreds of feeds, each
 # with its own dateline) would give all its pairs, quadratic in the family:
