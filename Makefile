@@ -23,7 +23,7 @@ bytecode: $(STAMP)
 	$(BIN)/python -m compileall -q digest digest_flows
 
 run: bytecode
-	PREFECT_SERVER_ANALYTICS_ENABLED=false $(BIN)/digest run
+	$(BIN)/digest run
 
 lint: $(STAMP)
 	$(BIN)/ruff check digest digest_flows tests bench

@@ -547,12 +547,7 @@ class _Groups:
         """
         gap = self._gap(a, b)
         ahead = self.ahead.pop((a, b), None)  # used once: a pair refused is not asked again
-        needed = strict(gap) * SAME_SOURCE_FACTOR
-        # Two groups refused for a pair of one outlet's articles are refused
-        # again for it, while it fails the bar at their gap: an article never
-        # leaves its group, so while `a` and `b` are groups, the pair is across them.
-        blocker = self.blockers.get((a, b))
-        if blocker is not None and self.cosines[blocker] < needed:
+        if self._blocked(a, b, strict):
             return False
         if ahead is not None and ahead[1] == self.merges[a] and ahead[2] == self.merges[b]:
             sums = ahead[0]
@@ -560,6 +555,7 @@ class _Groups:
             sums = self.centroids.dot(a, b)
         if sums / (self.size[a] * self.size[b]) < bar(gap):
             return False
+        needed = strict(gap) * SAME_SOURCE_FACTOR
         ours, theirs = self.outlets[a], self.outlets[b]
         # Groups whose outlets differ have no such pair (most do: found from the fewer outlets).
         fewer, more = (ours, theirs) if len(ours) <= len(theirs) else (theirs, ours)
@@ -571,6 +567,17 @@ class _Groups:
             return True
         self.blockers[a, b] = blocker
         return False
+
+    def _blocked(self, a: int, b: int, strict: _TimeScaledThreshold) -> bool:
+        """Whether groups `a` and `b` were refused for a pair of one outlet's articles that
+        still fails `strict` times SAME_SOURCE_FACTOR at their gap.
+
+        An article never leaves its group, so while `a` and `b` are groups,
+        the pair is across them, and `same_event` would refuse them again.
+        """
+        blocker = self.blockers.get((a, b))
+        return (blocker is not None
+                and self.cosines[blocker] < strict(self._gap(a, b)) * SAME_SOURCE_FACTOR)
 
     def _failing(self, pairs: list[tuple[int, int]], needed: float) -> tuple[int, int] | None:
         """A pair of articles whose similarity is below `needed`, or None when all clear it."""
@@ -626,7 +633,6 @@ class _Groups:
         which = np.empty(len(codes), dtype=np.int64)  # each pair's place among the distinct
         which[order] = np.cumsum(first) - 1
         size, merges, ahead = self.size, self.merges, self.ahead
-        blockers, cosines = self.blockers, self.cosines
         distinct = codes[order][first].tolist()
         refusals = [False] * len(distinct)
         todo = []
@@ -635,9 +641,7 @@ class _Groups:
             if (x, size[x], y, size[y]) in refused:
                 refusals[place] = True
                 continue
-            blocker = blockers.get((x, y))  # as `same_event` would refuse them, at once
-            if (blocker is not None
-                    and cosines[blocker] < bar(self._gap(x, y)) * SAME_SOURCE_FACTOR):
+            if self._blocked(x, y, bar):  # as `same_event` would refuse them, at once
                 refused.add((x, size[x], y, size[y]))
                 refusals[place] = True
                 continue
@@ -1042,10 +1046,8 @@ def _smallest_per_row(rows: Any, keys: Any, count: int, most: int, np: Any) -> t
     if not len(long):
         return rows, keys
     sizes = lengths[long]
-    line = np.repeat(np.arange(len(long)), sizes)
-    column = np.arange(len(line)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
     table = np.full((len(long), int(sizes.max())), np.iinfo(np.int64).max, dtype=np.int64)
-    table[line, column] = keys[~few]
+    table[np.repeat(np.arange(len(long)), sizes), _ranks(rows[~few], np)] = keys[~few]
     smallest = np.partition(table, most - 1, axis=1)[:, :most]
     return (np.concatenate((rows[few], np.repeat(long, most))),
             np.concatenate((keys[few], smallest.ravel())))
@@ -1098,17 +1100,7 @@ class _Centroids:
 
     def dot(self, a: int, b: int) -> float:
         """The dot product of two groups' sums (over both sizes, their mean pairwise cosine)."""
-        (keys_a, values_a), (keys_b, values_b) = self.sums[a], self.sums[b]
-        if not len(keys_a) or not len(keys_b):
-            return 0.0
-        # The terms both have, in ascending order (as np.intersect1d finds them, faster).
-        found = keys_b.searchsorted(keys_a)
-        self.np.minimum(found, len(keys_b) - 1, out=found)
-        both = keys_b[found] == keys_a
-        products = values_a[both] * values_b[found[both]]
-        # Summed as `dots` sums each pair's products (the same products in the
-        # same order, by np.add.reduceat: the same sum to the last bit).
-        return float(self.np.add.reduceat(products, [0])[0]) if len(products) else 0.0
+        return _sorted_dot(*self.sums[a], *self.sums[b], self.np)
 
     def dots(self, pairs: Sequence[tuple[int, int]]) -> list[float]:
         """`dot` of each pair of groups, found in one sparse step."""
@@ -1156,12 +1148,23 @@ class _Centroids:
 
 def _row_dot(matrix: Any, x: int, y: int) -> float:
     """The dot product of rows `x` and `y` of a CSR matrix whose rows' terms are ascending."""
+    import numpy as np
+
     bounds, terms, weights = matrix.indptr, matrix.indices, matrix.data
     (start_x, end_x), (start_y, end_y) = bounds[x:x + 2], bounds[y:y + 2]
-    keys_x, keys_y = terms[start_x:end_x], terms[start_y:end_y]
-    if not len(keys_x) or not len(keys_y):
+    return _sorted_dot(terms[start_x:end_x], weights[start_x:end_x],
+                       terms[start_y:end_y], weights[start_y:end_y], np)
+
+
+def _sorted_dot(keys_a: Any, values_a: Any, keys_b: Any, values_b: Any, np: Any) -> float:
+    """The dot product of two sparse vectors, each as its terms (ascending) and weights."""
+    if not len(keys_a) or not len(keys_b):
         return 0.0
-    found = keys_y.searchsorted(keys_x)
-    found[found == len(keys_y)] = 0
-    both = keys_y[found] == keys_x
-    return float(weights[start_x:end_x][both] @ weights[start_y:end_y][found[both]])
+    # The terms both have, in ascending order (as np.intersect1d finds them, faster).
+    found = keys_b.searchsorted(keys_a)
+    np.minimum(found, len(keys_b) - 1, out=found)
+    both = keys_b[found] == keys_a
+    products = values_a[both] * values_b[found[both]]
+    # Summed as `_Centroids.dots` sums each pair's products (the same products
+    # in the same order, by np.add.reduceat: the same sum to the last bit).
+    return float(np.add.reduceat(products, [0])[0]) if len(products) else 0.0
