@@ -215,7 +215,9 @@ class _PhraseLabeler:
         # are in every item of their feed whatever it is about.
         self.outlets = {w for a in articles for w in re.findall(r"\w+", a.source.casefold())}
         self.outlets |= {" ".join(a.source.casefold().split()) for a in articles}
-        self.texts = [f"{a.title}. {' '.join(a.body.split()[:LABEL_WORDS])}" for a in articles]
+        # (Split no further than the words kept: 35 -> 9 ms over the BBC day.)
+        self.texts = [f"{a.title}. {' '.join(a.body.split(maxsplit=LABEL_WORDS)[:LABEL_WORDS])}"
+                      for a in articles]
         try:
             counts, self.terms = term_counts(
                 self.texts, _TOKEN_PATTERN, stop_words_for(articles, language), longest=3,
