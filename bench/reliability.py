@@ -133,8 +133,9 @@ def main() -> None:
             output = process.stdout.read().decode() if process.stdout else ""
             pages = list((root / "out").glob("*/digest.html"))
             shown = bool(pages) and "Harbour reopens" in pages[0].read_text()
-            warnings = [line.removeprefix("warning: ") for line in output.splitlines()
-                        if line.startswith("warning:")]
+            # `digest run` logs "WARNING: ..." (other commands print "warning: ...").
+            warnings = [line.split(":", 1)[1].strip() for line in output.splitlines()
+                        if line.lower().startswith("warning:")]
             reported = "; ".join(w[:70] for w in warnings)[:120] or "-"
             print(f"| {name} | {os.waitstatus_to_exitcode(status)} | "
                   f"{'yes' if shown else 'NO'} | {reported} | {wall:.1f} | "
