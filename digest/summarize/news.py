@@ -27,7 +27,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from itertools import repeat
+from itertools import chain, repeat
 from operator import mul
 from typing import Any
 
@@ -126,7 +126,8 @@ class NewsSummarizer:
         if not content:  # nothing but short lines: fall back to everything
             content = list(range(len(texts)))
         # Each content sentence's log-scaled term frequencies, used by both steps.
-        frequencies = {i: {w: 1 + math.log(n) for w, n in bags[i].items()} for i in content}
+        log_tf = _LOG_TF
+        frequencies = {i: {w: log_tf[n] for w, n in bags[i].items()} for i in content}
         scores = self._scores([frequencies[i] for i in content], self._bag(headline))
         budget = sentences_count.words if isinstance(sentences_count, WordBudget) else None
         count = 0 if budget is not None else int(sentences_count)  # type: ignore[arg-type]
@@ -154,9 +155,7 @@ class NewsSummarizer:
     def _scores(self, frequencies: Sequence[dict[str, float]],
                 headline: Counter[str]) -> list[float]:
         count = len(frequencies)
-        frequency: Counter[str] = Counter()
-        for sentence in frequencies:
-            frequency.update(sentence.keys())
+        frequency = Counter(chain.from_iterable(frequencies))  # in how many sentences
         idf = {w: math.log((1 + count) / (1 + df)) + 1.0 for w, df in frequency.items()}
         vectors = [{w: tf * idf[w] for w, tf in sentence.items()} for sentence in frequencies]
         total: dict[str, float] = {}
@@ -204,9 +203,11 @@ class NewsSummarizer:
             words += size
             if budget is None and len(chosen) == count:
                 break  # the last pick: no overlap left to update
+            chosen_vector, chosen_norm = vectors[best], norms[best]
             for i in left:
-                similarity = _dot(vectors[i], vectors[best]) / (norms[i] * norms[best] or 1.0)
-                overlap[i] = max(overlap[i], similarity)
+                similarity = _dot(vectors[i], chosen_vector) / (norms[i] * chosen_norm or 1.0)
+                if similarity > overlap[i]:
+                    overlap[i] = similarity
         return chosen
 
 
@@ -231,6 +232,17 @@ class WordBudget:
             kept.append(info)
             used += size
         return kept
+
+
+class _LogCounts(dict[int, float]):
+    """1 + ln(n) for each count n, computed once per count."""
+
+    def __missing__(self, count: int) -> float:
+        value = self[count] = 1 + math.log(count)
+        return value
+
+
+_LOG_TF = _LogCounts()
 
 
 def _dot(a: dict[str, float], b: dict[str, float]) -> float:
