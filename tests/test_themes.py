@@ -184,3 +184,21 @@ def test_run_together_text_is_no_label() -> None:
 def test_a_name_with_a_trailing_verb_is_no_label_but_an_office_is() -> None:
     assert label_problems("Volodymyr Zelenskyy discuss")
     assert label_problems("Prime minister") == []
+
+
+def test_a_label_never_names_one_thing_twice_in_two_inflections(
+        make_article: Callable[..., Article]) -> None:
+    from digest.group.themes import _PhraseLabeler
+
+    games = [make_article(id=f"g{i}", title=f"Games {i} sell well",
+                          body=f"Games sold out. Each game came to stores. The game and the "
+                               f"games console, model {i}, were popular with players.")
+             for i in range(4)]
+    weather = [make_article(id=f"w{i}", title=f"Storm {i} brings rain",
+                            body="Heavy rain fell as the storm crossed the coast overnight.")
+               for i in range(4)]
+    labeller = _PhraseLabeler([*games, *weather], "english")
+    label = labeller.label([0, 1, 2, 3])
+    words = label.lower().replace("·", " ").split()
+    assert "games" in words and "game" not in words, label  # before: "Games console · Game"
+    assert label_problems(label) == []

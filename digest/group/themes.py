@@ -11,7 +11,7 @@ the word n-grams most typical of a theme's headlines and openings.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any
 
@@ -245,12 +245,16 @@ class _PhraseLabeler:
             score[inside < max(2 / len(members), MIN_PHRASE_SHARE) if len(members) > 1
                   else inside <= 0] = 0
         chosen: list[str] = []
-        words: set[str] = set()
+        words: set[str] = set()  # the chosen phrases' words, by stem
+        stem = _label_stemmer(self.language)
         for index in np.lexsort((self.terms, -score)):
             if score[index] <= 0 or len(chosen) == LABEL_PHRASES:
                 break
             phrase = str(self.terms[index])
-            if words & set(phrase.split()):
+            # A phrase that repeats a chosen one's word, or an inflection of it
+            # ("Games" after "Game", "Profit" after "Profits"), adds nothing.
+            stems = set(map(stem, phrase.split()))
+            if words & stems:
                 continue
             # Judged as the articles write it: a lone "unveiled" is a verb, a
             # lone "Reed" a name (capitalising first would hide the difference).
@@ -258,7 +262,7 @@ class _PhraseLabeler:
             if not surface or phrase in self.outlets or not acceptable_phrase(surface):
                 continue
             chosen.append(surface[:1].upper() + surface[1:])
-            words |= set(phrase.split())
+            words |= stems
         return " · ".join(chosen) or FALLBACK_LABEL
 
     def _rarity(self) -> np.ndarray:
@@ -283,6 +287,14 @@ class _PhraseLabeler:
         if not forms:
             return ""
         return " ".join(forms.most_common(1)[0][0].split())
+
+
+def _label_stemmer(language: str) -> Callable[[str], str]:
+    """The stems labels compare words by: the compiled Snowball stemmer where there is one
+    (digest.text.stems), else the words themselves (other stemmers import nltk: seconds)."""
+    from digest.text.stems import COMPILED, stemmer
+
+    return stemmer(language) if language in COMPILED else str
 
 
 def _theme_order(theme: Theme) -> tuple[int, str]:
