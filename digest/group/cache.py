@@ -27,7 +27,7 @@ THEMES = "themes"
 _STORY_CODE = ("digest.group.stories", "digest.text.rarity", "digest.text.keys",
                "digest.text.language")
 _THEME_CODE = ("digest.group.themes", "digest.group.vectors", "digest.group.labels",
-               "digest.text.language", "digest.text.rarity")
+               "digest.text.language", "digest.text.rarity", "digest.text.stems")
 
 
 def stories_key(pool: Sequence[Article], settings: StoriesConfig, language: str) -> str:
@@ -44,7 +44,7 @@ def themes_key(articles: Sequence[Article], settings: ThemesConfig, language: st
     """Return the key of grouping the stories' representatives `articles` into sections."""
     return fingerprint(
         THEMES, code_version(*_THEME_CODE), _package_version("numpy"), _package_version("scipy"),
-        _package_version("wordfreq"),
+        _package_version("wordfreq"), _package_version("PyStemmer"),  # labels compare stems
         settings.by, settings.min_similarity, settings.max_singletons, language,
         *(part for a in articles
           for part in (a.id, a.source, a.title, a.body, a.language, a.category)))
