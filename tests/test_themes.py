@@ -137,6 +137,7 @@ def test_articles_of_nothing_but_stop_words_still_get_a_theme(
     "Tokyo · Friday", "Credit · AP", "Read aeon", "Started", "Thursday · Clashes",
     "Minister · Mr", "AP). AP", 'Gt lt gt · HREF="http://www', "Image credit",
     "Continue reading", "Called · Apple", "Year · India", "November", "Reuters",
+    "Film · Died", "Court · Found",
 ])
 def test_labels_never_hold_days_agencies_markup_boilerplate_or_lone_verbs(label: str) -> None:
     assert label_problems(label)

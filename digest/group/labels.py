@@ -56,7 +56,7 @@ COMMON_VERBS = _vocabulary(
     "cut cuts use uses used plan plans planned need needs needed want wants wanted expect "
     "expects expected claim claims claimed warn warns warned urge urges urged ask asks "
     "asked move moves moved help helps helped look looks looked reach reaches reached "
-    "announced reported released launched added including ")
+    "announced reported released launched added including die dies died find finds found ")
 _AMBIGUOUS = frozenset({"may", "march"})
 # A word longer than this is run-together text (or a broken feed's endless
 # "word"), not one a heading can hold: English's long words ("internationalization",
