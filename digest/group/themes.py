@@ -290,11 +290,11 @@ class _PhraseLabeler:
 
 
 def _label_stemmer(language: str) -> Callable[[str], str]:
-    """The stems labels compare words by: the compiled Snowball stemmer where there is one
-    (digest.text.stems), else the words themselves (other stemmers import nltk: seconds)."""
-    from digest.text.stems import COMPILED, stemmer
+    """The stems labels compare words by: the compiled Snowball stemmer where there is one,
+    else the words themselves."""
+    from digest.text.stems import compiled_stemmer
 
-    return stemmer(language) if language in COMPILED else str
+    return compiled_stemmer(language) or str
 
 
 def _theme_order(theme: Theme) -> tuple[int, str]:

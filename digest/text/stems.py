@@ -62,6 +62,12 @@ def stemmer(language: str) -> Callable[[str], str]:
     return english
 
 
+def compiled_stemmer(language: str) -> Callable[[str], str] | None:
+    """Return `stemmer(language)` when it is a compiled one (`COMPILED`), else None: the
+    others import nltk, seconds that a caller with a fallback need not pay."""
+    return stemmer(language) if language in COMPILED else None
+
+
 @cache
 def stop_words(language: str) -> frozenset[str]:
     """Return sumy's stop words for `language` (empty when it has none), read from the
