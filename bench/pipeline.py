@@ -7,19 +7,23 @@ for the same day (everything cached). `--folders seeds` times a small day
 instead (the three sample articles). Prints seconds per stage, articles per
 second and the process's peak memory.
 
-`--keep DIR` puts each run's store and pages in a new folder under DIR and
-leaves them there: remove DIR after the last run, not between runs. ext4
-without a journal, as on this machine, skips inodes freed in the last minute
-or more when it makes a file (`recently_deleted` in the kernel's
-fs/ext4/ialloc.c), so a run that starts just after thousands of files were
-deleted pays many times the normal cost for each page it writes (measured
-here: 0.5-0.8 ms of system time a file instead of about 0.04).
-A daily run does not delete thousands of files before it writes its pages.
+Each run's store and pages go in a new folder under `--keep DIR` (by
+default digest-bench in the system's temporary folder), left there: remove
+DIR after the last run, not between runs. ext4 without a journal, as on
+this machine, skips inodes freed in the last minute or more when it makes a
+file (`recently_deleted` in the kernel's fs/ext4/ialloc.c), so a run that
+starts just after thousands of files were deleted pays many times the
+normal cost for each page it writes (measured here: 0.5-0.8 ms of system
+time a file instead of about 0.04). A daily run does not delete thousands
+of files before it writes its pages. `--discard` deletes each run's folder
+after it, as this script did by default before: the next cold run then
+pays for those deletions.
 
-`--model-cache DIR` keeps the decoded language model there (`[store]
-cache_dir`), as a daily run finds it from the day before; by default each
-run's store gets its own, so every cold run also decodes and writes it (a
-first run). With `--keep`, the default is DIR/model-cache.
+The decoded models (`[store] cache_dir`) are kept in DIR/model-cache (or
+`--model-cache DIR`), as a daily run finds them from the day before: only
+the first cold run in a new DIR decodes and writes them. With `--first-run`
+each run's store gets its own, so every cold run decodes them, as a
+machine's very first run does.
 """
 
 from __future__ import annotations
@@ -58,11 +62,16 @@ def main() -> int:
     parser.add_argument("data", type=Path, help="the shared data folder (../shared/data)")
     parser.add_argument("--runs", type=int, default=3, help="cold+warm pairs to take medians of")
     parser.add_argument("--task-runner", default="auto", help="[run] task_runner (auto)")
-    parser.add_argument("--keep", type=Path,
-                        help="make each run's store and pages under this folder, never deleted")
+    parser.add_argument("--keep", type=Path, default=Path(tempfile.gettempdir()) / "digest-bench",
+                        help="make each run's store and pages under this folder, never deleted "
+                             "(default: %(default)s)")
+    parser.add_argument("--discard", action="store_true",
+                        help="delete each run's folder after it (the next run pays for that)")
+    parser.add_argument("--first-run", action="store_true",
+                        help="every cold run decodes the models anew, as a first run does")
     parser.add_argument("--batch-size", type=int, help="[run] batch_size (default: 250)")
     parser.add_argument("--model-cache", type=Path,
-                        help="the decoded models' folder (default: beside each store)")
+                        help="the decoded models' folder (default: KEEP/model-cache)")
     parser.add_argument("--folders", nargs="+", type=Path,
                         help="these folders instead of the BBC's (e.g. seeds: a small day)")
     args = parser.parse_args()
@@ -77,12 +86,12 @@ def main() -> int:
     counts = DigestCounts()
     # Folder articles are dated by their files' times: the day is today, so none is later.
     day = date.today()
-    models = args.model_cache or (args.keep / "model-cache" if args.keep else None)
+    models = None if args.first_run else (args.model_cache or args.keep / "model-cache")
+    args.keep.mkdir(parents=True, exist_ok=True)
     for _ in range(args.runs):
-        if args.keep:
-            args.keep.mkdir(parents=True, exist_ok=True)
-        with (contextlib.nullcontext(tempfile.mkdtemp(prefix="digest-bench-", dir=args.keep))
-              if args.keep else tempfile.TemporaryDirectory(prefix="digest-bench-")) as tmp:
+        with (tempfile.TemporaryDirectory(prefix="digest-bench-", dir=args.keep) if args.discard
+              else contextlib.nullcontext(tempfile.mkdtemp(prefix="digest-bench-",
+                                                           dir=args.keep))) as tmp:
             config = Config(
                 sources=SourcesConfig(folders=tuple(folders)),
                 store=StoreConfig(path=f"{tmp}/digest.db",
@@ -112,6 +121,9 @@ def main() -> int:
     print(f"| articles/s | {count / c_total:.0f} | {count / w_total:.0f} |")
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak memory (max RSS of the process): {peak_mib:.0f} MiB")
+    if not args.discard:
+        print(f"each run's store and pages are kept in {args.keep}: remove it after the last "
+              "run, not between runs", file=sys.stderr)
     return 0
 
 
