@@ -220,9 +220,20 @@ def test_a_run_whose_every_source_failed_fails_and_says_why(
 
 
 def test_a_process_pool_makes_the_same_digest_as_one_process(
-    articles_dir: Path, seeds_dir: Path, tmp_path: Path,
+    articles_dir: Path, seeds_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from digest import pipeline
     from digest.config import load_config
+
+    # "auto" in a process not warmed up yet reads the folders while it warms up.
+    beside: list[int] = []
+    real_beside = pipeline.beside_warm_up
+
+    def counted(*args: Any) -> Any:
+        beside.append(len(args[1]))
+        return real_beside(*args)
+
+    monkeypatch.setattr(pipeline, "beside_warm_up", counted)
 
     def config(name: str, runner: str) -> Config:
         path = tmp_path / f"{name}.toml"
@@ -236,10 +247,94 @@ def test_a_process_pool_makes_the_same_digest_as_one_process(
     # Twice: the second pool is forked from a process whose k-means already ran.
     # "auto" forks its pool at the first stage with more than one batch.
     for name, runner in (("pool", "processes"), ("pool-again", "processes"), ("auto", "auto")):
+        monkeypatch.setattr(pipeline, "_WARM", [False])
         pooled = run_in_process(config(name, runner), DAY, send=False)
         assert pooled.published.html.read_bytes() == alone.published.html.read_bytes()
         assert pooled.published.text.read_bytes() == alone.published.text.read_bytes()
         assert pooled.counts == alone.counts
+    assert beside == [2]  # "auto": the two folders; "processes" makes its pool first
+
+
+# Whether the pool was made: processes forked before it see False (`beside_warm_up`).
+_POOL_MADE: list[bool] = [False]
+
+
+def _twice_plus(item: int, add: int) -> int:
+    return 2 * item + add
+
+
+def _refuse_three(item: int) -> int:
+    if item == 3:
+        raise ValueError("three is refused")
+    return item
+
+
+def _die_before_the_pool(item: int) -> int:
+    if not _POOL_MADE[0]:
+        os._exit(1)  # as a process killed while reading
+    return item * 10
+
+
+def _make_pool() -> Any:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    _POOL_MADE[0] = True
+    return ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork"))
+
+
+@pytest.mark.parametrize("processes", [1, 2, 5])
+def test_sources_read_beside_the_warm_up_come_back_in_order(processes: int) -> None:
+    from digest.pipeline import beside_warm_up
+
+    made: list[Any] = []
+
+    def make() -> Any:
+        made.append(_make_pool())
+        return made[-1]
+
+    try:
+        assert beside_warm_up(_twice_plus, list(range(7)), [1], make, processes) == \
+            [1, 3, 5, 7, 9, 11, 13]
+        assert len(made) == 1  # the pool is made meanwhile, once
+    finally:
+        _POOL_MADE[0] = False
+        for pool in made:
+            pool.shutdown()
+
+
+def test_a_source_that_fails_beside_the_warm_up_fails_here_and_a_dead_reader_is_redone(
+) -> None:
+    import multiprocessing
+
+    from digest.pipeline import beside_warm_up
+
+    pools: list[Any] = []
+
+    def make() -> Any:
+        pools.append(_make_pool())
+        return pools[-1]
+
+    try:
+        with pytest.raises(ValueError, match="three is refused"):
+            beside_warm_up(_refuse_three, [1, 2, 3, 4], [], make, 2)
+        _POOL_MADE[0] = False
+        # Each reading process dies: their shares are read on the pool instead.
+        assert beside_warm_up(_die_before_the_pool, [1, 2, 3], [], make, 2) == [10, 20, 30]
+
+        def no_pool() -> Any:
+            raise OSError("cannot fork")
+
+        # The pool cannot be made: that is the error, and no reading process is left
+        # (each would otherwise wait for its answer, too big for the pipe, to be read).
+        before = set(multiprocessing.active_children())
+        with pytest.raises(OSError, match="cannot fork"):
+            beside_warm_up(_twice_plus, list(range(40_000)), [1], no_pool, 2)
+        assert set(multiprocessing.active_children()) == before
+    finally:
+        _POOL_MADE[0] = False
+        for pool in pools:
+            pool.shutdown()
 
 
 def test_each_day_links_to_the_day_before_and_the_day_after(
