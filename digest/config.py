@@ -112,7 +112,8 @@ class CleanConfig:
 class StoreConfig:
     path: str = "data/digest.db"
     # Decoded copies of packaged models, which load faster than the packages'
-    # compressed ones; empty: a "cache" folder beside the database.
+    # compressed ones, and the compiled templates; empty: a "cache" folder
+    # beside the database.
     cache_dir: str = ""
 
 

@@ -4,6 +4,9 @@ import os
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from digest.models import Article, ArticleSummary, DigestCounts, SourceProblem, Theme
 from digest.publish.render import (
@@ -204,3 +207,51 @@ def test_an_unchanged_file_is_not_written_again(tmp_path: Path) -> None:
     assert page.stat().st_mtime_ns == 1
     write_file(page, "<p>changed</p>")
     assert page.read_text() == "<p>changed</p>" and page.stat().st_mtime_ns != 1
+
+
+def test_compiled_templates_are_kept_with_the_models_and_render_the_same(
+    make_article: Callable[..., Article], tmp_path: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    from digest.publish import render
+    from digest.text import modelcache
+
+    digest = _digest(make_article)
+    plain = render_html(digest), render_text(digest)
+    kept = tmp_path / "models"
+    try:
+        modelcache.use(kept)
+        assert (render_html(digest), render_text(digest)) == plain
+        copies = sorted(kept.glob("jinja2-*.cache"))
+        assert len(copies) >= 2  # the day's page, its text and what they include
+        # A later process reads them instead of compiling (here: a new environment).
+        render._environment_in.cache_clear()
+        loaded: list[str] = []
+        environment = render._environment()
+        real = environment.bytecode_cache
+        assert real is not None
+        load = real.load_bytecode
+
+        def counting(bucket: Any) -> None:
+            load(bucket)
+            if bucket.code is not None:
+                loaded.append(bucket.key)
+
+        real.load_bytecode = counting  # type: ignore[method-assign]
+        assert (render_html(digest), render_text(digest)) == plain
+        assert len(loaded) == len(copies)
+        # A copy cut short is compiled again, and the page is the same.
+        for copy in copies:
+            copy.write_bytes(copy.read_bytes()[:40])
+        render._environment_in.cache_clear()
+        assert (render_html(digest), render_text(digest)) == plain
+        # A folder that cannot take them: the same pages, one warning.
+        blocked = tmp_path / "a-file"
+        blocked.write_text("not a folder")
+        modelcache.use(blocked)
+        with caplog.at_level("WARNING"):
+            assert (render_html(digest), render_text(digest)) == plain
+        warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+        assert len(warnings) == 1 and "cannot keep the compiled templates" in warnings[0]
+    finally:
+        modelcache.use(None)
+        render._environment_in.cache_clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tempfile
@@ -27,7 +28,10 @@ from digest.models import (
     SourceProblem,
     Theme,
 )
+from digest.text import modelcache
 from digest.text.keys import fingerprint, is_web_url
+
+log = logging.getLogger(__name__)
 
 
 def assemble_digest(
@@ -226,11 +230,16 @@ def _plural(count: int, word: str, many: str = "") -> str:
     return f"{count} {word}" if count == 1 else f"{count} {many or word + 's'}"
 
 
-@lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
+    return _environment_in(modelcache.folder())
+
+
+@lru_cache(maxsize=4)
+def _environment_in(folder: Path | None) -> jinja2.Environment:
     env = jinja2.Environment(
         # The templates are package data: an installed wheel renders like a checkout.
         loader=jinja2.PackageLoader("digest.publish", "templates"),
+        bytecode_cache=_CompiledTemplates(folder) if folder else None,
         # .j2 templates named *.html.j2 are escaped; the text template is not HTML.
         autoescape=lambda name: bool(name) and ".html" in str(name),
         undefined=jinja2.StrictUndefined,
@@ -248,6 +257,42 @@ def _environment() -> jinja2.Environment:
     env.filters["href"] = _href
     env.filters["wrap"] = wrap
     return env
+
+
+# The cache folders already warned about (once a process each).
+_WARNED: set[str] = set()
+
+
+class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
+    """The templates compiled once and kept with the decoded models (`[store] cache_dir`).
+
+    Compiling the day's templates took about 60 ms of every run, cold or
+    rerun, and each pool worker compiled the article page's again
+    (bench/README.md, "the eleventh session"). Jinja2 checks each kept copy
+    against its template's source and this Python's version; the names carry
+    Jinja2's version too. A copy that cannot be read is compiled again, one
+    that cannot be kept is not (one warning), and the run goes on.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(str(folder), f"jinja2-{jinja2.__version__}-%s.cache")
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # cut short or unreadable: compiled again
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            os.makedirs(self.directory, exist_ok=True)
+            super().dump_bytecode(bucket)
+        except OSError as exc:
+            if self.directory not in _WARNED:
+                _WARNED.add(self.directory)
+                log.warning("model cache %s: cannot keep the compiled templates there (%s); "
+                            "they are compiled again on each run", self.directory,
+                            exc.strerror or exc)
 
 
 def wrap(text: str, width: int, indent: str = "") -> str:

@@ -30,6 +30,11 @@ def use(folder: str | Path | None) -> None:
     _folder[0] = Path(folder) if folder else None
 
 
+def folder() -> Path | None:
+    """The folder decoded copies are kept in (None: none is)."""
+    return _folder[0]
+
+
 def path_for(name: str, source: Path, suffix: str = "") -> Path | None:
     """Where the decoded copy of `source` goes, under `name` and ending in `suffix` (None:
     no folder is in use, or `source` is not there to be copied)."""
