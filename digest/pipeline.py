@@ -764,11 +764,12 @@ def beside_warm_up(fn: Callable[..., T], items: Sequence[Any], args: Sequence[An
 
     context = multiprocessing.get_context("fork")
     count = max(1, min(processes, len(items)))
-    helpers = []
+    helpers: list[tuple[range, Any, Any]] = []  # (its items' places, process, receiving end)
     for first in range(count):
         receive, send = context.Pipe(duplex=False)
+        ends = [r for _, _, r in helpers] + [receive]  # each process closes its copies
         process = context.Process(target=_read_share, daemon=True,
-                                  args=(send, fn, items[first::count], args))
+                                  args=(send, ends, fn, items[first::count], args))
         process.start()
         send.close()  # this process only receives: EOF if the other dies
         helpers.append((range(first, len(items), count), process, receive))
@@ -798,9 +799,16 @@ def beside_warm_up(fn: Callable[..., T], items: Sequence[Any], args: Sequence[An
     return results
 
 
-def _read_share(send: Any, fn: Callable[..., Any], items: Sequence[Any],
+def _read_share(send: Any, ends: Sequence[Any], fn: Callable[..., Any], items: Sequence[Any],
                 args: Sequence[Any]) -> None:
-    """A `beside_warm_up` process: fn(item, *args) for its items, sent back in one message."""
+    """A `beside_warm_up` process: fn(item, *args) for its items, sent back in one message.
+
+    It first closes its copies of the receiving ends: were the process that
+    asked killed, sending would then fail at once instead of waiting forever.
+    """
+    for end in ends:
+        end.close()
+    watch_parent()
     found: list[tuple[bool, Any]] = []
     for item in items:
         try:
@@ -853,7 +861,52 @@ def fork_pool(workers: int = 0) -> ProcessPoolExecutor:
     import multiprocessing
 
     warm_up()
-    return ProcessPoolExecutor(workers or None, mp_context=multiprocessing.get_context("fork"))
+    return ProcessPoolExecutor(workers or None, mp_context=multiprocessing.get_context("fork"),
+                               initializer=watch_parent)
+
+
+def watch_parent(run: int = 0) -> None:
+    """End this process soon after the run's process (`run`, by default this one's parent)
+    is gone: killed, say.
+
+    Otherwise a pool's worker outlives a killed run: it waits forever on a
+    queue that nobody will write to again (its fellow workers hold its other
+    end), holding the models' memory. A thread looks every
+    `PARENT_CHECK_SECONDS`. A worker forked from a forkserver names the run
+    itself: its parent, the forkserver, lives as long as its workers do.
+    """
+    import threading
+
+    parent = os.getppid()
+    run = run or parent
+
+    def watch() -> None:
+        while os.getppid() == parent and _running(run):
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+
+
+def _running(pid: int) -> bool:
+    """Whether process `pid` is still running (a killed one not yet reaped is not)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc here: whether the process exists
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+        return True
+
+
+# How often a worker checks that the run it works for is still there.
+PARENT_CHECK_SECONDS = 0.5
 
 
 def run_in_process(

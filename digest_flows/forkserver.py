@@ -42,6 +42,17 @@ def pool_maker(stack: ExitStack, workers: int) -> Callable[[], Executor]:
     context = multiprocessing.get_context("forkserver")
 
     def make() -> Executor:
-        return stack.enter_context(ProcessPoolExecutor(workers, mp_context=context))
+        return stack.enter_context(ProcessPoolExecutor(
+            workers, mp_context=context, initializer=watch_parent, initargs=(os.getpid(),)))
 
     return make
+
+
+def watch_parent(run: int) -> None:
+    """A worker's first step: end with the run's process `run`, not with its parent, the
+    forkserver (`digest.pipeline.watch_parent`; imported here in the worker, where the
+    forkserver has it already, not on this module's import, which `digest run` makes
+    before the forkserver starts)."""
+    from digest.pipeline import watch_parent as watch
+
+    watch(run)

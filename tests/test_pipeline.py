@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Callable
@@ -586,3 +587,94 @@ def test_an_article_page_that_cannot_be_written_fails_the_run_after_the_day_is_s
     assert page.read_bytes() == expected
     assert again.published.html.read_bytes() == first.published.html.read_bytes()
     assert not {"stories", "themes"} & times.keys()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_worker_ends_soon_after_its_run_is_killed() -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    # A run (here a small script) forks a worker that watches it, then is killed.
+    script = ("import os, time\n"
+              "from digest.pipeline import watch_parent\n"
+              "pid = os.fork()\n"
+              "if pid == 0:\n"
+              "    watch_parent()\n"
+              "    time.sleep(60)\n"
+              "    os._exit(0)\n"
+              "print(pid, flush=True)\n"
+              "time.sleep(60)\n")
+    run = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert run.stdout is not None
+    worker = int(run.stdout.readline())
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+
+    deadline = time.monotonic() + 10
+    while not _ended(worker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    alive = not _ended(worker)
+    if alive:
+        os.kill(worker, signal.SIGKILL)
+    assert not alive, "the worker outlived its run"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+def test_a_killed_run_leaves_no_worker_behind(
+    articles_dir: Path, seeds_dir: Path, make_config: Callable[..., Config], tmp_path: Path,
+) -> None:
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    # A mail server that takes the connection and never says a word: the run
+    # waits there, at its last step, with its pool up.
+    with socket.create_server(("127.0.0.1", 0)) as mute:
+        mute.settimeout(120)
+        make_config(articles_dir, seeds_dir, extra=(
+            f'[email]\nto = ["ann@example.org"]\nsmtp_host = "127.0.0.1"\n'
+            f'smtp_port = {mute.getsockname()[1]}\n'
+            '[run]\nworkers = 2\nbatch_size = 2\n'))
+        run = subprocess.Popen(
+            [sys.executable, "-m", "digest_flows.cli", "run", "--without-prefect",
+             "--config", str(tmp_path / "digest.toml"), "-q"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            connection, _ = mute.accept()
+            with connection:
+                workers = _children(run.pid)
+                assert len(workers) == 2, "the pool's two workers"
+                run.send_signal(signal.SIGKILL)
+                run.wait()
+                deadline = time.monotonic() + 10
+                while not all(map(_ended, workers)) and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                left = [pid for pid in workers if not _ended(pid)]
+                for pid in left:
+                    os.kill(pid, signal.SIGKILL)
+                assert not left, "workers outlived their killed run"
+        finally:
+            if run.poll() is None:
+                run.kill()
+                run.wait()
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):  # a thread that ended meanwhile
+            found |= {int(c) for c in (task / "children").read_text().split()}
+    return found
+
+
+def _ended(pid: int) -> bool:
+    """Whether process `pid` has exited (a zombie until the system reaps it, or reaped)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
