@@ -144,7 +144,7 @@ class PrefectRunner:
         # before what the flow submits next, as in the in-process run: the
         # sections before the summaries' batches. From the task's own thread
         # they raced, and when the batches won, the sections ran last, alone
-        # on one core (one run in five here: 0.5 s longer; bench/README.md,
+        # on one core (two runs in five here: 0.4 s longer; bench/README.md,
         # "the eleventh session"). Its task waits for it.
         handed = executor.submit(fn, *args)
         return self.heavy.submit(task(wait_for, name=name, cache_policy=NO_CACHE),
