@@ -668,20 +668,23 @@ class InProcess:
             if io and items:
                 with ThreadPoolExecutor(self.io_workers) as pool:
                     return list(pool.map(lambda item: fn(item, *args), items))
-            if label is not None and self.executor is None and self._pool is not None \
-                    and len(items) > 1 and not _WARM[0]:
+            if label is not None and self._pool_due(items) and not _WARM[0]:
                 # Sources, and the pool not made yet: they are read while it is.
                 return beside_warm_up(fn, items, args, self._make_pool, self.cores - 1)
             executor = self._executor_for(items)
             if executor is not None:
-                return list(executor.map(fn, items, *[[a] * len(items) for a in args]))
+                return map_on(executor, fn, items, args)
             return [fn(item, *args) for item in items]
 
     def _executor_for(self, items: Sequence[Any]) -> Executor | None:
         """The executor a map of `items` goes to (the pool is made when first due), if any."""
-        if self.executor is None and self._pool is not None and len(items) > 1:
+        if self._pool_due(items):
             self._make_pool()
         return self.executor if len(items) > 1 else None
+
+    def _pool_due(self, items: Sequence[Any]) -> bool:
+        """Whether a map of `items` makes the pool now (the first with more than one)."""
+        return self.executor is None and self._pool is not None and len(items) > 1
 
     def _make_pool(self) -> Executor:
         assert self._pool is not None
@@ -790,13 +793,18 @@ def beside_warm_up(fn: Callable[..., T], items: Sequence[Any], args: Sequence[An
     results: list[Any] = [None] * len(items)
     for (share, _, _), answers in zip(helpers, found, strict=True):
         if answers is None:  # read again, on the pool
-            again = [items[i] for i in share]
-            answers = [(True, r) for r in pool.map(fn, again, *[[a] * len(again) for a in args])]
+            answers = [(True, r) for r in map_on(pool, fn, [items[i] for i in share], args)]
         for index, (ok, value) in zip(share, answers, strict=True):
             if not ok:
                 raise value
             results[index] = value
     return results
+
+
+def map_on(executor: Executor, fn: Callable[..., T], items: Sequence[Any],
+           args: Sequence[Any]) -> list[T]:
+    """fn(item, *args) for every item, on `executor`; the results in order."""
+    return list(executor.map(fn, items, *[[a] * len(items) for a in args]))
 
 
 def _read_share(send: Any, ends: Sequence[Any], fn: Callable[..., Any], items: Sequence[Any],

@@ -38,14 +38,14 @@ def folder() -> Path | None:
 def path_for(name: str, source: Path, suffix: str = "") -> Path | None:
     """Where the decoded copy of `source` goes, under `name` and ending in `suffix` (None:
     no folder is in use, or `source` is not there to be copied)."""
-    folder = _folder[0]
-    if folder is None:
+    kept = folder()
+    if kept is None:
         return None
     try:
         stat = source.stat()
     except OSError:
         return None
-    return folder / f"{name}-{stat.st_size}-{stat.st_mtime_ns}{suffix}"
+    return kept / f"{name}-{stat.st_size}-{stat.st_mtime_ns}{suffix}"
 
 
 def load(name: str, source: Path | None, suffix: str, read: Callable[[BinaryIO], T],
