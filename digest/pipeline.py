@@ -70,6 +70,7 @@ from digest.models import (
     StoredKeys,
     Theme,
 )
+from digest.processes import Ahead, watch_parent
 from digest.publish import mail
 from digest.publish.mail import Delivery
 from digest.publish.pages import (
@@ -758,73 +759,23 @@ def beside_warm_up(fn: Callable[..., T], items: Sequence[Any], args: Sequence[An
     Reading the sources needs nothing the warm-up loads, so the two overlap
     instead of the sources waiting for the pool: on the BBC day the reading
     stage takes about 0.13 s less (bench/README.md, "the eleventh session").
-    Each process reads its share, then sends all of it back at once (sending
-    as it goes would wait for this process, busy warming up). No thread runs
-    in this process when it forks, as for the pool. An exception raised by
-    `fn` is raised here; a share whose process died is read again on the pool.
+    What the processes have not begun once the pool is made, and what a
+    process that died had, is read on the pool (`Ahead`). An exception raised
+    by `fn` is raised here.
     """
-    import multiprocessing
-
-    context = multiprocessing.get_context("fork")
-    count = max(1, min(processes, len(items)))
-    helpers: list[tuple[range, Any, Any]] = []  # (its items' places, process, receiving end)
-    for first in range(count):
-        receive, send = context.Pipe(duplex=False)
-        ends = [r for _, _, r in helpers] + [receive]  # each process closes its copies
-        process = context.Process(target=_read_share, daemon=True,
-                                  args=(send, ends, fn, items[first::count], args))
-        process.start()
-        send.close()  # this process only receives: EOF if the other dies
-        helpers.append((range(first, len(items), count), process, receive))
-    found: list[list[tuple[bool, Any]] | None] = []
+    ahead = Ahead(fn, items, args, processes)
     try:
         pool = make_pool()
-        for _, _, receive in helpers:
-            try:
-                found.append(receive.recv())
-            except (EOFError, OSError):  # died (killed, or a result that cannot be sent)
-                found.append(None)
-    finally:
-        for number, (_, process, receive) in enumerate(helpers):
-            if number >= len(found):  # the warm-up failed: nobody will read what it sends
-                process.terminate()
-            receive.close()
-            process.join()
-    results: list[Any] = [None] * len(items)
-    for (share, _, _), answers in zip(helpers, found, strict=True):
-        if answers is None:  # read again, on the pool
-            answers = [(True, r) for r in map_on(pool, fn, [items[i] for i in share], args)]
-        for index, (ok, value) in zip(share, answers, strict=True):
-            if not ok:
-                raise value
-            results[index] = value
-    return results
+    except BaseException:  # nobody will take what the processes send
+        ahead.cancel()
+        raise
+    return ahead.results(lambda share: map_on(pool, fn, share, args))
 
 
 def map_on(executor: Executor, fn: Callable[..., T], items: Sequence[Any],
            args: Sequence[Any]) -> list[T]:
     """fn(item, *args) for every item, on `executor`; the results in order."""
     return list(executor.map(fn, items, *[[a] * len(items) for a in args]))
-
-
-def _read_share(send: Any, ends: Sequence[Any], fn: Callable[..., Any], items: Sequence[Any],
-                args: Sequence[Any]) -> None:
-    """A `beside_warm_up` process: fn(item, *args) for its items, sent back in one message.
-
-    It first closes its copies of the receiving ends: were the process that
-    asked killed, sending would then fail at once instead of waiting forever.
-    """
-    for end in ends:
-        end.close()
-    watch_parent()
-    found: list[tuple[bool, Any]] = []
-    for item in items:
-        try:
-            found.append((True, fn(item, *args)))
-        except Exception as exc:  # raised in the process that asked
-            found.append((False, exc))
-    send.send(found)
-    send.close()
 
 
 def warm_up() -> None:
@@ -870,51 +821,7 @@ def fork_pool(workers: int = 0) -> ProcessPoolExecutor:
 
     warm_up()
     return ProcessPoolExecutor(workers or None, mp_context=multiprocessing.get_context("fork"),
-                               initializer=watch_parent)
-
-
-def watch_parent(run: int = 0) -> None:
-    """End this process soon after the run's process (`run`, by default this one's parent)
-    is gone: killed, say.
-
-    Otherwise a pool's worker outlives a killed run: it waits forever on a
-    queue that nobody will write to again (its fellow workers hold its other
-    end), holding the models' memory. A thread looks every
-    `PARENT_CHECK_SECONDS`. A worker forked from a forkserver names the run
-    itself: its parent, the forkserver, lives as long as its workers do.
-    """
-    import threading
-
-    parent = os.getppid()
-    run = run or parent
-
-    def watch() -> None:
-        while os.getppid() == parent and _running(run):
-            time.sleep(PARENT_CHECK_SECONDS)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
-
-
-def _running(pid: int) -> bool:
-    """Whether process `pid` is still running (a killed one not yet reaped is not)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            return stat.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except FileNotFoundError:
-        return False
-    except OSError:  # no /proc here: whether the process exists
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            pass
-        return True
-
-
-# How often a worker checks that the run it works for is still there.
-PARENT_CHECK_SECONDS = 0.5
+                               initializer=watch_parent, initargs=(os.getpid(),))
 
 
 def run_in_process(

@@ -18,6 +18,7 @@ from contextlib import ExitStack
 from multiprocessing import forkserver
 
 from digest.config import RunConfig
+from digest.processes import watch_parent
 
 
 def wanted(settings: RunConfig) -> bool:
@@ -46,13 +47,3 @@ def pool_maker(stack: ExitStack, workers: int) -> Callable[[], Executor]:
             workers, mp_context=context, initializer=watch_parent, initargs=(os.getpid(),)))
 
     return make
-
-
-def watch_parent(run: int) -> None:
-    """A worker's first step: end with the run's process `run`, not with its parent, the
-    forkserver (`digest.pipeline.watch_parent`; imported here in the worker, where the
-    forkserver has it already, not on this module's import, which `digest run` makes
-    before the forkserver starts)."""
-    from digest.pipeline import watch_parent as watch
-
-    watch(run)

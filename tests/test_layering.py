@@ -35,9 +35,10 @@ LAYERS: dict[str, set[str]] = {
     "digest.summarize": {"digest.text"},
     "digest.publish": {"digest.config", "digest.group", "digest.text"},
     "digest.store": set(),
+    "digest.processes": set(),
     "digest.pipeline": {"digest.config", "digest.text", "digest.ingest", "digest.dedup",
                         "digest.select", "digest.group", "digest.summarize",
-                        "digest.publish", "digest.store"},
+                        "digest.publish", "digest.store", "digest.processes"},
     "digest.eval": {"digest.config", "digest.text", "digest.ingest", "digest.dedup",
                     "digest.group", "digest.summarize"},
 }

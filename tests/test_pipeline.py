@@ -304,6 +304,89 @@ def test_sources_read_beside_the_warm_up_come_back_in_order(processes: int) -> N
             pool.shutdown()
 
 
+def _heard_from_all(before: set[Any]) -> None:
+    """Wait until the processes begun since `before` have ended (each sent what it did)."""
+    import multiprocessing
+    import time
+
+    deadline = time.monotonic() + 10
+    while set(multiprocessing.active_children()) - before and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def test_work_begun_ahead_is_taken_item_by_item_from_any_thread() -> None:
+    import multiprocessing
+    from concurrent.futures import ThreadPoolExecutor
+
+    from digest.processes import Ahead
+
+    before = set(multiprocessing.active_children())
+    ahead = Ahead(_twice_plus, list(range(7)), [1], 3)
+    assert ahead.matches(_twice_plus, list(range(7)), (1,))
+    assert not ahead.matches(_twice_plus, list(range(7)), (2,))
+    assert not ahead.matches(_twice_plus, list(range(6)), (1,))
+    assert not ahead.matches(_refuse_three, list(range(7)), (1,))
+    _heard_from_all(before)  # every item done ahead
+    with ThreadPoolExecutor(4) as threads:  # as the flow's read tasks take them
+        found = list(threads.map(ahead.get, reversed(range(7))))
+    assert found == [(True, 2 * i + 1) for i in reversed(range(7))]
+    assert ahead.results(lambda items: pytest.fail("nothing is left to do")) == \
+        [1, 3, 5, 7, 9, 11, 13]
+    # An exception raised by the work comes back as one, and is raised by `results`.
+    refused = Ahead(_refuse_three, [1, 3], [], 1)
+    _heard_from_all(before)
+    assert refused.get(0) == (True, 1)
+    done, error = refused.get(1)  # type: ignore[misc]
+    assert not done and isinstance(error, ValueError)
+    with pytest.raises(ValueError, match="three is refused"):
+        refused.results(lambda items: items)
+
+
+def _slowly(item: int) -> int:
+    import time
+
+    time.sleep(0.2)
+    return item * 10
+
+
+def test_work_not_begun_ahead_is_left_to_the_taker() -> None:
+    from digest.processes import Ahead
+
+    # One process at 0.2 s an item: asked at once, it has begun one item, two at most.
+    ahead = Ahead(_slowly, [1, 2, 3, 4, 5], [], 1)
+    taken: list[int] = []
+
+    def again(items: list[int]) -> list[int]:
+        taken.extend(items)
+        return [i * 10 for i in items]
+
+    assert ahead.results(again) == [10, 20, 30, 40, 50]
+    assert len(taken) >= 3 and taken == sorted(taken)
+    # Item by item: what nobody has begun is the taker's (None), and stays so.
+    later = Ahead(_slowly, [1, 2, 3], [], 1)
+    assert later.get(2) is None and later.get(2) is None
+    taken.clear()
+    assert later.results(again) == [10, 20, 30]
+    assert 3 in taken
+
+
+def test_work_begun_ahead_and_not_taken_is_ended_by_cancel() -> None:
+    import multiprocessing
+
+    from digest.processes import Ahead
+
+    before = set(multiprocessing.active_children())
+    # Answers too big for the pipe: each process waits for them to be read.
+    ahead = Ahead(_twice_plus, list(range(40_000)), [1], 2)
+    assert ahead.get(0) in ((True, 1), None)  # None: asked before a process claimed it
+    ahead.cancel()
+    assert not set(multiprocessing.active_children()) - before
+    assert ahead.get(1) is None  # the taker's now
+    # A dead process's items are done again by the taker.
+    dead = Ahead(_die_before_the_pool, [1, 2, 3], [], 2)
+    assert dead.results(lambda items: [i * 100 for i in items]) == [100, 200, 300]
+
+
 def test_a_source_that_fails_beside_the_warm_up_fails_here_and_a_dead_reader_is_redone(
 ) -> None:
     import multiprocessing
@@ -598,10 +681,11 @@ def test_a_worker_ends_soon_after_its_run_is_killed() -> None:
 
     # A run (here a small script) forks a worker that watches it, then is killed.
     script = ("import os, time\n"
-              "from digest.pipeline import watch_parent\n"
+              "from digest.processes import watch_parent\n"
+              "run = os.getpid()\n"
               "pid = os.fork()\n"
               "if pid == 0:\n"
-              "    watch_parent()\n"
+              "    watch_parent(run)\n"
               "    time.sleep(60)\n"
               "    os._exit(0)\n"
               "print(pid, flush=True)\n"
