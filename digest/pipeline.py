@@ -36,7 +36,7 @@ from digest.config import (
     smtp_password,
 )
 from digest.dedup import find_duplicates
-from digest.errors import DeliveryError, DeliveryInDoubt, SourceError
+from digest.errors import DeliveryError, DeliveryInDoubt, SourceError, StoreError
 from digest.group.cache import (
     LEADS,
     STORIES,
@@ -275,7 +275,7 @@ def run_digest(
             # writes the day's page and the store; waited for before the email.
             article_files = runner.start_map(
                 "article-pages", write_article_pages,
-                batched(runner, article_pages(digest, by_id), config),
+                batched(runner, article_pages(digest, by_id, day_folder(config, day)), config),
                 str(day_folder(config, day)), page_context(digest))
             pages = runner.step("publish", write_pages, digest, config,
                                 retries=FILE_RETRY_DELAYS)
@@ -642,13 +642,17 @@ class InProcess:
 
     def __init__(self, io_workers: int = 8, executor: Executor | None = None,
                  on_stage: StageTimer | None = None,
-                 pool: Callable[[], Executor] | None = None, cores: int = 0) -> None:
+                 pool: Callable[[], Executor] | None = None, cores: int = 0,
+                 rerun: bool = False) -> None:
         self.io_workers = io_workers
         self.executor = executor
         self.on_stage = on_stage
         # Makes `executor` when a map first has more than one batch (`[run] task_runner = "auto"`).
         self._pool = pool
         self.cores = cores or os.cpu_count() or 1  # the processes `pool` makes
+        # The day was made before: its articles are likely all stored, and the pool
+        # (its warm-up) not needed at all.
+        self.rerun = rerun
 
     def batch_size(self, configured: int, count: int) -> int:
         # A batch costs the pool little beyond its work: the smaller, the
@@ -670,6 +674,9 @@ class InProcess:
                 with ThreadPoolExecutor(self.io_workers) as pool:
                     return list(pool.map(lambda item: fn(item, *args), items))
             if label is not None and self._pool_due(items) and not _WARM[0]:
+                if self.rerun:  # read here and on processes forked now, the pool left unmade
+                    return Ahead(fn, items, args, self.cores - 1).along(
+                        lambda item: fn(item, *args))
                 # Sources, and the pool not made yet: they are read while it is.
                 return beside_warm_up(fn, items, args, self._make_pool, self.cores - 1)
             executor = self._executor_for(items)
@@ -824,6 +831,17 @@ def fork_pool(workers: int = 0) -> ProcessPoolExecutor:
                                initializer=watch_parent, initargs=(os.getpid(),))
 
 
+def _made_before(config: Config, day: date) -> bool:
+    """Whether the store has `day`'s digest already: a rerun, whose articles are likely
+    all stored, so that no stage needs the pool and its warm-up (0.3-0.45 s of a rerun
+    in a fresh process, bench/README.md, "the twelfth session") would be wasted."""
+    try:
+        with Store(config.store_path) as store:
+            return store.has_digest(day)
+    except StoreError:
+        return False  # the run itself reports it
+
+
 def run_in_process(
     config: Config, day: date | None = None, on_stage: StageTimer | None = None,
     send: bool = True, resend: bool = False,
@@ -844,7 +862,7 @@ def run_in_process(
         with ExitStack() as stack:
             runner = InProcess(config.fetch.workers, None, on_stage,
                                pool=lambda: stack.enter_context(fork_pool(settings.workers)),
-                               cores=settings.workers)
+                               cores=settings.workers, rerun=_made_before(config, day))
             return run_digest(config, day, runner, send=send, resend=resend)
     if settings.task_runner == "dask":
         from distributed import Client, LocalCluster

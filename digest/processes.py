@@ -95,6 +95,29 @@ class Ahead(Generic[T]):
         except BaseException:
             self.cancel()
             raise
+        return self._gather(done, again)
+
+    def along(self, do: Callable[[Any], T]) -> list[T]:
+        """Every item's result, in order, the taker doing items too (`do(item)`), one at a
+        time as the processes do, then any a process that died had."""
+        done: dict[int, T] = {}
+        index = 0
+        try:
+            while True:
+                with self._claiming:
+                    while index < len(self.items) and self._claims[index]:
+                        index += 1
+                    if index == len(self.items):
+                        break
+                    self._claims[index] = _TAKER
+                done[index] = do(self.items[index])
+        except BaseException:
+            self.cancel()
+            raise
+        return self._gather(done, lambda items: [do(item) for item in items])
+
+    def _gather(self, done: dict[int, T], again: Callable[[list[Any]], list[T]]) -> list[T]:
+        """`done` (the taker's results, by place) with the processes' results, in order."""
         for number in range(len(self._receiving)):  # nothing is left to claim: all end
             self._take(number)
         found = {index: self.get(index) for index in range(len(self.items)) if index not in done}

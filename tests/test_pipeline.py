@@ -256,6 +256,44 @@ def test_a_process_pool_makes_the_same_digest_as_one_process(
     assert beside == [2]  # "auto": the two folders; "processes" makes its pool first
 
 
+def test_a_rerun_of_a_day_reads_its_folders_without_warming_up(
+    articles_dir: Path, seeds_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from digest import pipeline
+    from digest.config import load_config
+
+    path = tmp_path / "digest.toml"
+    path.write_text(f'[sources]\nfolders = ["{articles_dir}", "{seeds_dir}"]\n'
+                    f'[store]\npath = "{tmp_path}/d.db"\n[output]\ndir = "{tmp_path}/out"\n'
+                    '[run]\ntask_runner = "auto"\nworkers = 2\nbatch_size = 2\n')
+    config = load_config(path, env={})
+    pools: list[int] = []
+    real_fork_pool = pipeline.fork_pool
+
+    def counted(workers: int = 0) -> Any:
+        pools.append(workers)
+        return real_fork_pool(workers)
+
+    monkeypatch.setattr(pipeline, "fork_pool", counted)
+    monkeypatch.setattr(pipeline, "_WARM", [False])
+    first = run_in_process(config, DAY, send=False)
+    assert pools == [2]
+    monkeypatch.setattr(pipeline, "_WARM", [False])  # as a fresh process
+    again = run_in_process(config, DAY, send=False)
+    # The day was made: its articles are stored, and nothing forks or warms up a pool.
+    assert pools == [2]
+    assert again.published.html.read_bytes() == first.published.html.read_bytes()
+    # A new day's articles in a day made before: the pool is made once needed.
+    for number in range(6):
+        (articles_dir / f"late-{number}.txt").write_text(
+            f"Late item {number} on the harbour\n\nA new report number {number} about the "
+            "harbour's night ferries, the crews and the timetable.\n", encoding="utf-8")
+    monkeypatch.setattr(pipeline, "_WARM", [False])
+    late = run_in_process(config, DAY, send=False)
+    assert pools == [2, 2]
+    assert late.counts.new == 6
+
+
 # Whether the pool was made: processes forked before it see False (`beside_warm_up`).
 _POOL_MADE: list[bool] = [False]
 
@@ -368,6 +406,25 @@ def test_work_not_begun_ahead_is_left_to_the_taker() -> None:
     taken.clear()
     assert later.results(again) == [10, 20, 30]
     assert 3 in taken
+
+
+def test_the_taker_can_work_along_the_processes() -> None:
+    from digest.processes import Ahead
+
+    # One process at 0.2 s an item, the taker at once: each does about half.
+    done_here: list[int] = []
+
+    def here(item: int) -> int:
+        done_here.append(item)
+        return _slowly(item)
+
+    assert Ahead(_slowly, [1, 2, 3, 4], [], 1).along(here) == [10, 20, 30, 40]
+    assert 1 <= len(done_here) <= 3
+    # What a dead process had is done here too; an error here ends the processes.
+    assert Ahead(_die_before_the_pool, [1, 2, 3], [], 2).along(lambda i: i * 100) == \
+        [100, 200, 300]
+    with pytest.raises(ValueError, match="three is refused"):
+        Ahead(_slowly, [3, 3, 3], [], 1).along(_refuse_three)
 
 
 def test_work_begun_ahead_and_not_taken_is_ended_by_cancel() -> None:

@@ -106,15 +106,23 @@ def article_page(article_id: str) -> str:
     return f"articles/{hashlib.sha256(article_id.encode()).hexdigest()[:16]}.html"
 
 
-def article_pages(digest: Digest, articles: Mapping[str, Article]) -> list[tuple[str, Article]]:
+def article_pages(digest: Digest, articles: Mapping[str, Article],
+                  folder: Path | None = None) -> list[tuple[str, Article]]:
     """Return the pages the digest links to for articles with no web address.
 
     Each is (its path in the day's folder, the article), in the digest's order.
+    With `folder`, only those not already there as made from the same article,
+    day and templates: a rerun then hands no page to the workers (checking one
+    costs a small read, making it a render).
     """
-    return [(page, articles[article_id])
-            for entry in (e for s in digest.sections for e in s.entries)
-            for article_id, page in ((entry.id, entry.page), *((c.id, c.page) for c in entry.also))
-            if page]
+    pages = [(page, articles[article_id])
+             for entry in (e for s in digest.sections for e in s.entries)
+             for article_id, page in ((entry.id, entry.page), *((c.id, c.page) for c in entry.also))
+             if page]
+    if folder is None:
+        return pages
+    return [(page, article) for page, article in pages
+            if page_key_state(folder / page, article_page_key(article, digest)) is not True]
 
 
 def page_context(digest: Digest) -> Digest:

@@ -597,6 +597,11 @@ class Store:
                 "created": previous[0] if previous else _iso(now), "updated": _iso(now),
             }, pk="day")
 
+    def has_digest(self, day: date) -> bool:
+        """Whether a digest of `day` was written already."""
+        return self.conn.execute("SELECT 1 FROM digests WHERE day = ?",
+                                 [day.isoformat()]).fetchone() is not None
+
     # deliveries
 
     def delivered(self, day: date) -> set[str]:
