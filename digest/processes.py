@@ -18,8 +18,8 @@ T = TypeVar("T")
 
 class Ahead(Generic[T]):
     """fn(item, *args) for every item, begun now on up to `processes` processes forked
-    from this one, while this process does something else; taken later, all at once
-    (`results`) or item by item (`get`, from any thread).
+    from this one, while this process does something else; taken later, the taker
+    doing what is left on its pool (`results`) or itself, beside them (`along`).
 
     Each process claims the next item nobody has claimed, does it, and so on;
     once none is left it sends what it did back in one message (sending as it
@@ -39,7 +39,7 @@ class Ahead(Generic[T]):
         import threading
 
         context = multiprocessing.get_context("fork")
-        self.fn, self.items, self.args = fn, list(items), tuple(args)
+        self.items = list(items)
         count = max(1, min(processes, len(self.items), _TAKER - 1))
         # Who does each item: nobody yet (0), the n-th process (n), or the taker. A
         # mapping of this `Ahead` alone: no later one can share it with a process left.
@@ -60,10 +60,6 @@ class Ahead(Generic[T]):
             send.close()  # this process only receives: EOF if the other dies
             self._processes.append(process)
             self._ends.append(receive)
-
-    def matches(self, fn: Callable[..., Any], items: Sequence[Any], args: Sequence[Any]) -> bool:
-        """Whether this is fn(item, *args) for exactly these items."""
-        return fn is self.fn and list(items) == self.items and tuple(args) == self.args
 
     def get(self, index: int) -> tuple[bool, Any] | None:
         """(True, result) or (False, exception) for items[index]; None when it is the
