@@ -65,12 +65,12 @@ class Ahead(Generic[T]):
         """(True, result) or (False, exception) for items[index]; None when it is the
         taker's to do: not begun yet (it is claimed for the taker now), or its process
         died."""
-        if self._cancelled:
+        if self._cancelled or not self._lock_claims():
             return None
-        with self._claiming:
-            owner = self._claims[index]
-            if not owner:
-                self._claims[index] = _TAKER
+        owner = self._claims[index]
+        if not owner:
+            self._claims[index] = _TAKER
+        self._claiming.release()
         if not owner or owner == _TAKER:
             return None
         answers = self._take(owner - 1)
@@ -81,10 +81,12 @@ class Ahead(Generic[T]):
         those not begun yet (while the processes finish theirs), then any a process
         that died had. An exception raised by fn is raised here, once every process
         has been heard from."""
-        with self._claiming:
+        mine: list[int] = []
+        if self._lock_claims():
             mine = [index for index in range(len(self.items)) if not self._claims[index]]
             for index in mine:
                 self._claims[index] = _TAKER
+            self._claiming.release()
         try:
             done = dict(zip(mine, again([self.items[i] for i in mine]) if mine else [],
                             strict=True))
@@ -99,18 +101,28 @@ class Ahead(Generic[T]):
         done: dict[int, T] = {}
         index = 0
         try:
-            while True:
-                with self._claiming:
-                    while index < len(self.items) and self._claims[index]:
-                        index += 1
-                    if index == len(self.items):
-                        break
+            while self._lock_claims():
+                while index < len(self.items) and self._claims[index]:
+                    index += 1
+                if index < len(self.items):
                     self._claims[index] = _TAKER
+                self._claiming.release()
+                if index == len(self.items):
+                    break
                 done[index] = do(self.items[index])
         except BaseException:
             self.cancel()
             raise
         return self._gather(done, lambda items: [do(item) for item in items])
+
+    def _lock_claims(self) -> bool:
+        """Take the claims' lock; False, with every process ended, when it stays taken for
+        CLAIM_WAIT seconds: a process was killed holding it (a claim takes microseconds),
+        and what is not done is then the taker's."""
+        if self._claiming.acquire(timeout=CLAIM_WAIT):
+            return True
+        self.cancel()
+        return False
 
     def _gather(self, done: dict[int, T], again: Callable[[list[Any]], list[T]]) -> list[T]:
         """`done` (the taker's results, by place) with the processes' results, in order."""
@@ -153,6 +165,8 @@ class Ahead(Generic[T]):
 
 # The claim of an item the taker does itself (`Ahead`); processes are 1, 2, ...
 _TAKER = 255
+# Seconds to wait for the claims' lock before taking its holder for dead.
+CLAIM_WAIT = 5.0
 
 
 def _work_ahead(run: int, number: int, send: Any, ends: Sequence[Any], fn: Callable[..., Any],
@@ -168,10 +182,14 @@ def _work_ahead(run: int, number: int, send: Any, ends: Sequence[Any], fn: Calla
     watch_parent(run)
     found: dict[int, tuple[bool, Any]] = {}
     for index, item in enumerate(items):
-        with claiming:
-            if claims[index]:
-                continue
+        if not claiming.acquire(timeout=CLAIM_WAIT):
+            break  # its holder died: the taker does the rest
+        mine = not claims[index]
+        if mine:
             claims[index] = number
+        claiming.release()
+        if not mine:
+            continue
         try:
             found[index] = (True, fn(item, *args))
         except Exception as exc:  # raised in the process that asked

@@ -423,6 +423,32 @@ def test_the_taker_can_work_along_the_processes() -> None:
         Ahead(_slowly, [3, 3, 3], [], 1).along(_refuse_three)
 
 
+@pytest.mark.parametrize("taking", ["results", "along", "get"])
+def test_a_process_killed_holding_the_claims_costs_a_wait_not_a_hang(
+    taking: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import multiprocessing
+
+    from digest import processes
+
+    monkeypatch.setattr(processes, "CLAIM_WAIT", 0.2)
+    before = set(multiprocessing.active_children())
+    ahead = processes.Ahead(_slowly, [1, 2, 3], [], 1)
+    # A process that ends holding the claims' lock, as one killed mid-claim would.
+    holder = os.fork()
+    if holder == 0:
+        ahead._claiming.acquire()
+        os._exit(0)
+    os.waitpid(holder, 0)
+    if taking == "results":
+        assert ahead.results(lambda items: [i * 10 for i in items]) == [10, 20, 30]
+    elif taking == "along":
+        assert ahead.along(lambda item: item * 10) == [10, 20, 30]
+    else:
+        assert ahead.get(2) is None  # the taker's to do, and every process ended
+    assert not set(multiprocessing.active_children()) - before
+
+
 def test_work_begun_ahead_and_not_taken_is_ended_by_cancel() -> None:
     import multiprocessing
 
