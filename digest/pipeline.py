@@ -273,10 +273,11 @@ def run_digest(
             counts = dataclasses.replace(counts, muted=digest.muted)
             # The articles' pages are written on the pool while this process
             # writes the day's page and the store; waited for before the email.
+            folder = day_folder(config, day)
             article_files = runner.start_map(
                 "article-pages", write_article_pages,
-                batched(runner, article_pages(digest, by_id, day_folder(config, day)), config),
-                str(day_folder(config, day)), page_context(digest))
+                batched(runner, article_pages(digest, by_id, folder), config),
+                str(folder), page_context(digest))
             pages = runner.step("publish", write_pages, digest, config,
                                 retries=FILE_RETRY_DELAYS)
             runner.step("write", save_results, store, reads, deduped,

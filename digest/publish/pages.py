@@ -113,13 +113,14 @@ def article_pages(digest: Digest, articles: Mapping[str, Article],
     Each is (its path in the day's folder, the article), in the digest's order.
     With `folder`, only those not already there as made from the same article,
     day and templates: a rerun then hands no page to the workers (checking one
-    costs a small read, making it a render).
+    costs a small read, making it a render). A day whose folder is not made
+    yet has none there, and is not checked page by page.
     """
     pages = [(page, articles[article_id])
              for entry in (e for s in digest.sections for e in s.entries)
              for article_id, page in ((entry.id, entry.page), *((c.id, c.page) for c in entry.also))
              if page]
-    if folder is None:
+    if folder is None or not folder.is_dir():
         return pages
     return [(page, article) for page, article in pages
             if page_key_state(folder / page, article_page_key(article, digest)) is not True]
