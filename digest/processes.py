@@ -67,9 +67,7 @@ class Ahead(Generic[T]):
         died."""
         if self._cancelled or not self._lock_claims():
             return None
-        owner = self._claims[index]
-        if not owner:
-            self._claims[index] = _TAKER
+        owner = _claim(self._claims, index, _TAKER)
         self._claiming.release()
         if not owner or owner == _TAKER:
             return None
@@ -83,9 +81,8 @@ class Ahead(Generic[T]):
         has been heard from."""
         mine: list[int] = []
         if self._lock_claims():
-            mine = [index for index in range(len(self.items)) if not self._claims[index]]
-            for index in mine:
-                self._claims[index] = _TAKER
+            mine = [index for index in range(len(self.items))
+                    if not _claim(self._claims, index, _TAKER)]
             self._claiming.release()
         try:
             done = dict(zip(mine, again([self.items[i] for i in mine]) if mine else [],
@@ -102,10 +99,8 @@ class Ahead(Generic[T]):
         index = 0
         try:
             while self._lock_claims():
-                while index < len(self.items) and self._claims[index]:
+                while index < len(self.items) and _claim(self._claims, index, _TAKER):
                     index += 1
-                if index < len(self.items):
-                    self._claims[index] = _TAKER
                 self._claiming.release()
                 if index == len(self.items):
                     break
@@ -165,6 +160,15 @@ class Ahead(Generic[T]):
 
 # The claim of an item the taker does itself (`Ahead`); processes are 1, 2, ...
 _TAKER = 255
+
+
+def _claim(claims: Any, index: int, owner: int) -> int:
+    """Claim item `index` for `owner` unless it is claimed already; return its claim
+    before (0: nobody's, so `owner`'s now). The claims' lock must be held."""
+    before: int = claims[index]
+    if not before:
+        claims[index] = owner
+    return before
 # Seconds to wait for the claims' lock before taking its holder for dead.
 CLAIM_WAIT = 5.0
 
@@ -184,11 +188,9 @@ def _work_ahead(run: int, number: int, send: Any, ends: Sequence[Any], fn: Calla
     for index, item in enumerate(items):
         if not claiming.acquire(timeout=CLAIM_WAIT):
             break  # its holder died: the taker does the rest
-        mine = not claims[index]
-        if mine:
-            claims[index] = number
+        taken = _claim(claims, index, number)
         claiming.release()
-        if not mine:
+        if taken:
             continue
         try:
             found[index] = (True, fn(item, *args))
